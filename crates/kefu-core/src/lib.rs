@@ -1,0 +1,10 @@
+//! Kefu's domain core: the support vocabulary (organisations, agents, teams, inboxes, contacts, conversations,
+//! messages), the rules that validate them and the router (ACD) that decides who answers what.
+//! It does no IO: adapters (storage, realtime, HTTP, channels) load state, ask the core, and commit its answer.
+
+pub mod error;
+pub mod model;
+pub mod routing;
+pub mod validate;
+
+pub use error::DomainError;

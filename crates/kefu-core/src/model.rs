@@ -1,0 +1,200 @@
+//! The nouns of customer support, as the rest of Kefu sees them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::DomainError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(crate::DomainError::invalid(
+                        stringify!($name),
+                        format!("unknown value {other:?}"),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a user may do. Admins configure; supervisors see and act on every conversation; agents answer.
+    Role { Admin => "admin", Supervisor => "supervisor", Agent => "agent" }
+);
+
+impl Role {
+    /// Supervisors and admins may act on any conversation of their organisation.
+    pub fn oversees(self) -> bool {
+        matches!(self, Role::Admin | Role::Supervisor)
+    }
+}
+
+string_enum!(
+    /// An agent's presence as they chose it. Only `online` agents receive new conversations.
+    Presence { Online => "online", Away => "away", Offline => "offline" }
+);
+
+string_enum!(
+    ConversationStatus { Queued => "queued", Assigned => "assigned", Closed => "closed" }
+);
+
+string_enum!(
+    SenderKind { Visitor => "visitor", Agent => "agent", System => "system" }
+);
+
+string_enum!(
+    InboxKind { Web => "web" }
+);
+
+/// Who wrote a message, as shown to readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sender {
+    pub kind: SenderKind,
+    pub id: Option<Uuid>,
+    pub name: String,
+}
+
+/// Default number of open conversations an agent handles at once.
+pub const DEFAULT_CAPACITY: u32 = 5;
+
+/// A moment, in milliseconds since the Unix epoch; shown to clients as RFC 3339 UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn to_rfc3339(self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// A person who works in Kefu: an agent, a supervisor or an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub capacity: u32,
+    pub active: bool,
+    pub presence: Presence,
+    pub teams: Vec<Uuid>,
+    pub created_at: Timestamp,
+}
+
+/// A skill group: the agents who can answer a kind of question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Team {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub members: Vec<Uuid>,
+    pub created_at: Timestamp,
+}
+
+/// Where customers reach the organisation; a `web` inbox is a chat widget with its token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inbox {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: InboxKind,
+    pub name: String,
+    pub widget_token: Option<String>,
+    pub settings: serde_json::Value,
+    pub teams: Vec<Uuid>,
+    pub created_at: Timestamp,
+}
+
+/// The customer: for the web, a visitor recognised by their visitor token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub inbox_id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub attributes: serde_json::Value,
+    pub last_agent_id: Option<Uuid>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignee {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// One support exchange with a contact, from first message to close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conversation {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub inbox_id: Uuid,
+    pub contact_id: Uuid,
+    pub status: ConversationStatus,
+    pub assignee: Option<Assignee>,
+    pub team_id: Option<Uuid>,
+    /// The highest message seq so far: a client that has seen it is up to date.
+    pub last_seq: i64,
+    /// Position (from 1) in the queue while queued; filled in by whoever knows the queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u32>,
+    pub created_at: Timestamp,
+    pub first_response_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+    #[serde(skip)]
+    pub queued_at: Option<i64>,
+}
+
+/// One message of a conversation. `seq` is gapless per conversation, starting at 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    pub sender: Sender,
+    pub content: String,
+    pub private: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,96 @@
+//! Kefu's Socket.IO gateway: the `/visitor` and `/agent` namespaces (auth, events, acks), their rooms, and the
+//! fan-out task that turns committed notifications into pushes. Every handler is generic over the adapter, so the
+//! same code serves one node (in-process) and a cluster (Redis).
+//!
+//! Rooms. `/visitor`: `conversation:{id}` and `contact:{id}` (joined at connect, so a visitor hears about a
+//! conversation opened by their own first message). `/agent`: `agent:{id}`, `team:{id}` for each team,
+//! `org:{id}` (every agent: queue and presence changes) and `supervisors:{org}` (supervisors and admins: every
+//! message).
+
+mod agent;
+mod fanout;
+mod visitor;
+
+pub use fanout::spawn_fanout;
+
+use kefu_service::{Service, ServiceError};
+use serde::Serialize;
+use serde_json::{Value, json};
+use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::extract::AckSender;
+use socketioxide::handler::ConnectHandler;
+use socketioxide::{ParserError, SocketIo};
+
+/// Registers both namespaces on a single node's `io`. (A remote adapter's `ns` is async; its registration will
+/// await the same handlers.)
+pub fn register(io: &SocketIo<LocalAdapter>) {
+    io.ns(
+        "/visitor",
+        visitor::on_connect::<LocalAdapter>.with(visitor::authenticate::<LocalAdapter>),
+    );
+    io.ns(
+        "/agent",
+        agent::on_connect::<LocalAdapter>.with(agent::authenticate::<LocalAdapter>),
+    );
+}
+
+/// The error body of a failed ack: `{ok: false, error: {code, message}}`.
+pub(crate) fn error_body(code: &str, message: &str) -> Value {
+    json!({ "ok": false, "error": { "code": code, "message": message } })
+}
+
+pub(crate) fn service_error(e: &ServiceError) -> Value {
+    if let ServiceError::Internal(source) = e {
+        tracing::error!(error = %source, "internal error in a socket handler");
+    }
+    error_body(e.code(), &e.to_string())
+}
+
+pub(crate) fn bad_payload(e: &ParserError) -> Value {
+    error_body(
+        "invalid_payload",
+        &format!("the event's payload is not valid: {e}"),
+    )
+}
+
+/// Acks `Ok(value)` as `{ok: true, ...value}` and errors as `{ok: false, error}`.
+pub(crate) fn ack<A: Adapter, T: Serialize>(ack: AckSender<A>, result: Result<T, Value>) {
+    let body = match result {
+        Ok(v) => {
+            let mut body = serde_json::to_value(v).unwrap_or_else(|_| json!({}));
+            if let Value::Object(map) = &mut body {
+                map.insert("ok".into(), Value::Bool(true));
+            }
+            body
+        }
+        Err(e) => e,
+    };
+    if let Err(e) = ack.send(&body) {
+        tracing::debug!(error = %e, "ack not delivered; the client recovers by sync");
+    }
+}
+
+/// Errors that refuse a connection; their text reaches the client in `connect_error`.
+#[derive(Debug)]
+pub(crate) struct ConnectRefused(pub String);
+
+impl std::fmt::Display for ConnectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub(crate) fn refused(e: ServiceError) -> ConnectRefused {
+    match e {
+        ServiceError::Internal(source) => {
+            tracing::error!(error = %source, "internal error while authenticating a socket");
+            ConnectRefused("internal: try again later".into())
+        }
+        ServiceError::NotFound(_) | ServiceError::Unauthorized => {
+            ConnectRefused(format!("unauthorized: {e}"))
+        }
+        other => ConnectRefused(format!("{}: {other}", other.code())),
+    }
+}
+
+pub(crate) type Svc = Service;

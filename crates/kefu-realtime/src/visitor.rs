@@ -1,0 +1,145 @@
+//! The `/visitor` namespace: a website visitor's chat.
+
+use crate::{ConnectRefused, Svc, ack, bad_payload, refused, service_error};
+use kefu_core::model::Contact;
+use kefu_service::{SendMessage, VisitorSession};
+use serde::Deserialize;
+use serde_json::json;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Data, Extension, SocketRef, State, TryData};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Auth {
+    widget_token: String,
+    #[serde(default)]
+    visitor_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Send {
+    client_id: String,
+    content: String,
+    #[serde(default)]
+    conversation_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Sync {
+    conversation_id: Uuid,
+    #[serde(default)]
+    after_seq: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Typing {
+    conversation_id: Uuid,
+    is_typing: bool,
+}
+
+pub(crate) async fn authenticate<A: Adapter>(
+    s: SocketRef<A>,
+    Data(auth): Data<Auth>,
+    State(service): State<Svc>,
+) -> Result<(), ConnectRefused> {
+    let session = service
+        .visitor_connect(&auth.widget_token, auth.visitor_token.as_deref())
+        .await
+        .map_err(refused)?;
+    s.extensions.insert(Arc::new(session));
+    Ok(())
+}
+
+pub(crate) async fn on_connect<A: Adapter>(
+    s: SocketRef<A>,
+    Extension(session): Extension<Arc<VisitorSession>>,
+) {
+    let contact = Arc::new(session.contact.clone());
+    s.extensions.insert(contact.clone());
+    s.join(format!("contact:{}", contact.id));
+    for c in &session.conversations {
+        s.join(format!("conversation:{}", c.id));
+    }
+    let hello = json!({
+        "visitor_token": session.visitor_token,
+        "contact_id": contact.id,
+        "inbox_id": session.inbox.id,
+        "conversations": session.conversations,
+    });
+    if let Err(e) = s.emit("session", &hello) {
+        tracing::debug!(error = %e, "session event not delivered");
+    }
+
+    s.on(
+        "message:send",
+        async |s: SocketRef<A>,
+               TryData(req): TryData<Send>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(contact): Extension<Arc<Contact>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let sent = service
+                .visitor_send(
+                    &contact,
+                    SendMessage {
+                        conversation_id: req.conversation_id,
+                        client_id: req.client_id,
+                        content: req.content,
+                        private: false,
+                    },
+                )
+                .await;
+            if let Ok(m) = &sent {
+                s.join(format!("conversation:{}", m.conversation_id));
+            }
+            ack(
+                a,
+                sent.map(|message| json!({ "message": message }))
+                    .map_err(|e| service_error(&e)),
+            );
+        },
+    );
+
+    s.on(
+        "sync",
+        async |TryData(req): TryData<Sync>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(contact): Extension<Arc<Contact>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let messages = service
+                .visitor_sync(&contact, req.conversation_id, req.after_seq)
+                .await;
+            ack(
+                a,
+                messages
+                    .map(|messages| json!({ "messages": messages }))
+                    .map_err(|e| service_error(&e)),
+            );
+        },
+    );
+
+    s.on(
+        "typing",
+        async |TryData(req): TryData<Typing>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(contact): Extension<Arc<Contact>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let done = service
+                .visitor_typing(&contact, req.conversation_id, req.is_typing)
+                .await;
+            ack(a, done.map(|()| json!({})).map_err(|e| service_error(&e)));
+        },
+    );
+}

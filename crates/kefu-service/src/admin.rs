@@ -1,0 +1,352 @@
+//! Administration: first-run setup, users, teams, inboxes and contacts. Every query is scoped by organisation.
+
+use crate::auth::require_admin;
+use crate::{Result, Service, ServiceError, new_id};
+use kefu_core::model::*;
+use kefu_core::{DomainError, validate};
+use kefu_store::now_ms;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub capacity: Option<u32>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInbox {
+    pub kind: InboxKind,
+    pub name: String,
+    pub settings: serde_json::Value,
+    pub teams: Vec<Uuid>,
+}
+
+/// What first-run setup did.
+pub struct Setup {
+    pub organisation: Organisation,
+    pub created: bool,
+}
+
+impl Service {
+    /// On an empty database: one organisation and its "Website" inbox. Returns the organisation either way.
+    pub async fn ensure_organisation(&self) -> Result<Setup> {
+        if let Some(organisation) = self.store().organisation().await? {
+            return Ok(Setup {
+                organisation,
+                created: false,
+            });
+        }
+        let now = now_ms();
+        let org_id = new_id();
+        let mut tx = self.store().begin().await?;
+        tx.insert_organisation(org_id, "Kefu", now).await?;
+        let token = crate::auth::new_token();
+        tx.insert_inbox(
+            new_id(),
+            org_id,
+            InboxKind::Web,
+            "Website",
+            Some(&token),
+            &serde_json::json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        let organisation = self
+            .store()
+            .organisation()
+            .await?
+            .ok_or(ServiceError::NotFound("organisation"))?;
+        Ok(Setup {
+            organisation,
+            created: true,
+        })
+    }
+
+    pub async fn admin_create_user(
+        &self,
+        admin: &User,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+        capacity: Option<u32>,
+    ) -> Result<User> {
+        require_admin(admin)?;
+        self.create_user(admin.org_id, email, name, password, role, capacity)
+            .await
+    }
+
+    pub async fn update_user(&self, admin: &User, id: Uuid, changes: UserChanges) -> Result<User> {
+        require_admin(admin)?;
+        let name = changes
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n))
+            .transpose()?;
+        if let Some(c) = changes.capacity {
+            validate::capacity(c)?;
+        }
+        if admin.id == id
+            && (changes.active == Some(false) || changes.role.is_some_and(|r| r != Role::Admin))
+        {
+            return Err(ServiceError::Forbidden(
+                "an admin cannot deactivate or demote themselves",
+            ));
+        }
+        let password_hash = match &changes.password {
+            Some(p) => Some(self.password_hash_for(p).await?),
+            None => None,
+        };
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(admin.org_id).await?;
+        let found = tx
+            .update_user(
+                admin.org_id,
+                id,
+                name.as_deref(),
+                changes.role,
+                changes.capacity,
+                changes.active,
+                password_hash.as_deref(),
+                now,
+            )
+            .await?;
+        if !found {
+            return Err(ServiceError::NotFound("user"));
+        }
+        if changes.active == Some(false) || password_hash.is_some() {
+            tx.delete_sessions_of(id).await?;
+        }
+        tx.commit().await?;
+        if changes.active == Some(false) {
+            // A deactivated agent's conversations go back to the queue.
+            self.set_presence(admin.org_id, id, Presence::Offline)
+                .await?;
+        } else if changes.capacity.is_some() || changes.active == Some(true) {
+            self.reroute(admin.org_id).await?;
+        }
+        self.store()
+            .user(admin.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    pub async fn users(&self, user: &User) -> Result<Vec<User>> {
+        Ok(self.store().users(user.org_id).await?)
+    }
+
+    pub async fn user(&self, user: &User, id: Uuid) -> Result<User> {
+        self.store()
+            .user(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    pub async fn teams(&self, user: &User) -> Result<Vec<Team>> {
+        Ok(self.store().teams(user.org_id).await?)
+    }
+
+    pub async fn team(&self, user: &User, id: Uuid) -> Result<Team> {
+        self.store()
+            .team(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("team"))
+    }
+
+    pub async fn create_team(&self, admin: &User, name: &str) -> Result<Team> {
+        require_admin(admin)?;
+        let name = validate::name("name", name)?;
+        let id = new_id();
+        let mut tx = self.store().begin().await?;
+        tx.insert_team(id, admin.org_id, &name, now_ms()).await?;
+        tx.commit().await?;
+        self.team(admin, id).await
+    }
+
+    pub async fn rename_team(&self, admin: &User, id: Uuid, name: &str) -> Result<Team> {
+        require_admin(admin)?;
+        let name = validate::name("name", name)?;
+        let mut tx = self.store().begin().await?;
+        if !tx.rename_team(admin.org_id, id, &name).await? {
+            return Err(ServiceError::NotFound("team"));
+        }
+        tx.commit().await?;
+        self.team(admin, id).await
+    }
+
+    pub async fn delete_team(&self, admin: &User, id: Uuid) -> Result<()> {
+        require_admin(admin)?;
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(admin.org_id).await?;
+        if !tx.delete_team(admin.org_id, id).await? {
+            return Err(ServiceError::NotFound("team"));
+        }
+        tx.commit().await?;
+        self.reroute(admin.org_id).await
+    }
+
+    pub async fn add_team_member(
+        &self,
+        admin: &User,
+        team_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Team> {
+        require_admin(admin)?;
+        self.team(admin, team_id).await?;
+        self.user(admin, user_id).await?;
+        let mut tx = self.store().begin().await?;
+        tx.add_team_member(team_id, user_id).await?;
+        tx.commit().await?;
+        self.reroute(admin.org_id).await?;
+        self.team(admin, team_id).await
+    }
+
+    pub async fn remove_team_member(
+        &self,
+        admin: &User,
+        team_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Team> {
+        require_admin(admin)?;
+        self.team(admin, team_id).await?;
+        let mut tx = self.store().begin().await?;
+        if !tx.remove_team_member(team_id, user_id).await? {
+            return Err(ServiceError::NotFound("team member"));
+        }
+        tx.commit().await?;
+        self.team(admin, team_id).await
+    }
+
+    pub async fn inboxes(&self, user: &User) -> Result<Vec<Inbox>> {
+        Ok(self.store().inboxes(user.org_id).await?)
+    }
+
+    pub async fn inbox(&self, user: &User, id: Uuid) -> Result<Inbox> {
+        self.store()
+            .inbox(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("inbox"))
+    }
+
+    async fn check_teams(&self, org_id: Uuid, teams: &[Uuid]) -> Result<()> {
+        for t in teams {
+            if self.store().team(org_id, *t).await?.is_none() {
+                return Err(
+                    DomainError::invalid("teams", format!("team {t} does not exist")).into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_inbox(&self, admin: &User, new: NewInbox) -> Result<Inbox> {
+        require_admin(admin)?;
+        let name = validate::name("name", &new.name)?;
+        if !new.settings.is_object() {
+            return Err(DomainError::invalid("settings", "must be an object").into());
+        }
+        self.check_teams(admin.org_id, &new.teams).await?;
+        let id = new_id();
+        let token = crate::auth::new_token();
+        let mut tx = self.store().begin().await?;
+        tx.insert_inbox(
+            id,
+            admin.org_id,
+            new.kind,
+            &name,
+            Some(&token),
+            &new.settings,
+            now_ms(),
+        )
+        .await?;
+        tx.set_inbox_teams(id, &new.teams).await?;
+        tx.commit().await?;
+        self.inbox(admin, id).await
+    }
+
+    pub async fn update_inbox(
+        &self,
+        admin: &User,
+        id: Uuid,
+        name: Option<&str>,
+        settings: Option<&serde_json::Value>,
+        teams: Option<&[Uuid]>,
+    ) -> Result<Inbox> {
+        require_admin(admin)?;
+        let name = name.map(|n| validate::name("name", n)).transpose()?;
+        if settings.is_some_and(|s| !s.is_object()) {
+            return Err(DomainError::invalid("settings", "must be an object").into());
+        }
+        if let Some(teams) = teams {
+            self.check_teams(admin.org_id, teams).await?;
+        }
+        let mut tx = self.store().begin().await?;
+        if !tx
+            .update_inbox(admin.org_id, id, name.as_deref(), settings, now_ms())
+            .await?
+        {
+            return Err(ServiceError::NotFound("inbox"));
+        }
+        if let Some(teams) = teams {
+            tx.set_inbox_teams(id, teams).await?;
+        }
+        tx.commit().await?;
+        if teams.is_some() {
+            self.reroute(admin.org_id).await?;
+        }
+        self.inbox(admin, id).await
+    }
+
+    pub async fn contact(&self, user: &User, id: Uuid) -> Result<Contact> {
+        self.store()
+            .contact(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))
+    }
+
+    pub async fn update_contact(
+        &self,
+        user: &User,
+        id: Uuid,
+        name: Option<&str>,
+        email: Option<Option<&str>>,
+        phone: Option<Option<&str>>,
+        attributes: Option<&serde_json::Value>,
+    ) -> Result<Contact> {
+        self.contact(user, id).await?;
+        let name = name.map(|n| validate::name("name", n)).transpose()?;
+        let email = match email {
+            Some(Some(e)) => Some(Some(validate::email(e)?)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        if let Some(Some(p)) = phone
+            && (p.len() > 40 || !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
+        {
+            return Err(
+                DomainError::invalid("phone", "may hold digits, spaces and + - ( ) only").into(),
+            );
+        }
+        if attributes.is_some_and(|a| !a.is_object()) {
+            return Err(DomainError::invalid("attributes", "must be an object").into());
+        }
+        let mut tx = self.store().begin().await?;
+        let contact = tx
+            .update_contact(
+                id,
+                name.as_deref(),
+                email.as_ref().map(|e| e.as_deref()),
+                phone,
+                attributes,
+                now_ms(),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+}

@@ -1,0 +1,53 @@
+//! The event bus: committed facts on their way to whoever shows them. Publishing never blocks the writer;
+//! one consumer (the realtime gateway) delivers them in the order they were committed.
+
+use kefu_core::model::{Conversation, Message, Presence, Sender};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub enum Notification {
+    MessageNew {
+        conversation: Conversation,
+        message: Message,
+    },
+    ConversationUpdated {
+        conversation: Conversation,
+        previous_assignee: Option<Uuid>,
+    },
+    ConversationAssigned {
+        conversation: Conversation,
+    },
+    Typing {
+        conversation: Conversation,
+        sender: Sender,
+        is_typing: bool,
+    },
+    Presence {
+        org_id: Uuid,
+        agent_id: Uuid,
+        name: String,
+        presence: Presence,
+    },
+    QueueTimeout {
+        conversation: Conversation,
+    },
+}
+
+#[derive(Clone)]
+pub struct Bus {
+    tx: mpsc::UnboundedSender<Notification>,
+}
+
+impl Bus {
+    pub fn new() -> (Bus, mpsc::UnboundedReceiver<Notification>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Bus { tx }, rx)
+    }
+
+    pub fn publish(&self, n: Notification) {
+        if self.tx.send(n).is_err() {
+            tracing::debug!("notification dropped: the realtime gateway has stopped");
+        }
+    }
+}

@@ -1,0 +1,751 @@
+//! The message spine and the conversation lifecycle. Every change follows the same path: validate, decide
+//! (the router for anything that changes who answers), commit in one transaction, then publish what committed.
+
+use crate::{Notification, Result, Service, ServiceError, new_id};
+use kefu_core::model::*;
+use kefu_core::routing::{self, Decision, Router, Waiting};
+use kefu_core::{DomainError, validate};
+use kefu_store::{ConversationFilter, NewMessage, Tx, now_ms};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A message as a client sends it.
+#[derive(Debug, Clone)]
+pub struct SendMessage {
+    pub conversation_id: Option<Uuid>,
+    pub client_id: String,
+    pub content: String,
+    pub private: bool,
+}
+
+/// What a visitor gets on connect.
+#[derive(Debug, Clone)]
+pub struct VisitorSession {
+    pub inbox: Inbox,
+    pub contact: Contact,
+    /// Present it again to come back as the same contact. New when the one presented was unknown.
+    pub visitor_token: String,
+    pub conversations: Vec<Conversation>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum TransferTarget {
+    Agent(Uuid),
+    Team(Uuid),
+}
+
+/// One step for the router inside a transaction.
+enum Step {
+    Event(routing::Event),
+    AssignTo(Waiting, Uuid),
+}
+
+const SYNC_LIMIT: u32 = 1000;
+
+impl Service {
+    // ---- visitors ----
+
+    /// Identifies a visitor of a web inbox: by their visitor token when it is known, else as a new contact.
+    pub async fn visitor_connect(
+        &self,
+        widget_token: &str,
+        visitor_token: Option<&str>,
+    ) -> Result<VisitorSession> {
+        let inbox = self
+            .store()
+            .inbox_by_widget_token(widget_token)
+            .await?
+            .ok_or(ServiceError::NotFound("widget token"))?;
+        if let Some(token) = visitor_token.filter(|t| !t.is_empty() && t.len() <= 200)
+            && let Some(contact) = self
+                .store()
+                .contact_by_visitor_token(inbox.id, &crate::hash_token(token))
+                .await?
+        {
+            let conversations = self.contact_conversations(&contact).await?;
+            return Ok(VisitorSession {
+                inbox,
+                contact,
+                visitor_token: token.to_string(),
+                conversations,
+            });
+        }
+        let token = crate::auth::new_token();
+        let id = new_id();
+        let name = format!("Visitor {}", &id.simple().to_string()[28..]);
+        let mut tx = self.store().begin().await?;
+        let contact = tx
+            .insert_contact(
+                id,
+                inbox.org_id,
+                inbox.id,
+                Some(&crate::hash_token(&token)),
+                &name,
+                &serde_json::json!({}),
+                now_ms(),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(VisitorSession {
+            inbox,
+            contact,
+            visitor_token: token,
+            conversations: Vec::new(),
+        })
+    }
+
+    async fn contact_conversations(&self, contact: &Contact) -> Result<Vec<Conversation>> {
+        let filter = ConversationFilter {
+            contact_id: Some(contact.id),
+            limit: 50,
+            ..Default::default()
+        };
+        Ok(self.store().conversations(contact.org_id, &filter).await?)
+    }
+
+    /// A visitor's message. The first one (or one after the conversation closed) opens a conversation and
+    /// starts routing; a repeated client_id returns the message already stored.
+    pub async fn visitor_send(&self, contact: &Contact, req: SendMessage) -> Result<Message> {
+        validate::client_id(&req.client_id)?;
+        validate::message_content(&req.content)?;
+        if let Some(existing) = self
+            .store()
+            .message_by_client_id(SenderKind::Visitor, contact.id, &req.client_id)
+            .await?
+        {
+            return Ok(existing);
+        }
+        let current = match req.conversation_id {
+            Some(id) => {
+                let c = self
+                    .store()
+                    .conversation(id)
+                    .await?
+                    .filter(|c| c.contact_id == contact.id);
+                Some(c.ok_or(ServiceError::NotFound("conversation"))?)
+            }
+            None => {
+                let open = ConversationFilter {
+                    contact_id: Some(contact.id),
+                    limit: 1,
+                    ..Default::default()
+                };
+                self.store()
+                    .conversations(contact.org_id, &open)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.status != ConversationStatus::Closed)
+            }
+        };
+        let now = now_ms();
+        let new_message = |conversation_id| NewMessage {
+            id: new_id(),
+            conversation_id,
+            sender_kind: SenderKind::Visitor,
+            sender_id: Some(contact.id),
+            sender_name: &contact.name,
+            content: &req.content,
+            private: false,
+            client_id: Some(&req.client_id),
+            now,
+        };
+        let mut tx = self.store().begin().await?;
+        let (message, mut notifications) =
+            match current.filter(|c| c.status != ConversationStatus::Closed) {
+                Some(conversation) => {
+                    let message = match tx.insert_message(new_message(conversation.id)).await {
+                        Ok(m) => m,
+                        Err(e) if e.is_unique_violation() => {
+                            return self.resent(SenderKind::Visitor, contact.id, &req).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let conversation = tx.conversation(conversation.id).await?;
+                    (
+                        message.clone(),
+                        vec![Notification::MessageNew {
+                            conversation,
+                            message,
+                        }],
+                    )
+                }
+                None => {
+                    tx.lock_organisation(contact.org_id).await?;
+                    let conversation_id = new_id();
+                    tx.insert_conversation(
+                        conversation_id,
+                        contact.org_id,
+                        contact.inbox_id,
+                        contact.id,
+                        now,
+                    )
+                    .await?;
+                    let message = match tx.insert_message(new_message(conversation_id)).await {
+                        Ok(m) => m,
+                        Err(e) if e.is_unique_violation() => {
+                            return self.resent(SenderKind::Visitor, contact.id, &req).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let mut router = tx.load_router(contact.org_id, None).await?;
+                    // The new conversation is already in the queue the router loaded: drain it.
+                    let mut notes = self
+                        .route(&mut tx, contact.org_id, &mut router, None, now)
+                        .await?;
+                    let conversation = tx.conversation(conversation_id).await?;
+                    let conversation = with_position(conversation, &router);
+                    notes.insert(
+                        0,
+                        Notification::ConversationUpdated {
+                            conversation: conversation.clone(),
+                            previous_assignee: None,
+                        },
+                    );
+                    notes.insert(
+                        1,
+                        Notification::MessageNew {
+                            conversation,
+                            message: message.clone(),
+                        },
+                    );
+                    (message, notes)
+                }
+            };
+        tx.commit().await?;
+        notifications.dedup_by(|a, b| same_update(a, b));
+        self.publish(notifications);
+        Ok(message)
+    }
+
+    async fn resent(&self, kind: SenderKind, sender: Uuid, req: &SendMessage) -> Result<Message> {
+        self.store()
+            .message_by_client_id(kind, sender, &req.client_id)
+            .await?
+            .ok_or_else(|| ServiceError::Conflict("client_id is already used".into()))
+    }
+
+    /// Messages of a visitor's own conversation after `after_seq`, without private notes.
+    pub async fn visitor_sync(
+        &self,
+        contact: &Contact,
+        conversation_id: Uuid,
+        after_seq: i64,
+    ) -> Result<Vec<Message>> {
+        let conversation = self.store().conversation(conversation_id).await?;
+        if !conversation.is_some_and(|c| c.contact_id == contact.id) {
+            return Err(ServiceError::NotFound("conversation"));
+        }
+        Ok(self
+            .store()
+            .messages_after(conversation_id, after_seq, false, SYNC_LIMIT)
+            .await?)
+    }
+
+    pub async fn visitor_typing(
+        &self,
+        contact: &Contact,
+        conversation_id: Uuid,
+        is_typing: bool,
+    ) -> Result<()> {
+        let conversation = self
+            .store()
+            .conversation(conversation_id)
+            .await?
+            .filter(|c| c.contact_id == contact.id)
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let sender = Sender {
+            kind: SenderKind::Visitor,
+            id: Some(contact.id),
+            name: contact.name.clone(),
+        };
+        self.publish(vec![Notification::Typing {
+            conversation,
+            sender,
+            is_typing,
+        }]);
+        Ok(())
+    }
+
+    // ---- agents ----
+
+    /// A conversation the user may read: their own, any queued one of their organisation, or any at all for
+    /// supervisors and admins.
+    pub async fn readable_conversation(&self, user: &User, id: Uuid) -> Result<Conversation> {
+        let c = self
+            .store()
+            .conversation(id)
+            .await?
+            .filter(|c| c.org_id == user.org_id)
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let own = c.assignee.as_ref().is_some_and(|a| a.id == user.id);
+        if user.role.oversees() || own || c.status == ConversationStatus::Queued {
+            Ok(c)
+        } else {
+            Err(ServiceError::Forbidden(
+                "this conversation belongs to another agent",
+            ))
+        }
+    }
+
+    /// A conversation the user may act on: their own, or any for supervisors and admins.
+    async fn actionable_conversation(&self, user: &User, id: Uuid) -> Result<Conversation> {
+        let c = self
+            .store()
+            .conversation(id)
+            .await?
+            .filter(|c| c.org_id == user.org_id)
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        if can_act(user, &c) {
+            Ok(c)
+        } else {
+            Err(ServiceError::Forbidden(
+                "only the assignee, a supervisor or an admin may do this",
+            ))
+        }
+    }
+
+    pub async fn agent_send(&self, user: &User, req: SendMessage) -> Result<Message> {
+        validate::client_id(&req.client_id)?;
+        validate::message_content(&req.content)?;
+        let conversation_id = req
+            .conversation_id
+            .ok_or(DomainError::invalid("conversation_id", "is required"))?;
+        if let Some(existing) = self
+            .store()
+            .message_by_client_id(SenderKind::Agent, user.id, &req.client_id)
+            .await?
+        {
+            return Ok(existing);
+        }
+        let conversation = self.actionable_conversation(user, conversation_id).await?;
+        if conversation.status == ConversationStatus::Closed {
+            return Err(DomainError::ConversationClosed.into());
+        }
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        let message = tx
+            .insert_message(NewMessage {
+                id: new_id(),
+                conversation_id,
+                sender_kind: SenderKind::Agent,
+                sender_id: Some(user.id),
+                sender_name: &user.name,
+                content: &req.content,
+                private: req.private,
+                client_id: Some(&req.client_id),
+                now,
+            })
+            .await;
+        let message = match message {
+            Ok(m) => m,
+            Err(e) if e.is_unique_violation() => {
+                return self.resent(SenderKind::Agent, user.id, &req).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !req.private && conversation.first_response_at.is_none() {
+            tx.mark_first_response(conversation_id, now).await?;
+        }
+        let conversation = tx.conversation(conversation_id).await?;
+        tx.commit().await?;
+        self.publish(vec![Notification::MessageNew {
+            conversation,
+            message: message.clone(),
+        }]);
+        Ok(message)
+    }
+
+    /// Messages after `after_seq` for an agent, private notes included.
+    pub async fn agent_sync(
+        &self,
+        user: &User,
+        conversation_id: Uuid,
+        after_seq: i64,
+    ) -> Result<Vec<Message>> {
+        self.readable_conversation(user, conversation_id).await?;
+        Ok(self
+            .store()
+            .messages_after(conversation_id, after_seq, true, SYNC_LIMIT)
+            .await?)
+    }
+
+    pub async fn agent_typing(
+        &self,
+        user: &User,
+        conversation_id: Uuid,
+        is_typing: bool,
+    ) -> Result<()> {
+        let conversation = self.actionable_conversation(user, conversation_id).await?;
+        let sender = Sender {
+            kind: SenderKind::Agent,
+            id: Some(user.id),
+            name: user.name.clone(),
+        };
+        self.publish(vec![Notification::Typing {
+            conversation,
+            sender,
+            is_typing,
+        }]);
+        Ok(())
+    }
+
+    /// Sends a conversation to a person (who must be online with room) or to a team's queue.
+    pub async fn transfer(
+        &self,
+        user: &User,
+        conversation_id: Uuid,
+        target: TransferTarget,
+    ) -> Result<Conversation> {
+        let before = self.actionable_conversation(user, conversation_id).await?;
+        if before.status == ConversationStatus::Closed {
+            return Err(DomainError::ConversationClosed.into());
+        }
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(user.org_id).await?;
+        let current = tx
+            .conversation_for_update(conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let previous = current.assignee.as_ref().map(|a| a.id);
+        let mut router = tx.load_router(user.org_id, previous).await?;
+        let waiting = |team_id| Waiting {
+            conversation_id,
+            inbox_id: current.inbox_id,
+            team_id,
+            preferred_agent: None,
+            queued_at: now,
+        };
+        let step = match target {
+            TransferTarget::Agent(agent_id) => {
+                if router.agent(agent_id).is_none() {
+                    return Err(ServiceError::NotFound("agent"));
+                }
+                Step::AssignTo(waiting(current.team_id), agent_id)
+            }
+            TransferTarget::Team(team_id) => {
+                if tx.team(user.org_id, team_id).await?.is_none() {
+                    return Err(ServiceError::NotFound("team"));
+                }
+                tx.queue_conversation(conversation_id, Some(team_id), now, now)
+                    .await?;
+                Step::Event(routing::Event::Waiting(waiting(Some(team_id))))
+            }
+        };
+        let mut notes = self
+            .route(&mut tx, user.org_id, &mut router, Some(step), now)
+            .await?;
+        let conversation = with_position(tx.conversation(conversation_id).await?, &router);
+        notes.insert(
+            0,
+            Notification::ConversationUpdated {
+                conversation: conversation.clone(),
+                previous_assignee: previous,
+            },
+        );
+        tx.commit().await?;
+        notes.dedup_by(|a, b| same_update(a, b));
+        self.publish(notes);
+        Ok(conversation)
+    }
+
+    pub async fn close(&self, user: &User, conversation_id: Uuid) -> Result<Conversation> {
+        let before = self.actionable_conversation(user, conversation_id).await?;
+        if before.status == ConversationStatus::Closed {
+            return Err(DomainError::ConversationClosed.into());
+        }
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(user.org_id).await?;
+        let current = tx
+            .conversation_for_update(conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        if current.status == ConversationStatus::Closed {
+            return Err(DomainError::ConversationClosed.into());
+        }
+        let mut router = tx.load_router(user.org_id, None).await?;
+        tx.close_conversation(conversation_id, now).await?;
+        // The router loaded the agent's load including this conversation; releasing it frees the place.
+        if let Some(a) = &current.assignee {
+            router.add_assigned(
+                a.id,
+                Waiting {
+                    conversation_id,
+                    inbox_id: current.inbox_id,
+                    team_id: current.team_id,
+                    preferred_agent: None,
+                    queued_at: now,
+                },
+            );
+        }
+        let step = routing::Event::Released { conversation_id };
+        let mut notes = self
+            .route(
+                &mut tx,
+                user.org_id,
+                &mut router,
+                Some(Step::Event(step)),
+                now,
+            )
+            .await?;
+        let conversation = tx.conversation(conversation_id).await?;
+        notes.insert(
+            0,
+            Notification::ConversationUpdated {
+                conversation: conversation.clone(),
+                previous_assignee: None,
+            },
+        );
+        tx.commit().await?;
+        self.publish(notes);
+        Ok(conversation)
+    }
+
+    /// Opens a closed conversation again: back to the agent who reopened it if they have room, else the queue.
+    pub async fn reopen(&self, user: &User, conversation_id: Uuid) -> Result<Conversation> {
+        let before = self.actionable_conversation(user, conversation_id).await?;
+        if before.status != ConversationStatus::Closed {
+            return Err(DomainError::ConversationOpen.into());
+        }
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(user.org_id).await?;
+        let current = tx
+            .conversation_for_update(conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        if current.status != ConversationStatus::Closed {
+            return Err(DomainError::ConversationOpen.into());
+        }
+        tx.queue_conversation(conversation_id, current.team_id, now, now)
+            .await?;
+        let mut router = tx.load_router(user.org_id, None).await?;
+        let waiting = Waiting {
+            conversation_id,
+            inbox_id: current.inbox_id,
+            team_id: current.team_id,
+            // Back to whoever last served it, if they can take it.
+            preferred_agent: current.assignee.as_ref().map(|a| a.id).or(Some(user.id)),
+            queued_at: now,
+        };
+        let step = Step::Event(routing::Event::Waiting(waiting));
+        let mut notes = self
+            .route(&mut tx, user.org_id, &mut router, Some(step), now)
+            .await?;
+        let conversation = with_position(tx.conversation(conversation_id).await?, &router);
+        notes.insert(
+            0,
+            Notification::ConversationUpdated {
+                conversation: conversation.clone(),
+                previous_assignee: None,
+            },
+        );
+        tx.commit().await?;
+        notes.dedup_by(|a, b| same_update(a, b));
+        self.publish(notes);
+        Ok(conversation)
+    }
+
+    /// Sets an agent's presence and routes accordingly: online pulls from the queue, offline hands work back.
+    pub async fn set_presence(
+        &self,
+        org_id: Uuid,
+        agent_id: Uuid,
+        presence: Presence,
+    ) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(org_id).await?;
+        tx.set_presence(agent_id, presence, now).await?;
+        let mut router = tx.load_router(org_id, Some(agent_id)).await?;
+        let step = routing::Event::Presence { agent_id, presence };
+        let notes = self
+            .route(&mut tx, org_id, &mut router, Some(Step::Event(step)), now)
+            .await?;
+        tx.commit().await?;
+        let name = self
+            .store()
+            .user(org_id, agent_id)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        let mut all = vec![Notification::Presence {
+            org_id,
+            agent_id,
+            name,
+            presence,
+        }];
+        all.extend(notes);
+        self.publish(all);
+        Ok(())
+    }
+
+    /// Re-runs routing for an organisation after a change outside the router's events (capacity, teams).
+    pub async fn reroute(&self, org_id: Uuid) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(org_id).await?;
+        let mut router = tx.load_router(org_id, None).await?;
+        let notes = self.route(&mut tx, org_id, &mut router, None, now).await?;
+        tx.commit().await?;
+        self.publish(notes);
+        Ok(())
+    }
+
+    /// Applies one routing step (or just drains), writes the decisions, and returns what to announce after commit:
+    /// assignments, requeues, and queue positions that changed.
+    async fn route(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        router: &mut Router,
+        step: Option<Step>,
+        now: i64,
+    ) -> Result<Vec<Notification>> {
+        let before: HashMap<Uuid, u32> = router.queue_positions().into_iter().collect();
+        let decisions = match step {
+            None => router.drain(),
+            Some(Step::Event(e)) => router.apply(e),
+            Some(Step::AssignTo(w, agent)) => router.assign_to(w, agent)?,
+        };
+        debug_assert!(
+            router.check_invariants().is_ok(),
+            "{:?}",
+            router.check_invariants()
+        );
+        let mut notes = Vec::new();
+        for d in &decisions {
+            match *d {
+                Decision::Assigned {
+                    conversation_id,
+                    agent_id,
+                } => {
+                    let last = router.agent(agent_id).map_or(now, |a| a.last_assigned);
+                    tx.assign(conversation_id, agent_id, last, now).await?;
+                    let conversation = tx.conversation(conversation_id).await?;
+                    notes.push(Notification::ConversationAssigned {
+                        conversation: conversation.clone(),
+                    });
+                    notes.push(Notification::ConversationUpdated {
+                        conversation,
+                        previous_assignee: None,
+                    });
+                }
+                Decision::Requeued {
+                    conversation_id,
+                    from_agent,
+                } => {
+                    tx.requeue(conversation_id, now).await?;
+                    let conversation = tx.conversation(conversation_id).await?;
+                    notes.push(Notification::ConversationUpdated {
+                        conversation,
+                        previous_assignee: Some(from_agent),
+                    });
+                }
+            }
+        }
+        let after = router.queue_positions();
+        let moved: Vec<(Uuid, u32)> = after
+            .into_iter()
+            .filter(|(id, p)| before.get(id) != Some(p))
+            .collect();
+        if !moved.is_empty() {
+            let queued: HashMap<Uuid, Conversation> = tx
+                .queued_conversations(org_id)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect();
+            for (id, position) in moved {
+                if let Some(c) = queued.get(&id) {
+                    let conversation = Conversation {
+                        queue_position: Some(position),
+                        ..c.clone()
+                    };
+                    let previous = decisions.iter().find_map(|d| match d {
+                        Decision::Requeued {
+                            conversation_id,
+                            from_agent,
+                        } if *conversation_id == id => Some(*from_agent),
+                        _ => None,
+                    });
+                    notes.push(Notification::ConversationUpdated {
+                        conversation,
+                        previous_assignee: previous,
+                    });
+                }
+            }
+        }
+        Ok(notes)
+    }
+
+    /// Tells visitors who have waited too long that nobody is free, once per wait.
+    pub(crate) async fn notify_queue_timeouts(&self) -> Result<()> {
+        let cutoff = now_ms() - self.config().queue_timeout.as_millis() as i64;
+        for conversation in self.store().queue_timeouts(cutoff).await? {
+            let mut tx = self.store().begin().await?;
+            let first = tx.mark_queue_timeout_notified(conversation.id).await?;
+            tx.commit().await?;
+            if first {
+                self.publish(vec![Notification::QueueTimeout { conversation }]);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn conversations(
+        &self,
+        user: &User,
+        mut filter: ConversationFilter,
+    ) -> Result<Vec<Conversation>> {
+        if !user.role.oversees() && filter.status != Some(ConversationStatus::Queued) {
+            match filter.assignee_id {
+                Some(id) if id != user.id => {
+                    return Err(ServiceError::Forbidden(
+                        "agents list their own or queued conversations",
+                    ));
+                }
+                _ => filter.assignee_id = Some(user.id),
+            }
+        }
+        Ok(self.store().conversations(user.org_id, &filter).await?)
+    }
+}
+
+fn can_act(user: &User, c: &Conversation) -> bool {
+    user.org_id == c.org_id
+        && (user.role.oversees() || c.assignee.as_ref().is_some_and(|a| a.id == user.id))
+}
+
+fn with_position(conversation: Conversation, router: &Router) -> Conversation {
+    let position = router
+        .queue_positions()
+        .into_iter()
+        .find(|(id, _)| *id == conversation.id)
+        .map(|(_, p)| p);
+    Conversation {
+        queue_position: position,
+        ..conversation
+    }
+}
+
+/// Two updates of the same conversation in a row: the later one carries everything.
+fn same_update(later: &mut Notification, earlier: &mut Notification) -> bool {
+    match (later, earlier) {
+        (
+            Notification::ConversationUpdated {
+                conversation: a, ..
+            },
+            Notification::ConversationUpdated {
+                conversation: b, ..
+            },
+        ) => {
+            a.id == b.id
+                && a.status == b.status
+                && a.assignee == b.assignee
+                && a.queue_position == b.queue_position
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,95 @@
+//! Kefu's application layer: the message spine (validate, decide, commit, then fan out), routing on every cause,
+//! agent presence with its offline grace, the queue-timeout timer, authentication and administration.
+//! Adapters (Socket.IO, REST) call `Service`; it talks to the store and publishes committed facts on the `Bus`.
+
+mod admin;
+mod auth;
+mod bus;
+mod conversations;
+mod error;
+mod presence;
+
+pub use admin::{NewInbox, UserChanges};
+pub use auth::{LoginLimits, hash_token};
+pub use bus::{Bus, Notification};
+pub use conversations::{SendMessage, TransferTarget, VisitorSession};
+pub use error::ServiceError;
+
+use kefu_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// How long an agent whose last socket closed stays present before going offline (their work is requeued).
+    pub offline_grace: Duration,
+    /// How long a visitor waits in the queue before being offered to leave a message.
+    pub queue_timeout: Duration,
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// How often timers (queue timeout, session expiry) are checked.
+    pub timer_tick: Duration,
+    pub login_limits: LoginLimits,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            offline_grace: Duration::from_secs(30),
+            queue_timeout: Duration::from_secs(600),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            timer_tick: Duration::from_secs(1),
+            login_limits: LoginLimits::default(),
+        }
+    }
+}
+
+/// The application. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    bus: Bus,
+    config: ServiceConfig,
+    presence: presence::Tracker,
+    limiter: auth::LoginLimiter,
+}
+
+impl Service {
+    pub fn new(store: Store, bus: Bus, config: ServiceConfig) -> Self {
+        let limiter = auth::LoginLimiter::new(config.login_limits.clone());
+        Service {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                config,
+                presence: Default::default(),
+                limiter,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    fn publish(&self, notifications: Vec<Notification>) {
+        for n in notifications {
+            self.inner.bus.publish(n);
+        }
+    }
+}
+
+/// Fresh ids are UUIDv7: sortable by creation time and safe to make on any node.
+pub(crate) fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

@@ -1,0 +1,62 @@
+//! Schema migrations, embedded in the binary and applied in order, each in its own transaction.
+//! An applied migration is never edited: changes come as new files.
+
+use crate::{Backend, Result, Store, StoreError, now_ms};
+use sqlx::Row;
+
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+impl Store {
+    /// Applies the migrations this database lacks; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        let mut conn = self.writer.acquire().await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS kefu_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *conn)
+        .await?;
+        drop(conn);
+        let mut applied = 0;
+        for (version, name, sql) in MIGRATIONS {
+            let mut tx = self.writer.begin().await?;
+            if self.backend == Backend::Postgres {
+                // Several nodes may start at once: one migrates, the others wait here and then find it done.
+                sqlx::query("SELECT pg_advisory_xact_lock(7270)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let done = sqlx::query("SELECT COUNT(*) FROM kefu_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<i64, _>(0)?;
+            if done > 0 {
+                continue;
+            }
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO kefu_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(*version)
+            .bind(*name)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            applied += 1;
+        }
+        let latest: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM kefu_migrations")
+            .fetch_one(&self.reader)
+            .await?
+            .try_get(0)?;
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if latest > known {
+            return Err(StoreError::Corrupt(format!(
+                "the database is at schema version {latest}, newer than this Kefu knows ({known}): upgrade Kefu"
+            )));
+        }
+        Ok(applied)
+    }
+}

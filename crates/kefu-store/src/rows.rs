@@ -1,0 +1,145 @@
+//! Turning rows into domain records. Column lists live beside their mappers so the two never drift.
+
+use crate::{Result, StoreError};
+use kefu_core::model::*;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+pub(crate) fn uuid(row: &AnyRow, col: &str) -> Result<Uuid> {
+    let text: String = row.try_get(col)?;
+    Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(crate) fn opt_uuid(row: &AnyRow, col: &str) -> Result<Option<Uuid>> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+pub(crate) fn parse<T: std::str::FromStr>(row: &AnyRow, col: &str) -> Result<T> {
+    let text: String = row.try_get(col)?;
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{col}: unknown value {text:?}")))
+}
+
+fn ts(row: &AnyRow, col: &str) -> Result<Timestamp> {
+    Ok(Timestamp(row.try_get(col)?))
+}
+
+fn opt_ts(row: &AnyRow, col: &str) -> Result<Option<Timestamp>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?.map(Timestamp))
+}
+
+fn json(row: &AnyRow, col: &str) -> Result<serde_json::Value> {
+    let text: String = row.try_get(col)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
+    Ok(row.try_get::<i64, _>(col)? != 0)
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.name, u.role, u.capacity, u.active, u.presence, u.created_at";
+
+/// A user without teams; callers that show teams fill them in.
+pub(crate) fn user(row: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: parse(row, "role")?,
+        capacity: row.try_get::<i64, _>("capacity")? as u32,
+        active: flag(row, "active")?,
+        presence: parse(row, "presence")?,
+        teams: Vec::new(),
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) const INBOX_COLUMNS: &str = "id, org_id, kind, name, widget_token, settings, created_at";
+
+pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
+    Ok(Inbox {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        kind: parse(row, "kind")?,
+        name: row.try_get("name")?,
+        widget_token: row.try_get("widget_token")?,
+        settings: json(row, "settings")?,
+        teams: Vec::new(),
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(crate) const CONTACT_COLUMNS: &str =
+    "id, org_id, inbox_id, name, email, phone, attributes, last_agent_id, created_at, updated_at";
+
+pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
+    Ok(Contact {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        inbox_id: uuid(row, "inbox_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        attributes: json(row, "attributes")?,
+        last_agent_id: opt_uuid(row, "last_agent_id")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+/// Conversations are always read with their assignee's name.
+pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.org_id, c.inbox_id, c.contact_id, c.status, \
+     c.assignee_id, u.name AS assignee_name, c.team_id, c.last_seq, c.queued_at, c.created_at, \
+     c.first_response_at, c.closed_at, c.updated_at FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id";
+
+pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
+    let assignee = match opt_uuid(row, "assignee_id")? {
+        Some(id) => Some(Assignee {
+            id,
+            name: row
+                .try_get::<Option<String>, _>("assignee_name")?
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Conversation {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        inbox_id: uuid(row, "inbox_id")?,
+        contact_id: uuid(row, "contact_id")?,
+        status: parse(row, "status")?,
+        assignee,
+        team_id: opt_uuid(row, "team_id")?,
+        last_seq: row.try_get("last_seq")?,
+        queue_position: None,
+        created_at: ts(row, "created_at")?,
+        first_response_at: opt_ts(row, "first_response_at")?,
+        closed_at: opt_ts(row, "closed_at")?,
+        updated_at: ts(row, "updated_at")?,
+        queued_at: row.try_get("queued_at")?,
+    })
+}
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at";
+
+pub(crate) fn message(row: &AnyRow) -> Result<Message> {
+    Ok(Message {
+        id: uuid(row, "id")?,
+        conversation_id: uuid(row, "conversation_id")?,
+        seq: row.try_get("seq")?,
+        sender: Sender {
+            kind: parse(row, "sender_kind")?,
+            id: opt_uuid(row, "sender_id")?,
+            name: row.try_get("sender_name")?,
+        },
+        content: row.try_get("content")?,
+        private: flag(row, "private")?,
+        client_id: row.try_get("client_id")?,
+        created_at: ts(row, "created_at")?,
+    })
+}

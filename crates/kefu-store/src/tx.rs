@@ -1,0 +1,728 @@
+//! Writes. A `Tx` is one database transaction: the service composes these steps so that a message, the
+//! conversation change and the routing decision it caused commit together or not at all.
+
+use crate::read;
+use crate::rows::{self, CONTACT_COLUMNS, CONVERSATION_SELECT};
+use crate::{Backend, Result, StoreError};
+use kefu_core::model::*;
+use kefu_core::routing::{self, Router, Waiting};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use uuid::Uuid;
+
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+/// What a new user is made of.
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub capacity: u32,
+}
+
+/// What a new message is made of; `seq` is taken by `insert_message`.
+pub struct NewMessage<'a> {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub sender_kind: SenderKind,
+    pub sender_id: Option<Uuid>,
+    pub sender_name: &'a str,
+    pub content: &'a str,
+    pub private: bool,
+    pub client_id: Option<&'a str>,
+    pub now: i64,
+}
+
+fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+impl Tx {
+    pub(crate) fn new(tx: Transaction<'static, Any>, backend: Backend) -> Self {
+        Tx { tx, backend }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Serializes routing decisions of one organisation across every node. On SQLite the single writer already
+    /// does; on PostgreSQL the organisation's row lock does, held until commit.
+    pub async fn lock_organisation(&mut self, org_id: Uuid) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
+                .bind(org_id.to_string())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_organisation(&mut self, id: Uuid, name: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id.to_string())
+            .bind(name)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_user(&mut self, u: NewUser<'_>, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (id, org_id, email, name, password_hash, role, capacity, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(u.email)
+        .bind(u.name)
+        .bind(u.password_hash)
+        .bind(u.role.as_str())
+        .bind(u.capacity as i64)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| unique(e, "email"))?;
+        Ok(())
+    }
+
+    /// Changes the fields given; returns false when no such user is in the organisation.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_user(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        name: Option<&str>,
+        role: Option<Role>,
+        capacity: Option<u32>,
+        active: Option<bool>,
+        password_hash: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET name = COALESCE($3, name), role = COALESCE($4, role), \
+             capacity = COALESCE($5, capacity), active = COALESCE($6, active), \
+             password_hash = COALESCE($7, password_hash), updated_at = $8 WHERE id = $1 AND org_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(name)
+        .bind(role.map(|r| r.as_str()))
+        .bind(capacity.map(|c| c as i64))
+        .bind(active.map(|a| a as i64))
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn set_presence(
+        &mut self,
+        user_id: Uuid,
+        presence: Presence,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE users SET presence = $2, updated_at = $3 WHERE id = $1")
+            .bind(user_id.to_string())
+            .bind(presence.as_str())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_session(
+        &mut self,
+        token_hash: &str,
+        user_id: Uuid,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id.to_string())
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user (deactivation, password change).
+    pub async fn delete_sessions_of(&mut self, user_id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_expired_sessions(&mut self, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn insert_team(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        name: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .bind(name)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| unique(e, "team name"))?;
+        Ok(())
+    }
+
+    pub async fn rename_team(&mut self, org_id: Uuid, id: Uuid, name: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE teams SET name = $3 WHERE id = $1 AND org_id = $2")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| unique(e, "team name"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes a team; its conversations fall back to their inbox's teams.
+    pub async fn delete_team(&mut self, org_id: Uuid, id: Uuid) -> Result<bool> {
+        sqlx::query("UPDATE conversations SET team_id = NULL WHERE team_id = $1 AND org_id = $2")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM team_members WHERE team_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM inbox_teams WHERE team_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM teams WHERE id = $1 AND org_id = $2")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn add_team_member(&mut self, team_id: Uuid, user_id: Uuid) -> Result<()> {
+        let exists = sqlx::query("SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id.to_string())
+            .bind(user_id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if exists.is_none() {
+            sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
+                .bind(team_id.to_string())
+                .bind(user_id.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn remove_team_member(&mut self, team_id: Uuid, user_id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id.to_string())
+            .bind(user_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn team(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Team>> {
+        let row = sqlx::query("SELECT id FROM teams WHERE id = $1 AND org_id = $2")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if row.is_none() {
+            return Ok(None);
+        }
+        let members =
+            sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
+                .bind(id.to_string())
+                .fetch_all(&mut *self.tx)
+                .await?
+                .iter()
+                .map(|r| rows::uuid(r, "user_id"))
+                .collect::<Result<Vec<_>>>()?;
+        let row = sqlx::query("SELECT name, created_at FROM teams WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(Some(Team {
+            id,
+            org_id,
+            name: row.try_get("name")?,
+            members,
+            created_at: Timestamp(row.try_get("created_at")?),
+        }))
+    }
+
+    pub async fn user_teams(&mut self, user_id: Uuid) -> Result<Vec<Uuid>> {
+        read::user_teams(&mut *self.tx, user_id).await
+    }
+
+    pub async fn insert_inbox(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        kind: InboxKind,
+        name: &str,
+        widget_token: Option<&str>,
+        settings: &serde_json::Value,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO inboxes (id, org_id, kind, name, widget_token, settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .bind(widget_token)
+        .bind(settings.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn update_inbox(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        name: Option<&str>,
+        settings: Option<&serde_json::Value>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE inboxes SET name = COALESCE($3, name), settings = COALESCE($4, settings), updated_at = $5 \
+             WHERE id = $1 AND org_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(name)
+        .bind(settings.map(|s| s.to_string()))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn set_inbox_teams(&mut self, inbox_id: Uuid, teams: &[Uuid]) -> Result<()> {
+        sqlx::query("DELETE FROM inbox_teams WHERE inbox_id = $1")
+            .bind(inbox_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        for team in teams {
+            sqlx::query("INSERT INTO inbox_teams (inbox_id, team_id) VALUES ($1, $2)")
+                .bind(inbox_id.to_string())
+                .bind(team.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_contact(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        inbox_id: Uuid,
+        visitor_token_hash: Option<&str>,
+        name: &str,
+        attributes: &serde_json::Value,
+        now: i64,
+    ) -> Result<Contact> {
+        sqlx::query(
+            "INSERT INTO contacts (id, org_id, inbox_id, visitor_token_hash, name, attributes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(inbox_id.to_string())
+        .bind(visitor_token_hash)
+        .bind(name)
+        .bind(attributes.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        self.contact(id).await
+    }
+
+    pub async fn contact(&mut self, id: Uuid) -> Result<Contact> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+        rows::contact(
+            &sqlx::query(AssertSqlSafe(sql))
+                .bind(id.to_string())
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    /// Updates the given fields. `Some(None)` clears an optional field.
+    pub async fn update_contact(
+        &mut self,
+        id: Uuid,
+        name: Option<&str>,
+        email: Option<Option<&str>>,
+        phone: Option<Option<&str>>,
+        attributes: Option<&serde_json::Value>,
+        now: i64,
+    ) -> Result<Contact> {
+        sqlx::query(
+            "UPDATE contacts SET name = COALESCE($2, name), \
+             email = CASE WHEN $3 = 1 THEN $4 ELSE email END, \
+             phone = CASE WHEN $5 = 1 THEN $6 ELSE phone END, \
+             attributes = COALESCE($7, attributes), updated_at = $8 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(name)
+        .bind(email.is_some() as i64)
+        .bind(email.flatten())
+        .bind(phone.is_some() as i64)
+        .bind(phone.flatten())
+        .bind(attributes.map(|a| a.to_string()))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        self.contact(id).await
+    }
+
+    /// Opens a conversation waiting in the queue.
+    pub async fn insert_conversation(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        inbox_id: Uuid,
+        contact_id: Uuid,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO conversations (id, org_id, inbox_id, contact_id, status, queued_at, waiting_since, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $5, $5, $5)",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(inbox_id.to_string())
+        .bind(contact_id.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Reads a conversation and, on PostgreSQL, locks its row until commit.
+    pub async fn conversation_for_update(&mut self, id: Uuid) -> Result<Option<Conversation>> {
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE OF c"
+        } else {
+            ""
+        };
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1{lock}");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .as_ref()
+            .map(rows::conversation)
+            .transpose()
+    }
+
+    pub async fn conversation(&mut self, id: Uuid) -> Result<Conversation> {
+        read::conversation(&mut *self.tx, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("conversation {id} vanished")))
+    }
+
+    pub async fn message_by_client_id(
+        &mut self,
+        kind: SenderKind,
+        sender_id: Uuid,
+        client_id: &str,
+    ) -> Result<Option<Message>> {
+        read::message_by_client_id(&mut *self.tx, kind, sender_id, client_id).await
+    }
+
+    /// Appends a message with the conversation's next seq. The conversation row's update takes the lock that
+    /// keeps seq gapless under concurrent writers.
+    pub async fn insert_message(&mut self, m: NewMessage<'_>) -> Result<Message> {
+        let seq: i64 = sqlx::query(
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq",
+        )
+        .bind(m.conversation_id.to_string())
+        .bind(m.now)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, \
+             client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(m.id.to_string())
+        .bind(m.conversation_id.to_string())
+        .bind(seq)
+        .bind(m.sender_kind.as_str())
+        .bind(m.sender_id.map(|s| s.to_string()))
+        .bind(m.sender_name)
+        .bind(m.content)
+        .bind(m.private as i64)
+        .bind(m.client_id)
+        .bind(m.now)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| unique(e, "client_id"))?;
+        Ok(Message {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            seq,
+            sender: Sender {
+                kind: m.sender_kind,
+                id: m.sender_id,
+                name: m.sender_name.to_string(),
+            },
+            content: m.content.to_string(),
+            private: m.private,
+            client_id: m.client_id.map(str::to_string),
+            created_at: Timestamp(m.now),
+        })
+    }
+
+    pub async fn mark_first_response(&mut self, conversation_id: Uuid, now: i64) -> Result<()> {
+        sqlx::query("UPDATE conversations SET first_response_at = $2 WHERE id = $1 AND first_response_at IS NULL")
+            .bind(conversation_id.to_string())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn close_conversation(&mut self, id: Uuid, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET status = 'closed', closed_at = $2, queued_at = NULL, waiting_since = NULL, \
+             updated_at = $2 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a conversation (back) in the queue. `queued_at` is its place in line, `now` starts its wait.
+    pub async fn queue_conversation(
+        &mut self,
+        id: Uuid,
+        team_id: Option<Uuid>,
+        queued_at: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET status = 'queued', assignee_id = NULL, team_id = $2, queued_at = $3, \
+             waiting_since = $4, queue_timeout_notified = 0, closed_at = NULL, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(team_id.map(|t| t.to_string()))
+        .bind(queued_at)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Hands a conversation back to the queue at its original place (its agent left).
+    pub async fn requeue(&mut self, id: Uuid, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET status = 'queued', assignee_id = NULL, queued_at = created_at, \
+             waiting_since = $2, queue_timeout_notified = 0, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mark_queue_timeout_notified(&mut self, id: Uuid) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE conversations SET queue_timeout_notified = 1 WHERE id = $1 AND status = 'queued' \
+             AND queue_timeout_notified = 0",
+        )
+        .bind(id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Loads the routing state of an organisation: its active agents with load and teams, the inboxes' teams,
+    /// the queue, and the assigned conversations of `assigned_of` (whose owner may be about to leave).
+    pub async fn load_router(&mut self, org_id: Uuid, assigned_of: Option<Uuid>) -> Result<Router> {
+        let org = org_id.to_string();
+        let mut router = Router::new();
+        let agents = sqlx::query(
+            "SELECT u.id, u.presence, u.capacity, u.last_assigned, \
+             (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'assigned') AS load \
+             FROM users u WHERE u.org_id = $1 AND u.active = 1",
+        )
+        .bind(&org)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let memberships = sqlx::query(
+            "SELECT tm.user_id, tm.team_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.org_id = $1",
+        )
+        .bind(&org)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for row in &agents {
+            let id = rows::uuid(row, "id")?;
+            let teams = memberships
+                .iter()
+                .filter(|m| rows::uuid(m, "user_id").is_ok_and(|u| u == id))
+                .map(|m| rows::uuid(m, "team_id"))
+                .collect::<Result<Vec<_>>>()?;
+            router.add_agent(routing::Agent {
+                id,
+                presence: rows::parse(row, "presence")?,
+                capacity: row.try_get::<i64, _>("capacity")? as u32,
+                load: row.try_get::<i64, _>("load")? as u32,
+                teams,
+                last_assigned: row.try_get("last_assigned")?,
+            });
+        }
+        let inbox_teams = sqlx::query(
+            "SELECT it.inbox_id, it.team_id FROM inbox_teams it JOIN inboxes i ON i.id = it.inbox_id \
+             WHERE i.org_id = $1",
+        )
+        .bind(&org)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut by_inbox: std::collections::HashMap<Uuid, Vec<Uuid>> = Default::default();
+        for row in &inbox_teams {
+            by_inbox
+                .entry(rows::uuid(row, "inbox_id")?)
+                .or_default()
+                .push(rows::uuid(row, "team_id")?);
+        }
+        for (inbox, teams) in by_inbox {
+            router.set_inbox_teams(inbox, teams);
+        }
+        let queued = sqlx::query(
+            "SELECT c.id, c.inbox_id, c.team_id, c.queued_at, ct.last_agent_id FROM conversations c \
+             JOIN contacts ct ON ct.id = c.contact_id WHERE c.org_id = $1 AND c.status = 'queued'",
+        )
+        .bind(&org)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for row in &queued {
+            router.add_waiting(waiting(row)?);
+        }
+        if let Some(agent) = assigned_of {
+            let assigned = sqlx::query(
+                "SELECT c.id, c.inbox_id, c.team_id, c.created_at AS queued_at, ct.last_agent_id \
+                 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+                 WHERE c.assignee_id = $1 AND c.status = 'assigned'",
+            )
+            .bind(agent.to_string())
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for row in &assigned {
+                let mut w = waiting(row)?;
+                // Requeued work should go to someone else if anyone can take it.
+                w.preferred_agent = None;
+                router.add_assigned(agent, w);
+            }
+        }
+        Ok(router)
+    }
+
+    /// Records an assignment decided by the router.
+    pub async fn assign(
+        &mut self,
+        conversation_id: Uuid,
+        agent_id: Uuid,
+        last_assigned: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET status = 'assigned', assignee_id = $2, queued_at = NULL, waiting_since = NULL, \
+             updated_at = $3 WHERE id = $1",
+        )
+        .bind(conversation_id.to_string())
+        .bind(agent_id.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE users SET last_assigned = $2 WHERE id = $1")
+            .bind(agent_id.to_string())
+            .bind(last_assigned)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "UPDATE contacts SET last_agent_id = $2 WHERE id = (SELECT contact_id FROM conversations WHERE id = $1)",
+        )
+        .bind(conversation_id.to_string())
+        .bind(agent_id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Queued conversations of an organisation with their positions, for telling visitors where they stand.
+    pub async fn queued_conversations(&mut self, org_id: Uuid) -> Result<Vec<Conversation>> {
+        let sql = format!("{CONVERSATION_SELECT} WHERE c.org_id = $1 AND c.status = 'queued'");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(rows::conversation)
+            .collect()
+    }
+}
+
+fn waiting(row: &sqlx::any::AnyRow) -> Result<Waiting> {
+    Ok(Waiting {
+        conversation_id: rows::uuid(row, "id")?,
+        inbox_id: rows::uuid(row, "inbox_id")?,
+        team_id: rows::opt_uuid(row, "team_id")?,
+        preferred_agent: rows::opt_uuid(row, "last_agent_id")?,
+        queued_at: row
+            .try_get::<Option<i64>, _>("queued_at")?
+            .unwrap_or_default(),
+    })
+}

@@ -1,0 +1,184 @@
+//! Wiring: builds the store, the service, the Socket.IO gateway and the HTTP router, and runs them until a
+//! shutdown signal; then stops accepting, closes sockets and lets in-flight requests finish.
+
+use crate::config::{DatabaseArgs, ServeArgs};
+use anyhow::Context;
+use kefu_core::model::Role;
+use kefu_service::{Bus, Service, ServiceConfig};
+use kefu_store::Store;
+use socketioxide::SocketIo;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+async fn open_store(db: &DatabaseArgs) -> anyhow::Result<Store> {
+    let url = db.resolve()?;
+    let store = Store::connect(&url)
+        .await
+        .context("KEFU_DATABASE_URL: cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+pub async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
+    let store = open_store(&db).await?;
+    println!("database is up to date");
+    store.close().await;
+    Ok(())
+}
+
+pub async fn create_admin(
+    db: DatabaseArgs,
+    email: &str,
+    password: &str,
+    name: &str,
+    role: Role,
+) -> anyhow::Result<()> {
+    let store = open_store(&db).await?;
+    let (bus, _rx) = Bus::new();
+    let service = Service::new(store.clone(), bus, ServiceConfig::default());
+    let org = service.ensure_organisation().await?.organisation;
+    let user = service
+        .create_user(org.id, email, name, password, role, None)
+        .await?;
+    println!("created {} {} <{}>", user.role, user.name, user.email);
+    store.close().await;
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let addr = args.listen_addr()?;
+    let config = args.service_config()?;
+    let store = open_store(&args.db).await?;
+    let (bus, notifications) = Bus::new();
+    let service = Service::new(store.clone(), bus, config);
+    let setup = service.ensure_organisation().await?;
+    let org = setup.organisation;
+    if store.count_users(org.id).await? == 0 {
+        match (&args.admin_email, &args.admin_password) {
+            (Some(email), Some(password)) => {
+                let admin = service
+                    .create_user(org.id, email, "Admin", password, Role::Admin, None)
+                    .await
+                    .context(
+                        "KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD: cannot create the first admin",
+                    )?;
+                println!("created the first admin: {}", admin.email);
+            }
+            _ if args.demo => {}
+            _ => println!(
+                "No user yet. Create the first admin with:\n  kefu admin create --email you@example.com --password '...' --name 'Your Name'\n\
+                 or start with KEFU_ADMIN_EMAIL and KEFU_ADMIN_PASSWORD set."
+            ),
+        }
+    }
+    if args.demo {
+        seed_demo(&service, org.id).await?;
+    }
+
+    let (layer, io) = SocketIo::builder()
+        .with_state(service.clone())
+        .max_payload(args.socket_max_payload)
+        .max_buffer_size(256)
+        .ws_read_buffer_size(4096)
+        .build_layer();
+    kefu_realtime::register(&io);
+    let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
+    service.start_timers().await?;
+
+    let app = kefu_http::router(
+        kefu_http::AppState {
+            service: service.clone(),
+            demo: args.demo,
+        },
+        layer,
+    );
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("KEFU_LISTEN: cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    // Tests and scripts read this line to find the port.
+    println!("Kefu listening on http://{bound}");
+    if args.demo {
+        println!("Demo page: http://{bound}/");
+    }
+
+    let io_for_shutdown = io.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing sockets, finishing requests");
+        io_for_shutdown.close().await;
+    };
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("server error")?;
+    fanout.abort();
+    // Let the last commits and pushes settle before the pools close.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn seed_demo(service: &Service, org_id: uuid::Uuid) -> anyhow::Result<()> {
+    const EMAIL: &str = "agent@demo.kefu";
+    const PASSWORD: &str = "kefu-demo";
+    const ADMIN_EMAIL: &str = "admin@demo.kefu";
+    if service.store().credentials(ADMIN_EMAIL).await?.is_none() {
+        service
+            .create_user(
+                org_id,
+                ADMIN_EMAIL,
+                "Demo Admin",
+                PASSWORD,
+                Role::Admin,
+                None,
+            )
+            .await?;
+    }
+    if service.store().credentials(EMAIL).await?.is_none() {
+        service
+            .create_user(
+                org_id,
+                EMAIL,
+                "Demo Agent 演示客服",
+                PASSWORD,
+                Role::Agent,
+                None,
+            )
+            .await?;
+    }
+    let inbox = service.store().inboxes(org_id).await?.into_iter().next();
+    println!("Demo agent: {EMAIL} / {PASSWORD}    Demo admin: {ADMIN_EMAIL} / {PASSWORD}");
+    if let Some(token) = inbox.and_then(|i| i.widget_token) {
+        println!("Website widget token: {token}");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

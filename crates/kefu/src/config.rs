@@ -1,0 +1,117 @@
+//! Configuration: every setting is a flag and an environment variable, documented once here with its default.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// Directory for Kefu's data (the SQLite database when no URL is given).
+    #[arg(long, env = "KEFU_DATA_DIR", default_value = "./kefu-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite:PATH or postgres://USER@HOST/DB. Default: SQLite in the data directory.
+    #[arg(long, env = "KEFU_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database URL to use, checked; creates the data directory for SQLite.
+    pub fn resolve(&self) -> anyhow::Result<String> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!(
+                        "KEFU_DATA_DIR / --data-dir: cannot create {}",
+                        self.data_dir.display()
+                    )
+                })?;
+                format!("sqlite:{}", self.data_dir.join("kefu.db").display())
+            }
+        };
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "KEFU_DATABASE_URL / --database-url: {url:?} is not sqlite:PATH or postgres://..."
+            );
+        }
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("//");
+            if let Some(parent) = std::path::Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("KEFU_DATABASE_URL: cannot create {}", parent.display())
+                })?;
+            }
+        }
+        Ok(url)
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (HTTP, REST and Socket.IO share it). Port 0 picks a free port.
+    #[arg(long, env = "KEFU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Seed a demo agent (credentials printed at start) and serve the demo page at `/`.
+    #[arg(long, env = "KEFU_DEMO")]
+    pub demo: bool,
+    /// Seconds an agent whose last connection dropped stays present before going offline (work is requeued).
+    #[arg(long, env = "KEFU_OFFLINE_GRACE_SECS", default_value_t = 30)]
+    pub offline_grace_secs: u64,
+    /// Seconds a visitor waits in the queue before being offered to leave a message.
+    #[arg(long, env = "KEFU_QUEUE_TIMEOUT_SECS", default_value_t = 600)]
+    pub queue_timeout_secs: u64,
+    /// Days a login session lasts.
+    #[arg(long, env = "KEFU_SESSION_TTL_DAYS", default_value_t = 30)]
+    pub session_ttl_days: u64,
+    /// Largest Socket.IO message or polling body, in bytes.
+    #[arg(long, env = "KEFU_SOCKET_MAX_PAYLOAD", default_value_t = 64 * 1024)]
+    pub socket_max_payload: u64,
+    /// Email of the first admin, created on an empty database (with KEFU_ADMIN_PASSWORD).
+    #[arg(long, env = "KEFU_ADMIN_EMAIL", hide = true)]
+    pub admin_email: Option<String>,
+    #[arg(long, env = "KEFU_ADMIN_PASSWORD", hide = true)]
+    pub admin_password: Option<String>,
+}
+
+impl ServeArgs {
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().with_context(|| {
+            format!(
+                "KEFU_LISTEN / --listen: {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            )
+        })
+    }
+
+    pub fn service_config(&self) -> anyhow::Result<kefu_service::ServiceConfig> {
+        if self.queue_timeout_secs == 0 {
+            bail!("KEFU_QUEUE_TIMEOUT_SECS / --queue-timeout-secs must be at least 1");
+        }
+        if self.session_ttl_days == 0 {
+            bail!("KEFU_SESSION_TTL_DAYS / --session-ttl-days must be at least 1");
+        }
+        if self.socket_max_payload < 1024 {
+            bail!("KEFU_SOCKET_MAX_PAYLOAD / --socket-max-payload must be at least 1024");
+        }
+        Ok(kefu_service::ServiceConfig {
+            offline_grace: Duration::from_secs(self.offline_grace_secs),
+            queue_timeout: Duration::from_secs(self.queue_timeout_secs),
+            session_ttl: Duration::from_secs(self.session_ttl_days * 24 * 3600),
+            ..Default::default()
+        })
+    }
+}

@@ -1,0 +1,98 @@
+//! The `kefu` binary: command line, configuration, and wiring of store, service, realtime and HTTP.
+
+mod app;
+mod config;
+
+use clap::{Parser, Subcommand};
+use config::{DatabaseArgs, ServeArgs};
+use kefu_core::model::Role;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "kefu",
+    version,
+    about = "Kefu 客服: self-hosted omnichannel customer support"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST API, Socket.IO and the web on one port.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user (an admin unless --role says otherwise).
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "admin", value_parser = ["admin", "supervisor", "agent"])]
+        role: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEFU_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => app::serve(args).await,
+            Command::Migrate(db) => app::migrate(db).await,
+            Command::Admin {
+                command:
+                    AdminCommand::Create {
+                        db,
+                        email,
+                        password,
+                        name,
+                        role,
+                    },
+            } => {
+                let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+                app::create_admin(db, &email, &password, &name, role).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,270 @@
+// A visitor and agents talking through the real server: round trips over each transport, idempotent resends,
+// sync after a disconnect, permissions, transfer, close and reopen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, setupTeam, connectVisitor, connectAgent, onlineAgent, request, uid, api,
+} from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.stop(); });
+
+async function roundTrip(transports, upgrade) {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0], { transports, upgrade });
+  const { socket: visitor, session } = await connectVisitor(server, widgetToken, { transports, upgrade });
+  assert.ok(session.visitor_token.length >= 22, 'a visitor token carries at least 128 random bits');
+  assert.deepEqual(session.conversations, []);
+
+  const sent = await request(visitor, 'message:send', { client_id: uid('c'), content: '你好，我的订单没到' });
+  assert.equal(sent.ok, true, JSON.stringify(sent));
+  assert.equal(sent.message.seq, 1);
+  assert.deepEqual(Object.keys(sent.message.sender).sort(), ['id', 'kind', 'name']);
+  assert.equal(sent.message.sender.kind, 'visitor');
+  const conversationId = sent.message.conversation_id;
+
+  const assigned = await agent.next('conversation:assigned', (d) => d.conversation.id === conversationId);
+  assert.equal(assigned.conversation.assignee.id, agents[0].id);
+  const incoming = await agent.next('message:new', (d) => d.message.conversation_id === conversationId);
+  assert.equal(incoming.message.content, '你好，我的订单没到');
+
+  const visitorSeesAssignee = await visitor.next('conversation:updated', (d) => d.conversation.status === 'assigned');
+  assert.equal(visitorSeesAssignee.conversation.assignee.name, 'Agent 1');
+
+  const reply = await request(agent, 'message:send', { conversation_id: conversationId, client_id: uid('a'), content: '马上帮您查' });
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  assert.equal(reply.message.seq, 2);
+  const got = await visitor.next('message:new', (d) => d.message.seq === 2);
+  assert.equal(got.message.content, '马上帮您查');
+  assert.equal(got.message.sender.kind, 'agent');
+  assert.equal(got.message.sender.name, 'Agent 1');
+  return { visitor, agent };
+}
+
+test('a visitor and an agent talk over long-polling only', async () => {
+  const { visitor, agent } = await roundTrip(['polling'], false);
+  assert.equal(visitor.io.engine.transport.name, 'polling');
+  assert.equal(agent.io.engine.transport.name, 'polling');
+  visitor.close(); agent.close();
+});
+
+test('a visitor and an agent talk over websocket only', async () => {
+  const { visitor, agent } = await roundTrip(['websocket'], false);
+  assert.equal(visitor.io.engine.transport.name, 'websocket');
+  visitor.close(); agent.close();
+});
+
+test('a visitor and an agent talk after upgrading from polling to websocket', async () => {
+  const { visitor, agent } = await roundTrip(['polling', 'websocket'], true);
+  if (visitor.io.engine.transport.name !== 'websocket') {
+    await new Promise((resolve) => visitor.io.engine.once('upgrade', resolve));
+  }
+  assert.equal(visitor.io.engine.transport.name, 'websocket');
+  const again = await request(visitor, 'message:send', { client_id: uid('c'), content: 'after upgrade' });
+  assert.equal(again.ok, true);
+  await agent.next('message:new', (d) => d.message.content === 'after upgrade');
+  visitor.close(); agent.close();
+});
+
+test('sending the same client_id twice stores one message and acks the same one', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const clientId = uid('same');
+  const first = await request(visitor, 'message:send', { client_id: clientId, content: 'only once' });
+  const second = await request(visitor, 'message:send', { client_id: clientId, content: 'only once' });
+  assert.equal(first.ok, true);
+  assert.deepEqual(second.message, first.message);
+  const cid = first.message.conversation_id;
+  const agentDup = await request(agent, 'message:send', { conversation_id: cid, client_id: 'dup', content: 'hi' });
+  const agentDup2 = await request(agent, 'message:send', { conversation_id: cid, client_id: 'dup', content: 'hi' });
+  assert.equal(agentDup2.message.id, agentDup.message.id);
+  const synced = await request(visitor, 'sync', { conversation_id: cid, after_seq: 0 });
+  assert.deepEqual(synced.messages.map((m) => m.seq), [1, 2]);
+  visitor.close(); agent.close();
+});
+
+test('a visitor away while the agent sends 20 messages gets exactly those 20, in order, from sync', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const first = await connectVisitor(server, widgetToken);
+  const opened = await request(first.socket, 'message:send', { client_id: uid('c'), content: 'hello' });
+  const cid = opened.message.conversation_id;
+  await agent.next('conversation:assigned', (d) => d.conversation.id === cid);
+  const lastSeen = opened.message.seq;
+  first.socket.close();
+
+  for (let i = 1; i <= 20; i++) {
+    const r = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('burst'), content: `reply ${i}` });
+    assert.equal(r.ok, true);
+  }
+
+  const back = await connectVisitor(server, widgetToken, { visitorToken: first.session.visitor_token });
+  assert.equal(back.session.contact_id, first.session.contact_id, 'the visitor token brings the same contact back');
+  assert.deepEqual(back.session.conversations.map((c) => c.id), [cid]);
+  const synced = await request(back.socket, 'sync', { conversation_id: cid, after_seq: lastSeen });
+  assert.equal(synced.ok, true);
+  assert.deepEqual(synced.messages.map((m) => m.content), Array.from({ length: 20 }, (_, i) => `reply ${i + 1}`));
+  assert.deepEqual(synced.messages.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => lastSeen + 1 + i));
+  back.socket.close(); agent.close();
+});
+
+test('private notes reach agents but never the visitor', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'hi' });
+  const cid = opened.message.conversation_id;
+  await agent.next('conversation:assigned');
+  const note = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('n'), content: 'VIP customer', private: true });
+  assert.equal(note.ok, true);
+  assert.equal(note.message.private, true);
+  const publicReply = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('p'), content: 'hello!' });
+  await visitor.next('message:new', (d) => d.message.id === publicReply.message.id);
+  assert.equal(visitor.all('message:new').some((d) => d.message.private), false);
+  const visitorSync = await request(visitor, 'sync', { conversation_id: cid, after_seq: 0 });
+  assert.deepEqual(visitorSync.messages.map((m) => m.content), ['hi', 'hello!']);
+  const agentSync = await request(agent, 'sync', { conversation_id: cid, after_seq: 0 });
+  assert.deepEqual(agentSync.messages.map((m) => m.content), ['hi', 'VIP customer', 'hello!']);
+  visitor.close(); agent.close();
+});
+
+test('bad widget and agent tokens are refused at connect', async () => {
+  await assert.rejects(connectVisitor(server, 'no-such-widget'), (e) => /unauthorized/.test(e.message));
+  await assert.rejects(connectAgent(server, 'not-a-session'), (e) => /unauthorized/.test(e.message));
+});
+
+test('only the assignee, a supervisor or an admin may send; others get forbidden', async () => {
+  const { widgetToken, agents, supervisor } = await setupTeam(server, { agents: 2, capacity: 1, supervisor: true });
+  const a1 = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'hi' });
+  const cid = opened.message.conversation_id;
+  await a1.next('conversation:assigned');
+  const { socket: a2 } = await connectAgent(server, agents[1].token);
+  const refused = await request(a2, 'message:send', { conversation_id: cid, client_id: uid('x'), content: 'not mine' });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, 'forbidden');
+  assert.equal(typeof refused.error.message, 'string');
+  const { socket: sup } = await connectAgent(server, supervisor.token);
+  const bySupervisor = await request(sup, 'message:send', { conversation_id: cid, client_id: uid('s'), content: 'supervisor here' });
+  assert.equal(bySupervisor.ok, true);
+  await sup.next('message:new', (d) => d.message.id === bySupervisor.message.id);
+  const synced = await request(visitor, 'sync', { conversation_id: cid, after_seq: 0 });
+  assert.deepEqual(synced.messages.map((m) => m.content), ['hi', 'supervisor here']);
+  visitor.close(); a1.close(); a2.close(); sup.close();
+});
+
+test('bad payloads get clear error acks and store nothing', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const empty = await request(visitor, 'message:send', { client_id: uid('c'), content: '   ' });
+  assert.deepEqual([empty.ok, empty.error.code], [false, 'empty_message']);
+  const long = await request(visitor, 'message:send', { client_id: uid('c'), content: 'x'.repeat(10001) });
+  assert.deepEqual([long.ok, long.error.code], [false, 'message_too_long']);
+  const garbage = await request(visitor, 'message:send', { nope: true });
+  assert.deepEqual([garbage.ok, garbage.error.code], [false, 'invalid_payload']);
+  const notMine = await request(visitor, 'sync', { conversation_id: '01900000-0000-7000-8000-000000000000', after_seq: 0 });
+  assert.deepEqual([notMine.ok, notMine.error.code], [false, 'not_found']);
+  const ok = await request(visitor, 'message:send', { client_id: uid('c'), content: 'x'.repeat(10000) });
+  assert.equal(ok.ok, true, 'exactly 10,000 characters is allowed');
+  assert.equal(ok.message.seq, 1, 'the refused messages left no trace');
+  visitor.close(); agent.close();
+});
+
+test('typing indicators travel both ways', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'hi' });
+  const cid = opened.message.conversation_id;
+  await agent.next('conversation:assigned');
+  await request(visitor, 'typing', { conversation_id: cid, is_typing: true });
+  const seenByAgent = await agent.next('typing', (d) => d.conversation_id === cid);
+  assert.deepEqual([seenByAgent.is_typing, seenByAgent.sender.kind], [true, 'visitor']);
+  await request(agent, 'typing', { conversation_id: cid, is_typing: true });
+  const seenByVisitor = await visitor.next('typing', (d) => d.conversation_id === cid);
+  assert.deepEqual([seenByVisitor.is_typing, seenByVisitor.sender.name], [true, 'Agent 1']);
+  visitor.close(); agent.close();
+});
+
+test('transfer to an agent and to a team moves the conversation and tells everyone', async () => {
+  const setup = await setupTeam(server, { agents: 2 });
+  const [a1, a2] = [await onlineAgent(server, setup.agents[0]), await onlineAgent(server, setup.agents[1])];
+  const { socket: visitor } = await connectVisitor(server, setup.widgetToken);
+  const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'transfer me' });
+  const cid = opened.message.conversation_id;
+  const first = await Promise.race([a1.next('conversation:assigned'), a2.next('conversation:assigned')]);
+  const fromIdx = setup.agents.findIndex((a) => a.id === first.conversation.assignee.id);
+  const [from, to] = fromIdx === 0 ? [a1, a2] : [a2, a1];
+  const target = setup.agents[1 - fromIdx];
+
+  const moved = await request(from, 'conversation:transfer', { conversation_id: cid, to_agent_id: target.id });
+  assert.equal(moved.ok, true, JSON.stringify(moved));
+  assert.equal(moved.conversation.assignee.id, target.id);
+  await to.next('conversation:assigned', (d) => d.conversation.id === cid);
+  const seen = await visitor.next('conversation:updated', (d) => d.conversation.assignee?.id === target.id);
+  assert.equal(seen.conversation.status, 'assigned');
+  const gone = await request(from, 'message:send', { conversation_id: cid, client_id: uid('x'), content: 'still mine?' });
+  assert.equal(gone.error.code, 'forbidden', 'the previous assignee may no longer send');
+
+  const both = await request(to, 'conversation:transfer', { conversation_id: cid, to_agent_id: target.id, to_team_id: setup.team.id });
+  assert.equal(both.error.code, 'invalid_input');
+  const toTeam = await request(to, 'conversation:transfer', { conversation_id: cid, to_team_id: setup.team.id });
+  assert.equal(toTeam.ok, true, JSON.stringify(toTeam));
+  assert.equal(toTeam.conversation.team_id, setup.team.id);
+  assert.equal(toTeam.conversation.status, 'assigned', 'an online team member picked it up at once');
+  visitor.close(); a1.close(); a2.close();
+});
+
+test('closing frees the agent; reopening brings the conversation back', async () => {
+  const { widgetToken, agents } = await setupTeam(server, { capacity: 1 });
+  const agent = await onlineAgent(server, agents[0]);
+  const v1 = (await connectVisitor(server, widgetToken)).socket;
+  const v2 = (await connectVisitor(server, widgetToken)).socket;
+  const c1 = (await request(v1, 'message:send', { client_id: uid('c'), content: 'one' })).message.conversation_id;
+  await agent.next('conversation:assigned', (d) => d.conversation.id === c1);
+  const c2 = (await request(v2, 'message:send', { client_id: uid('c'), content: 'two' })).message.conversation_id;
+  const waiting = await v2.next('conversation:updated', (d) => d.conversation.id === c2 && d.conversation.status === 'queued');
+  assert.equal(waiting.conversation.queue_position, 1);
+
+  const closed = await request(agent, 'conversation:close', { conversation_id: c1 });
+  assert.equal(closed.ok, true);
+  assert.equal(closed.conversation.status, 'closed');
+  assert.ok(closed.conversation.closed_at);
+  await v1.next('conversation:updated', (d) => d.conversation.id === c1 && d.conversation.status === 'closed');
+  await agent.next('conversation:assigned', (d) => d.conversation.id === c2);
+  const again = await request(agent, 'conversation:close', { conversation_id: c1 });
+  assert.equal(again.error.code, 'conversation_closed');
+  const late = await request(agent, 'message:send', { conversation_id: c1, client_id: uid('x'), content: 'late' });
+  assert.equal(late.error.code, 'conversation_closed');
+
+  assert.equal((await request(agent, 'conversation:close', { conversation_id: c2 })).ok, true);
+  const reopened = await request(agent, 'conversation:reopen', { conversation_id: c1 });
+  assert.equal(reopened.ok, true, JSON.stringify(reopened));
+  assert.equal(reopened.conversation.status, 'assigned');
+  assert.equal(reopened.conversation.assignee.id, agents[0].id);
+  const twice = await request(agent, 'conversation:reopen', { conversation_id: c1 });
+  assert.equal(twice.error.code, 'conversation_open');
+  v1.close(); v2.close(); agent.close();
+});
+
+test('a visitor writing after the conversation closed opens a new one', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const c1 = (await request(visitor, 'message:send', { client_id: uid('c'), content: 'first' })).message.conversation_id;
+  await agent.next('conversation:assigned', (d) => d.conversation.id === c1);
+  await request(agent, 'conversation:close', { conversation_id: c1 });
+  const next = await request(visitor, 'message:send', { client_id: uid('c'), content: 'one more thing', conversation_id: c1 });
+  assert.equal(next.ok, true);
+  assert.notEqual(next.message.conversation_id, c1);
+  assert.equal(next.message.seq, 1);
+  const sticky = await agent.next('conversation:assigned', (d) => d.conversation.id === next.message.conversation_id);
+  assert.equal(sticky.conversation.assignee.id, agents[0].id);
+  const history = await api(server, 'GET', `/api/v1/conversations?contact_id=${sticky.conversation.contact_id}`, { token: agents[0].token });
+  assert.equal(history.body.conversations.length, 2);
+  visitor.close(); agent.close();
+});
