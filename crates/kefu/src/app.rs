@@ -57,10 +57,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let setup = service.ensure_organisation().await?;
     let org = setup.organisation;
     if store.count_users(org.id).await? == 0 {
-        match (&args.admin_email, &args.admin_password) {
+        let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        match (set(&args.admin_email), set(&args.admin_password)) {
             (Some(email), Some(password)) => {
                 let admin = service
-                    .create_user(org.id, email, "Admin", password, Role::Admin, None)
+                    .create_user(org.id, &email, "Admin", &password, Role::Admin, None)
                     .await
                     .context(
                         "KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD: cannot create the first admin",

@@ -1,0 +1,384 @@
+//! The store story suite: one story of a support team's day, told through the service against SQLite (always)
+//! and PostgreSQL (when KEFU_TEST_DATABASE_URL is set, as in CI). Both backends must behave the same.
+
+use kefu_core::model::*;
+use kefu_service::{
+    Bus, Notification, SendMessage, Service, ServiceConfig, ServiceError, TransferTarget,
+};
+use kefu_store::{ConversationFilter, Store};
+use sqlx::Connection;
+use std::collections::HashSet;
+use tokio::sync::mpsc::UnboundedReceiver;
+use uuid::Uuid;
+
+struct Db {
+    url: String,
+    cleanup: Option<(String, String)>,
+}
+
+async fn sqlite() -> Db {
+    let dir = std::env::temp_dir().join(format!("kefu-story-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Db {
+        url: format!("sqlite:{}", dir.join("kefu.db").display()),
+        cleanup: None,
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    let base = std::env::var("KEFU_TEST_DATABASE_URL").ok()?;
+    let name = format!("kefu_story_{}", Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("KEFU_TEST_DATABASE_URL is reachable");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').expect("URL has a database");
+    Some(Db {
+        url: format!("{prefix}/{name}"),
+        cleanup: Some((base, name)),
+    })
+}
+
+async fn drop_db(db: Db) {
+    if let Some((base, name)) = db.cleanup {
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+async fn service(url: &str) -> (Service, UnboundedReceiver<Notification>) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let store = Store::connect(url).await.unwrap();
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        1,
+        "a new database gets the schema"
+    );
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        0,
+        "migrating again does nothing"
+    );
+    let (bus, rx) = Bus::new();
+    (Service::new(store, bus, ServiceConfig::default()), rx)
+}
+
+fn drain(rx: &mut UnboundedReceiver<Notification>) -> Vec<Notification> {
+    let mut out = Vec::new();
+    while let Ok(n) = rx.try_recv() {
+        out.push(n);
+    }
+    out
+}
+
+fn send(conversation_id: Option<Uuid>, client_id: &str, content: &str) -> SendMessage {
+    SendMessage {
+        conversation_id,
+        client_id: client_id.into(),
+        content: content.into(),
+        private: false,
+    }
+}
+
+async fn story(url: &str) {
+    let (svc, mut rx) = service(url).await;
+
+    // First run: one organisation with its Website inbox.
+    let setup = svc.ensure_organisation().await.unwrap();
+    assert!(setup.created);
+    assert!(!svc.ensure_organisation().await.unwrap().created);
+    let org = setup.organisation.id;
+
+    let admin = svc
+        .create_user(
+            org,
+            "Admin@Kefu.Test",
+            "Admin",
+            "admin-password",
+            Role::Admin,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(admin.email, "admin@kefu.test");
+    let dup = svc
+        .create_user(
+            org,
+            "admin@kefu.test",
+            "Again",
+            "admin-password",
+            Role::Agent,
+            None,
+        )
+        .await;
+    assert!(matches!(dup, Err(ServiceError::Conflict(_))), "{dup:?}");
+    let (token, _) = svc
+        .login("admin@kefu.test", "admin-password", None)
+        .await
+        .unwrap();
+    assert_eq!(svc.authenticate(&token).await.unwrap().id, admin.id);
+    assert!(matches!(
+        svc.login("admin@kefu.test", "nope-nope", None).await,
+        Err(ServiceError::BadCredentials)
+    ));
+    svc.logout(&token).await.unwrap();
+    assert!(matches!(
+        svc.authenticate(&token).await,
+        Err(ServiceError::Unauthorized)
+    ));
+
+    let team = svc.create_team(&admin, "售前 Pre-sales").await.unwrap();
+    let mut agents = Vec::new();
+    for i in 0..2 {
+        let a = svc
+            .admin_create_user(
+                &admin,
+                &format!("agent{i}@kefu.test"),
+                &format!("Agent {i}"),
+                "agent-password",
+                Role::Agent,
+                Some(5),
+            )
+            .await
+            .unwrap();
+        svc.add_team_member(&admin, team.id, a.id).await.unwrap();
+        agents.push(svc.user(&admin, a.id).await.unwrap());
+    }
+    let inbox = svc
+        .create_inbox(
+            &admin,
+            kefu_service::NewInbox {
+                kind: InboxKind::Web,
+                name: "Shop".into(),
+                settings: serde_json::json!({}),
+                teams: vec![team.id],
+            },
+        )
+        .await
+        .unwrap();
+    let widget = inbox.widget_token.clone().unwrap();
+
+    // Visitors: a token brings the same contact back; an unknown one makes a new contact.
+    let v = svc.visitor_connect(&widget, None).await.unwrap();
+    let again = svc
+        .visitor_connect(&widget, Some(&v.visitor_token))
+        .await
+        .unwrap();
+    assert_eq!(again.contact.id, v.contact.id);
+    let stranger = svc.visitor_connect(&widget, Some("made-up")).await.unwrap();
+    assert_ne!(stranger.contact.id, v.contact.id);
+    assert!(matches!(
+        svc.visitor_connect("wrong", None).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    drain(&mut rx);
+
+    // Nobody online: the first message queues the conversation at position 1.
+    let first = svc
+        .visitor_send(&v.contact, send(None, "c1", "你好"))
+        .await
+        .unwrap();
+    assert_eq!(first.seq, 1);
+    let cid = first.conversation_id;
+    let notes = drain(&mut rx);
+    assert!(
+        notes.iter().any(
+            |n| matches!(n, Notification::ConversationUpdated { conversation, .. }
+        if conversation.id == cid && conversation.queue_position == Some(1))
+        ),
+        "{notes:?}"
+    );
+    assert_eq!(
+        svc.visitor_send(&v.contact, send(None, "c1", "你好"))
+            .await
+            .unwrap()
+            .id,
+        first.id,
+        "idempotent"
+    );
+
+    // An agent comes online and takes it.
+    svc.set_presence(org, agents[0].id, Presence::Online)
+        .await
+        .unwrap();
+    let notes = drain(&mut rx);
+    assert!(notes.iter().any(|n| matches!(n, Notification::ConversationAssigned { conversation }
+        if conversation.id == cid && conversation.assignee.as_ref().map(|a| a.id) == Some(agents[0].id))), "{notes:?}");
+    let agent0 = svc.user(&admin, agents[0].id).await.unwrap();
+
+    // Concurrent writers keep seq gapless, and concurrent resends of one client_id store one message.
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let svc = svc.clone();
+        let contact = v.contact.clone();
+        let agent = agent0.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                svc.visitor_send(&contact, send(Some(cid), &format!("v{i}"), "visitor"))
+                    .await
+            } else {
+                svc.agent_send(&agent, send(Some(cid), &format!("a{i}"), "agent"))
+                    .await
+            }
+        }));
+    }
+    for i in 0..8 {
+        let svc = svc.clone();
+        let contact = v.contact.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = i;
+            svc.visitor_send(&contact, send(Some(cid), "same-one", "once"))
+                .await
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().unwrap().id);
+    }
+    assert_eq!(
+        ids.len(),
+        31,
+        "30 distinct messages plus one for the 8 identical resends"
+    );
+    let all = svc.agent_sync(&agent0, cid, 0).await.unwrap();
+    assert_eq!(
+        all.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=32).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        all.iter()
+            .filter(|m| m.client_id.as_deref() == Some("same-one"))
+            .count(),
+        1
+    );
+
+    // Private notes stay with agents; first response is recorded once.
+    let mut note = send(Some(cid), "note", "internal");
+    note.private = true;
+    svc.agent_send(&agent0, note).await.unwrap();
+    assert!(
+        svc.visitor_sync(&v.contact, cid, 0)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| !m.private)
+    );
+    assert_eq!(svc.agent_sync(&agent0, cid, 32).await.unwrap().len(), 1);
+    let c = svc.store().conversation(cid).await.unwrap().unwrap();
+    assert!(c.first_response_at.is_some());
+
+    // Someone else's conversation is forbidden to an agent; transfer hands it over.
+    let agent1 = agents[1].clone();
+    assert!(matches!(
+        svc.agent_send(&agent1, send(Some(cid), "x", "mine?")).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        svc.transfer(&agent0, cid, TransferTarget::Agent(agent1.id))
+            .await,
+        Err(ServiceError::Domain(
+            kefu_core::DomainError::AgentUnavailable
+        ))
+    ));
+    svc.set_presence(org, agent1.id, Presence::Online)
+        .await
+        .unwrap();
+    let moved = svc
+        .transfer(&agent0, cid, TransferTarget::Agent(agent1.id))
+        .await
+        .unwrap();
+    assert_eq!(moved.assignee.unwrap().id, agent1.id);
+
+    // Going offline hands work back to the queue, and an online colleague takes it at once.
+    svc.set_presence(org, agent1.id, Presence::Offline)
+        .await
+        .unwrap();
+    let c = svc.store().conversation(cid).await.unwrap().unwrap();
+    assert_eq!(c.assignee.map(|a| a.id), Some(agents[0].id));
+
+    // Close and reopen.
+    let closed = svc.close(&agent0, cid).await.unwrap();
+    assert_eq!(closed.status, ConversationStatus::Closed);
+    assert!(matches!(
+        svc.close(&agent0, cid).await,
+        Err(ServiceError::Domain(_))
+    ));
+    let reopened = svc.reopen(&agent0, cid).await.unwrap();
+    assert_eq!(reopened.status, ConversationStatus::Assigned);
+
+    // Many conversations opened at once: nobody above capacity, the rest queued in order.
+    svc.set_presence(org, agent1.id, Presence::Online)
+        .await
+        .unwrap();
+    let mut opens = Vec::new();
+    for i in 0..25 {
+        let svc = svc.clone();
+        let widget = widget.clone();
+        opens.push(tokio::spawn(async move {
+            let visitor = svc.visitor_connect(&widget, None).await.unwrap();
+            svc.visitor_send(&visitor.contact, send(None, &format!("open{i}"), "hello"))
+                .await
+                .unwrap()
+        }));
+    }
+    for o in opens {
+        o.await.unwrap();
+    }
+    let assigned = |id| ConversationFilter {
+        assignee_id: Some(id),
+        status: Some(ConversationStatus::Assigned),
+        limit: 100,
+        ..Default::default()
+    };
+    let load0 = svc
+        .store()
+        .conversations(org, &assigned(agents[0].id))
+        .await
+        .unwrap()
+        .len();
+    let load1 = svc
+        .store()
+        .conversations(org, &assigned(agent1.id))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        (load0, load1),
+        (5, 5),
+        "both agents filled exactly to capacity"
+    );
+    let queued = ConversationFilter {
+        status: Some(ConversationStatus::Queued),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        svc.store().conversations(org, &queued).await.unwrap().len(),
+        16
+    );
+
+    svc.store().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_story_holds_on_sqlite() {
+    let db = sqlite().await;
+    story(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_story_holds_on_postgres() {
+    let Some(db) = postgres().await else {
+        eprintln!("KEFU_TEST_DATABASE_URL is not set: the PostgreSQL story runs in CI (.ci/run)");
+        return;
+    };
+    story(&db.url).await;
+    drop_db(db).await;
+}
