@@ -112,13 +112,14 @@ test('errors are JSON with a stable code and never leak internals', async () => 
   assert.equal(badQuery.body.error.code, 'invalid_query');
   const badId = await api(server, 'GET', '/api/v1/users/not-a-uuid', { token });
   assert.equal(badId.status, 400);
+  assert.equal(badId.body.error.code, 'invalid_path');
   const badEmail = await api(server, 'POST', '/api/v1/users', { token, body: { email: 'nope', name: 'N', password: 'password-123' } });
   assert.equal(badEmail.status, 422);
   assert.equal(badEmail.body.error.code, 'invalid_input');
   const dup = await api(server, 'POST', '/api/v1/users', { token, body: { email: ADMIN.email, name: 'Again', password: 'password-123' } });
   assert.equal(dup.status, 409);
   assert.equal(dup.body.error.code, 'conflict');
-  for (const r of [badJson, tooBig, nowhere, badQuery, badEmail, dup]) {
+  for (const r of [badJson, tooBig, nowhere, badQuery, badId, badEmail, dup]) {
     assert.doesNotMatch(JSON.stringify(r.body), /sqlx|SELECT|panicked|\.rs:/);
   }
 });
@@ -198,4 +199,19 @@ test('conversations list by filter with a cursor, and contacts can be read and u
   const after = await api(server, 'GET', `/api/v1/conversations/${cids[0]}/messages?after_seq=1`, { token: agents[0].token });
   assert.deepEqual(after.body.messages.map((m) => m.content), ['from REST']);
   agent.close();
+});
+
+test('the OpenAPI 3.1 document describes the API and Swagger UI serves it', async () => {
+  const doc = await api(server, 'GET', '/api/openapi.json');
+  assert.equal(doc.status, 200);
+  assert.match(doc.body.openapi, /^3\.1/);
+  for (const path of ['/api/v1/auth/login', '/api/v1/users', '/api/v1/teams/{id}/members/{user_id}', '/api/v1/inboxes',
+    '/api/v1/conversations', '/api/v1/conversations/{id}/messages', '/api/v1/contacts/{id}']) {
+    assert.ok(doc.body.paths[path], `${path} is documented`);
+  }
+  assert.ok(doc.body.components.schemas.Conversation);
+  assert.ok(doc.body.components.securitySchemes.bearer);
+  const ui = await fetch(`${server.url}/api/docs/`);
+  assert.equal(ui.status, 200);
+  assert.match(await ui.text(), /swagger/i);
 });

@@ -9,6 +9,7 @@ macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -69,6 +70,7 @@ string_enum!(
 
 /// Who wrote a message, as shown to readers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sender {
     pub kind: SenderKind,
     pub id: Option<Uuid>,
@@ -90,6 +92,20 @@ impl Timestamp {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Timestamp {}
+
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_rfc3339())
@@ -97,6 +113,7 @@ impl Serialize for Timestamp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Organisation {
     pub id: Uuid,
     pub name: String,
@@ -105,6 +122,7 @@ pub struct Organisation {
 
 /// A person who works in Kefu: an agent, a supervisor or an admin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -120,6 +138,7 @@ pub struct User {
 
 /// A skill group: the agents who can answer a kind of question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -130,12 +149,14 @@ pub struct Team {
 
 /// Where customers reach the organisation; a `web` inbox is a chat widget with its token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inbox {
     pub id: Uuid,
     pub org_id: Uuid,
     pub kind: InboxKind,
     pub name: String,
     pub widget_token: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub settings: serde_json::Value,
     pub teams: Vec<Uuid>,
     pub created_at: Timestamp,
@@ -143,6 +164,7 @@ pub struct Inbox {
 
 /// The customer: for the web, a visitor recognised by their visitor token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -150,6 +172,7 @@ pub struct Contact {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: serde_json::Value,
     pub last_agent_id: Option<Uuid>,
     pub created_at: Timestamp,
@@ -157,6 +180,7 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignee {
     pub id: Uuid,
     pub name: String,
@@ -164,6 +188,7 @@ pub struct Assignee {
 
 /// One support exchange with a contact, from first message to close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -187,6 +212,7 @@ pub struct Conversation {
 
 /// One message of a conversation. `seq` is gapless per conversation, starting at 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub id: Uuid,
     pub conversation_id: Uuid,

@@ -17,6 +17,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     InvalidQuery(String),
+    #[error("{0}")]
+    InvalidPath(String),
     #[error("no such endpoint")]
     NotFoundRoute,
     #[error("the CSRF token is missing or wrong")]
@@ -43,6 +45,7 @@ impl ApiError {
             ApiError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            ApiError::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
             ApiError::NotFoundRoute => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
         }

@@ -1,23 +1,27 @@
-//! REST endpoints under `/api/v1`, plus `/healthz`, `/readyz` and the demo landing page.
+//! REST endpoints under `/api/v1`, plus `/healthz`, `/readyz` and the demo landing page. Each handler carries
+//! its OpenAPI description, and the router is built from those descriptions, so the document cannot drift.
 
 use crate::auth::{CSRF_COOKIE, CurrentUser, SESSION_COOKIE};
 use crate::{ApiError, AppState, MAX_BODY_BYTES};
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kefu_core::model::*;
 use kefu_service::{NewInbox, SendMessage, TransferTarget, UserChanges};
 use kefu_store::ConversationFilter;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-type ApiResult<T = Json<Value>> = Result<T, ApiError>;
+type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body whose every rejection is one of our errors.
 pub struct Body<T>(pub T);
@@ -38,10 +42,7 @@ pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
@@ -49,41 +50,166 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(landing))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/me", get(me))
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
-        .route("/api/v1/users/{id}/deactivate", post(deactivate_user))
-        .route("/api/v1/teams", get(list_teams).post(create_team))
-        .route(
-            "/api/v1/teams/{id}",
-            get(get_team).patch(rename_team).delete(delete_team),
-        )
-        .route(
-            "/api/v1/teams/{id}/members/{user_id}",
-            put(add_member).delete(remove_member),
-        )
-        .route("/api/v1/inboxes", get(list_inboxes).post(create_inbox))
-        .route("/api/v1/inboxes/{id}", get(get_inbox).patch(update_inbox))
-        .route("/api/v1/conversations", get(list_conversations))
-        .route("/api/v1/conversations/{id}", get(get_conversation))
-        .route(
-            "/api/v1/conversations/{id}/messages",
-            get(list_messages).post(send_message),
-        )
-        .route("/api/v1/conversations/{id}/transfer", post(transfer))
-        .route("/api/v1/conversations/{id}/close", post(close))
-        .route("/api/v1/conversations/{id}/reopen", post(reopen))
-        .route(
-            "/api/v1/contacts/{id}",
-            get(get_contact).patch(update_contact),
-        )
+/// Path parameters whose rejection is one of our errors.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| ApiError::InvalidPath(e.body_text()))
+    }
+}
+
+// ---- the OpenAPI document ----
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kefu REST API",
+        description = "Kefu 客服: self-hosted omnichannel customer support. Authenticate with `POST /api/v1/auth/login`, \
+            then send `Authorization: Bearer <token>` (or use the session cookie plus `X-CSRF-Token` for writes). \
+            Errors are `{\"error\": {\"code\", \"message\"}}` with a stable code. Real-time events: docs/realtime.md."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "auth", description = "Sessions"),
+        (name = "users", description = "Agents, supervisors and admins"),
+        (name = "teams", description = "Skill groups"),
+        (name = "inboxes", description = "Where customers reach you"),
+        (name = "conversations", description = "Conversations and their messages"),
+        (name = "contacts", description = "Customers"),
+        (name = "health", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+/// The API's routes and its OpenAPI document, built from the same handler descriptions.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(deactivate_user))
+        .routes(routes!(list_teams, create_team))
+        .routes(routes!(get_team, rename_team, delete_team))
+        .routes(routes!(add_member, remove_member))
+        .routes(routes!(list_inboxes, create_inbox))
+        .routes(routes!(get_inbox, update_inbox))
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation))
+        .routes(routes!(list_messages, send_message))
+        .routes(routes!(transfer))
+        .routes(routes!(close))
+        .routes(routes!(reopen))
+        .routes(routes!(get_contact, update_contact))
+        .split_for_parts();
+    (api.route("/", axum::routing::get(landing)), doc)
+}
+
+// ---- bodies ----
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case: clients may rely on it.
+    code: String,
+    /// For people; may change between versions.
+    message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResult {
+    /// Bearer token for `Authorization: Bearer ...` and the `/agent` Socket.IO namespace.
+    token: String,
+    user: User,
+    /// Send as `X-CSRF-Token` on writes authenticated by the session cookie.
+    csrf_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    user: User,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsersBody {
+    users: Vec<User>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TeamBody {
+    team: Team,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TeamsBody {
+    teams: Vec<Team>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxBody {
+    inbox: Inbox,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxesBody {
+    inboxes: Vec<Inbox>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationBody {
+    conversation: Conversation,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationPage {
+    conversations: Vec<Conversation>,
+    /// Pass as `cursor` for the next (older) page; null on the last page.
+    next_cursor: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageBody {
+    message: Message,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessagesBody {
+    messages: Vec<Message>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactBody {
+    contact: Contact,
 }
 
 async fn landing(State(state): State<AppState>) -> Response {
@@ -93,13 +219,18 @@ async fn landing(State(state): State<AppState>) -> Response {
     Html(include_str!("landing.html")).into_response()
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "up" }))
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "The process is up", body = Status)))]
+async fn healthz() -> Json<Status> {
+    Json(Status { status: "up".into() })
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses(
+    (status = 200, description = "The database answers", body = Status),
+    (status = 503, description = "The database is unreachable", body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.service.store().ping().await {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(()) => Json(Status { status: "ready".into() }).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");
             let body = json!({ "error": { "code": "database_unavailable", "message": "the database is not reachable" } });
@@ -110,66 +241,62 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 // ---- auth ----
 
-#[derive(Deserialize)]
-struct Login {
+#[derive(Deserialize, ToSchema)]
+pub struct Login {
     email: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = Login, responses(
+    (status = 200, description = "Signed in; also sets the session and CSRF cookies", body = LoginResult),
+    (status = 401, description = "Wrong email or password (`bad_credentials`)", body = ErrorBody),
+    (status = 429, description = "Too many failed attempts for this account or address (`rate_limited`)", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<Login>,
 ) -> ApiResult<Response> {
-    let (token, user) = state
-        .service
-        .login(&body.email, &body.password, Some(peer.ip()))
-        .await?;
+    let (token, user) = state.service.login(&body.email, &body.password, Some(peer.ip())).await?;
     let ttl = state.service.config().session_ttl.as_secs();
     let csrf = kefu_service::hash_token(&token)[..32].to_string();
     let mut headers = HeaderMap::new();
-    let session =
-        format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={ttl}; HttpOnly; SameSite=Lax");
+    let session = format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={ttl}; HttpOnly; SameSite=Lax");
     let csrf_cookie = format!("{CSRF_COOKIE}={csrf}; Path=/; Max-Age={ttl}; SameSite=Lax");
-    headers.append(
-        header::SET_COOKIE,
-        session.parse().expect("cookie is ASCII"),
-    );
-    headers.append(
-        header::SET_COOKIE,
-        csrf_cookie.parse().expect("cookie is ASCII"),
-    );
-    Ok((
-        headers,
-        Json(json!({ "token": token, "user": user, "csrf_token": csrf })),
-    )
-        .into_response())
+    headers.append(header::SET_COOKIE, session.parse().expect("cookie is ASCII"));
+    headers.append(header::SET_COOKIE, csrf_cookie.parse().expect("cookie is ASCII"));
+    Ok((headers, Json(LoginResult { token, user, csrf_token: csrf })).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses(
+    (status = 204, description = "The session is revoked"),
+    (status = 401, description = "Not signed in", body = ErrorBody)))]
 async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Response> {
     state.service.logout(&current.token).await?;
     let mut headers = HeaderMap::new();
     let expired = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
-    headers.append(
-        header::SET_COOKIE,
-        expired.parse().expect("cookie is ASCII"),
-    );
+    headers.append(header::SET_COOKIE, expired.parse().expect("cookie is ASCII"));
     Ok((headers, StatusCode::NO_CONTENT).into_response())
 }
 
-async fn me(current: CurrentUser) -> Json<Value> {
-    Json(json!({ "user": current.user }))
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses(
+    (status = 200, description = "The signed-in user", body = UserBody),
+    (status = 401, description = "Not signed in", body = ErrorBody)))]
+async fn me(current: CurrentUser) -> Json<UserBody> {
+    Json(UserBody { user: current.user })
 }
 
 // ---- users ----
 
-#[derive(Deserialize)]
-struct NewUser {
+#[derive(Deserialize, ToSchema)]
+pub struct NewUser {
     email: String,
     name: String,
+    /// At least 8 characters.
     password: String,
     #[serde(default = "default_role")]
+    #[schema(default = "agent")]
     role: Role,
+    /// Open conversations at once (0..1000, default 5).
     capacity: Option<u32>,
 }
 
@@ -177,9 +304,9 @@ fn default_role() -> Role {
     Role::Agent
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UserPatch {
+pub struct UserPatch {
     name: Option<String>,
     role: Option<Role>,
     capacity: Option<u32>,
@@ -187,130 +314,130 @@ struct UserPatch {
     password: Option<String>,
 }
 
-async fn list_users(State(s): State<AppState>, c: CurrentUser) -> ApiResult {
-    Ok(Json(json!({ "users": s.service.users(&c.user).await? })))
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses(
+    (status = 200, description = "Everyone in the organisation", body = UsersBody)))]
+async fn list_users(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json<UsersBody>> {
+    Ok(Json(UsersBody { users: s.service.users(&c.user).await? }))
 }
 
-async fn create_user(
-    State(s): State<AppState>,
-    c: CurrentUser,
-    Body(b): Body<NewUser>,
-) -> ApiResult<Response> {
-    let user = s
-        .service
-        .admin_create_user(&c.user, &b.email, &b.name, &b.password, b.role, b.capacity)
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses(
+    (status = 201, description = "Created", body = UserBody),
+    (status = 403, description = "Admins only", body = ErrorBody),
+    (status = 409, description = "The email is taken", body = ErrorBody),
+    (status = 422, description = "A field is invalid", body = ErrorBody)))]
+async fn create_user(State(s): State<AppState>, c: CurrentUser, Body(b): Body<NewUser>) -> ApiResult<Response> {
+    let user = s.service.admin_create_user(&c.user, &b.email, &b.name, &b.password, b.role, b.capacity).await?;
+    Ok((StatusCode::CREATED, Json(UserBody { user })).into_response())
 }
 
-async fn get_user(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult {
-    Ok(Json(json!({ "user": s.service.user(&c.user, id).await? })))
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)), responses(
+    (status = 200, description = "The user", body = UserBody),
+    (status = 404, description = "No such user here", body = ErrorBody)))]
+async fn get_user(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<UserBody>> {
+    Ok(Json(UserBody { user: s.service.user(&c.user, id).await? }))
 }
 
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = UserPatch,
+    responses(
+    (status = 200, description = "Updated; deactivation or a new password ends the user's sessions", body = UserBody),
+    (status = 403, description = "Admins only; an admin cannot deactivate or demote themselves", body = ErrorBody),
+    (status = 404, description = "No such user here", body = ErrorBody)))]
 async fn update_user(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
     Body(b): Body<UserPatch>,
-) -> ApiResult {
-    let changes = UserChanges {
-        name: b.name,
-        role: b.role,
-        capacity: b.capacity,
-        active: b.active,
-        password: b.password,
-    };
-    Ok(Json(
-        json!({ "user": s.service.update_user(&c.user, id, changes).await? }),
-    ))
+) -> ApiResult<Json<UserBody>> {
+    let changes =
+        UserChanges { name: b.name, role: b.role, capacity: b.capacity, active: b.active, password: b.password };
+    Ok(Json(UserBody { user: s.service.update_user(&c.user, id, changes).await? }))
 }
 
-async fn deactivate_user(
-    State(s): State<AppState>,
-    c: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> ApiResult {
-    let changes = UserChanges {
-        active: Some(false),
-        ..Default::default()
-    };
-    Ok(Json(
-        json!({ "user": s.service.update_user(&c.user, id, changes).await? }),
-    ))
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = Uuid, Path)), responses(
+    (status = 200, description = "Deactivated: sessions end, open conversations return to the queue", body = UserBody),
+    (status = 403, description = "Admins only", body = ErrorBody)))]
+async fn deactivate_user(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<UserBody>> {
+    let changes = UserChanges { active: Some(false), ..Default::default() };
+    Ok(Json(UserBody { user: s.service.update_user(&c.user, id, changes).await? }))
 }
 
 // ---- teams ----
 
-#[derive(Deserialize)]
-struct TeamBody {
+#[derive(Deserialize, ToSchema)]
+pub struct TeamName {
     name: String,
 }
 
-async fn list_teams(State(s): State<AppState>, c: CurrentUser) -> ApiResult {
-    Ok(Json(json!({ "teams": s.service.teams(&c.user).await? })))
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", responses((status = 200, description = "All teams", body = TeamsBody)))]
+async fn list_teams(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json<TeamsBody>> {
+    Ok(Json(TeamsBody { teams: s.service.teams(&c.user).await? }))
 }
 
-async fn create_team(
-    State(s): State<AppState>,
-    c: CurrentUser,
-    Body(b): Body<TeamBody>,
-) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = TeamName, responses(
+    (status = 201, description = "Created", body = TeamBody),
+    (status = 409, description = "A team with this name exists", body = ErrorBody)))]
+async fn create_team(State(s): State<AppState>, c: CurrentUser, Body(b): Body<TeamName>) -> ApiResult<Response> {
     let team = s.service.create_team(&c.user, &b.name).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "team": team }))).into_response())
+    Ok((StatusCode::CREATED, Json(TeamBody { team })).into_response())
 }
 
-async fn get_team(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult {
-    Ok(Json(json!({ "team": s.service.team(&c.user, id).await? })))
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses(
+    (status = 200, description = "The team with its members", body = TeamBody)))]
+async fn get_team(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<TeamBody>> {
+    Ok(Json(TeamBody { team: s.service.team(&c.user, id).await? }))
 }
 
+#[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = TeamName,
+    responses((status = 200, description = "Renamed", body = TeamBody)))]
 async fn rename_team(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
-    Body(b): Body<TeamBody>,
-) -> ApiResult {
-    Ok(Json(
-        json!({ "team": s.service.rename_team(&c.user, id, &b.name).await? }),
-    ))
+    Body(b): Body<TeamName>,
+) -> ApiResult<Json<TeamBody>> {
+    Ok(Json(TeamBody { team: s.service.rename_team(&c.user, id, &b.name).await? }))
 }
 
-async fn delete_team(
-    State(s): State<AppState>,
-    c: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> ApiResult<StatusCode> {
+#[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses(
+    (status = 204, description = "Deleted; its conversations fall back to their inbox's teams")))]
+async fn delete_team(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
     s.service.delete_team(&c.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(put, path = "/api/v1/teams/{id}/members/{user_id}", tag = "teams",
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 200, description = "The user is a member", body = TeamBody)))]
 async fn add_member(
     State(s): State<AppState>,
     c: CurrentUser,
     Path((id, user)): Path<(Uuid, Uuid)>,
-) -> ApiResult {
-    Ok(Json(
-        json!({ "team": s.service.add_team_member(&c.user, id, user).await? }),
-    ))
+) -> ApiResult<Json<TeamBody>> {
+    Ok(Json(TeamBody { team: s.service.add_team_member(&c.user, id, user).await? }))
 }
 
+#[utoipa::path(delete, path = "/api/v1/teams/{id}/members/{user_id}", tag = "teams",
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 200, description = "The user left the team", body = TeamBody)))]
 async fn remove_member(
     State(s): State<AppState>,
     c: CurrentUser,
     Path((id, user)): Path<(Uuid, Uuid)>,
-) -> ApiResult {
-    Ok(Json(
-        json!({ "team": s.service.remove_team_member(&c.user, id, user).await? }),
-    ))
+) -> ApiResult<Json<TeamBody>> {
+    Ok(Json(TeamBody { team: s.service.remove_team_member(&c.user, id, user).await? }))
 }
 
 // ---- inboxes ----
 
-#[derive(Deserialize)]
-struct InboxBody {
+#[derive(Deserialize, ToSchema)]
+pub struct NewInboxBody {
     kind: InboxKind,
     name: String,
+    /// Free-form settings the widget reads.
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     settings: Value,
+    /// Teams that answer this inbox; none means every agent.
     #[serde(default)]
     teams: Vec<Uuid>,
 }
@@ -319,79 +446,75 @@ fn empty_object() -> Value {
     json!({})
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct InboxPatch {
+pub struct InboxPatch {
     name: Option<String>,
+    #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
     teams: Option<Vec<Uuid>>,
 }
 
-async fn list_inboxes(State(s): State<AppState>, c: CurrentUser) -> ApiResult {
-    Ok(Json(
-        json!({ "inboxes": s.service.inboxes(&c.user).await? }),
-    ))
+#[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", responses(
+    (status = 200, description = "All inboxes; web inboxes carry their widget_token", body = InboxesBody)))]
+async fn list_inboxes(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json<InboxesBody>> {
+    Ok(Json(InboxesBody { inboxes: s.service.inboxes(&c.user).await? }))
 }
 
-async fn create_inbox(
-    State(s): State<AppState>,
-    c: CurrentUser,
-    Body(b): Body<InboxBody>,
-) -> ApiResult<Response> {
-    let new = NewInbox {
-        kind: b.kind,
-        name: b.name,
-        settings: b.settings,
-        teams: b.teams,
-    };
+#[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", request_body = NewInboxBody, responses(
+    (status = 201, description = "Created", body = InboxBody),
+    (status = 403, description = "Admins only", body = ErrorBody)))]
+async fn create_inbox(State(s): State<AppState>, c: CurrentUser, Body(b): Body<NewInboxBody>) -> ApiResult<Response> {
+    let new = NewInbox { kind: b.kind, name: b.name, settings: b.settings, teams: b.teams };
     let inbox = s.service.create_inbox(&c.user, new).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "inbox": inbox }))).into_response())
+    Ok((StatusCode::CREATED, Json(InboxBody { inbox })).into_response())
 }
 
-async fn get_inbox(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult {
-    Ok(Json(
-        json!({ "inbox": s.service.inbox(&c.user, id).await? }),
-    ))
+#[utoipa::path(get, path = "/api/v1/inboxes/{id}", tag = "inboxes", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The inbox", body = InboxBody)))]
+async fn get_inbox(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<InboxBody>> {
+    Ok(Json(InboxBody { inbox: s.service.inbox(&c.user, id).await? }))
 }
 
+#[utoipa::path(patch, path = "/api/v1/inboxes/{id}", tag = "inboxes", params(("id" = Uuid, Path)),
+    request_body = InboxPatch, responses((status = 200, description = "Updated", body = InboxBody)))]
 async fn update_inbox(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
     Body(b): Body<InboxPatch>,
-) -> ApiResult {
-    let inbox = s
-        .service
-        .update_inbox(
-            &c.user,
-            id,
-            b.name.as_deref(),
-            b.settings.as_ref(),
-            b.teams.as_deref(),
-        )
-        .await?;
-    Ok(Json(json!({ "inbox": inbox })))
+) -> ApiResult<Json<InboxBody>> {
+    let inbox =
+        s.service.update_inbox(&c.user, id, b.name.as_deref(), b.settings.as_ref(), b.teams.as_deref()).await?;
+    Ok(Json(InboxBody { inbox }))
 }
 
 // ---- conversations ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ConversationQuery {
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
     status: Option<ConversationStatus>,
     assignee_id: Option<Uuid>,
     team_id: Option<Uuid>,
     inbox_id: Option<Uuid>,
     contact_id: Option<Uuid>,
+    /// `next_cursor` of the previous page.
     cursor: Option<Uuid>,
+    /// 1..200, default 50.
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ConversationQuery), responses(
+    (status = 200, description = "Newest first. Agents see their own, or the queue with status=queued; \
+        supervisors and admins see all", body = ConversationPage),
+    (status = 400, description = "A filter is malformed (`invalid_query`)", body = ErrorBody)))]
 async fn list_conversations(
     State(s): State<AppState>,
     c: CurrentUser,
     Query(q): Query<ConversationQuery>,
-) -> ApiResult {
+) -> ApiResult<Json<ConversationPage>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let filter = ConversationFilter {
         status: q.status,
@@ -403,139 +526,147 @@ async fn list_conversations(
         limit,
     };
     let conversations = s.service.conversations(&c.user, filter).await?;
-    let next_cursor = (conversations.len() == limit as usize)
-        .then(|| conversations.last().map(|c| c.id))
-        .flatten();
-    Ok(Json(
-        json!({ "conversations": conversations, "next_cursor": next_cursor }),
-    ))
+    let next_cursor = (conversations.len() == limit as usize).then(|| conversations.last().map(|c| c.id)).flatten();
+    Ok(Json(ConversationPage { conversations, next_cursor }))
 }
 
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The conversation", body = ConversationBody),
+    (status = 403, description = "Another agent's conversation", body = ErrorBody)))]
 async fn get_conversation(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
-) -> ApiResult {
-    Ok(Json(
-        json!({ "conversation": s.service.readable_conversation(&c.user, id).await? }),
-    ))
+) -> ApiResult<Json<ConversationBody>> {
+    Ok(Json(ConversationBody { conversation: s.service.readable_conversation(&c.user, id).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct MessagesQuery {
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// Only messages with a greater seq (default 0: from the start). At most 1000 per call.
     after_seq: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = Uuid, Path), MessagesQuery),
+    responses((status = 200, description = "Messages in seq order, private notes included", body = MessagesBody)))]
 async fn list_messages(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
     Query(q): Query<MessagesQuery>,
-) -> ApiResult {
-    let messages = s
-        .service
-        .agent_sync(&c.user, id, q.after_seq.unwrap_or(0))
-        .await?;
-    Ok(Json(json!({ "messages": messages })))
+) -> ApiResult<Json<MessagesBody>> {
+    Ok(Json(MessagesBody { messages: s.service.agent_sync(&c.user, id, q.after_seq.unwrap_or(0)).await? }))
 }
 
-#[derive(Deserialize)]
-struct MessageBody {
+#[derive(Deserialize, ToSchema)]
+pub struct NewMessage {
+    /// Idempotency key: sending the same one again returns the stored message.
     client_id: String,
+    /// 1..10,000 characters.
     content: String,
+    /// A private note, never shown to the customer.
     #[serde(default)]
     private: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(("id" = Uuid, Path)),
+    request_body = NewMessage, responses(
+    (status = 201, description = "Stored and pushed", body = MessageBody),
+    (status = 403, description = "Only the assignee, a supervisor or an admin may send", body = ErrorBody),
+    (status = 422, description = "`empty_message`, `message_too_long`, `conversation_closed`", body = ErrorBody)))]
 async fn send_message(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
-    Body(b): Body<MessageBody>,
+    Body(b): Body<NewMessage>,
 ) -> ApiResult<Response> {
-    let req = SendMessage {
-        conversation_id: Some(id),
-        client_id: b.client_id,
-        content: b.content,
-        private: b.private,
-    };
+    let req = SendMessage { conversation_id: Some(id), client_id: b.client_id, content: b.content, private: b.private };
     let message = s.service.agent_send(&c.user, req).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "message": message }))).into_response())
+    Ok((StatusCode::CREATED, Json(MessageBody { message })).into_response())
 }
 
-#[derive(Deserialize)]
-struct TransferBody {
+#[derive(Deserialize, ToSchema)]
+pub struct TransferBody {
+    /// To a person, who must be online with spare capacity.
     to_agent_id: Option<Uuid>,
+    /// Or to a team's queue.
     to_team_id: Option<Uuid>,
 }
 
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/transfer", tag = "conversations", params(("id" = Uuid, Path)),
+    request_body = TransferBody, responses(
+    (status = 200, description = "Transferred", body = ConversationBody),
+    (status = 422, description = "`agent_unavailable`, `agent_at_capacity`, `already_assigned`, `invalid_input`", body = ErrorBody)))]
 async fn transfer(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
     Body(b): Body<TransferBody>,
-) -> ApiResult {
+) -> ApiResult<Json<ConversationBody>> {
     let target = match (b.to_agent_id, b.to_team_id) {
         (Some(a), None) => TransferTarget::Agent(a),
         (None, Some(t)) => TransferTarget::Team(t),
         _ => {
-            return Err(kefu_core::DomainError::invalid(
-                "to_agent_id",
-                "give exactly one of to_agent_id and to_team_id",
-            )
-            .into());
+            let e = kefu_core::DomainError::invalid("to_agent_id", "give exactly one of to_agent_id and to_team_id");
+            return Err(e.into());
         }
     };
-    Ok(Json(
-        json!({ "conversation": s.service.transfer(&c.user, id, target).await? }),
-    ))
+    Ok(Json(ConversationBody { conversation: s.service.transfer(&c.user, id, target).await? }))
 }
 
-async fn close(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult {
-    Ok(Json(
-        json!({ "conversation": s.service.close(&c.user, id).await? }),
-    ))
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Closed; the agent's place goes to the next in the queue", body = ConversationBody)))]
+async fn close(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ConversationBody>> {
+    Ok(Json(ConversationBody { conversation: s.service.close(&c.user, id).await? }))
 }
 
-async fn reopen(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult {
-    Ok(Json(
-        json!({ "conversation": s.service.reopen(&c.user, id).await? }),
-    ))
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Reopened: back to its last agent if they have room, else queued", body = ConversationBody)))]
+async fn reopen(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ConversationBody>> {
+    Ok(Json(ConversationBody { conversation: s.service.reopen(&c.user, id).await? }))
 }
 
 // ---- contacts ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ContactPatch {
+pub struct ContactPatch {
     name: Option<String>,
+    /// null clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
+    /// null clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
     attributes: Option<Value>,
 }
 
 /// Tells "absent" (None) from "null" (Some(None)).
-fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
 }
 
-async fn get_contact(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult {
-    Ok(Json(
-        json!({ "contact": s.service.contact(&c.user, id).await? }),
-    ))
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The contact", body = ContactBody)))]
+async fn get_contact(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ContactBody>> {
+    Ok(Json(ContactBody { contact: s.service.contact(&c.user, id).await? }))
 }
 
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
+    request_body = ContactPatch, responses((status = 200, description = "Updated", body = ContactBody),
+    (status = 422, description = "A field is invalid", body = ErrorBody)))]
 async fn update_contact(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
     Body(b): Body<ContactPatch>,
-) -> ApiResult {
+) -> ApiResult<Json<ContactBody>> {
     let contact = s
         .service
         .update_contact(
@@ -547,5 +678,5 @@ async fn update_contact(
             b.attributes.as_ref(),
         )
         .await?;
-    Ok(Json(json!({ "contact": contact })))
+    Ok(Json(ContactBody { contact }))
 }

@@ -212,7 +212,7 @@ impl Service {
                 }
             };
         tx.commit().await?;
-        notifications.dedup_by(|a, b| same_update(a, b));
+        notifications.dedup_by(same_update);
         self.publish(notifications);
         Ok(message)
     }
@@ -232,7 +232,7 @@ impl Service {
         after_seq: i64,
     ) -> Result<Vec<Message>> {
         let conversation = self.store().conversation(conversation_id).await?;
-        if !conversation.is_some_and(|c| c.contact_id == contact.id) {
+        if conversation.is_none_or(|c| c.contact_id != contact.id) {
             return Err(ServiceError::NotFound("conversation"));
         }
         Ok(self
@@ -444,7 +444,7 @@ impl Service {
             },
         );
         tx.commit().await?;
-        notes.dedup_by(|a, b| same_update(a, b));
+        notes.dedup_by(same_update);
         self.publish(notes);
         Ok(conversation)
     }
@@ -542,7 +542,7 @@ impl Service {
             },
         );
         tx.commit().await?;
-        notes.dedup_by(|a, b| same_update(a, b));
+        notes.dedup_by(same_update);
         self.publish(notes);
         Ok(conversation)
     }

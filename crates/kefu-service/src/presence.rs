@@ -113,7 +113,7 @@ impl Service {
                 if let Err(e) = service.notify_queue_timeouts().await {
                     tracing::error!(error = %e, "queue timeout check failed");
                 }
-                if ticks % 600 == 0 {
+                if ticks.is_multiple_of(600) {
                     service.prune_login_failures();
                     let swept = async {
                         let mut tx = service.store().begin().await?;

@@ -295,6 +295,7 @@ impl Tx {
         read::user_teams(&mut *self.tx, user_id).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_inbox(
         &mut self,
         id: Uuid,
