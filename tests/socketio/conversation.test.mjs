@@ -268,3 +268,38 @@ test('a visitor writing after the conversation closed opens a new one', async ()
   assert.equal(history.body.conversations.length, 2);
   visitor.close(); agent.close();
 });
+
+test('messages emitted the moment a socket connects are handled, not dropped', async () => {
+  const { widgetToken, agents } = await setupTeam(server, { capacity: 1000 });
+  const agent = await onlineAgent(server, agents[0]);
+  const { io } = await import('socket.io-client');
+  const sockets = [];
+  const acks = [];
+  // Many sockets, so that a race between the server confirming a connection and registering its handlers shows.
+  for (let i = 0; i < 200; i++) {
+    const s = io(`${server.url}/visitor`, { auth: { widget_token: widgetToken }, transports: ['websocket'], forceNew: true, reconnection: false });
+    sockets.push(s);
+    // Emitted before the connection is up: the client sends it right after the namespace accepts it.
+    acks.push(s.timeout(10000).emitWithAck('message:send', { client_id: uid('early'), content: `early ${i}` }));
+  }
+  const results = await Promise.all(acks);
+  assert.deepEqual(results.map((r) => r.ok), Array(200).fill(true));
+  assert.deepEqual(results.map((r) => r.message.seq), Array(200).fill(1));
+  for (const s of sockets) s.close();
+  agent.close();
+});
+
+test('a visitor writing to a closed conversation while another is open continues the open one', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const c1 = (await request(visitor, 'message:send', { client_id: uid('c'), content: 'first' })).message.conversation_id;
+  await agent.next('conversation:assigned', (d) => d.conversation.id === c1);
+  await request(agent, 'conversation:close', { conversation_id: c1 });
+  const c2 = (await request(visitor, 'message:send', { client_id: uid('c'), content: 'second' })).message.conversation_id;
+  assert.notEqual(c2, c1);
+  const third = await request(visitor, 'message:send', { client_id: uid('c'), content: 'third', conversation_id: c1 });
+  assert.equal(third.message.conversation_id, c2, 'no second open conversation');
+  assert.equal(third.message.seq, 2);
+  visitor.close(); agent.close();
+});

@@ -26,6 +26,35 @@ test('login gives a token that works until logout revokes it', async () => {
   await assert.rejects(connectAgent(server, token), /unauthorized/);
 });
 
+test('logging out closes the sockets of that session only', async () => {
+  const { agents } = await setupTeam(server);
+  const email = agents[0].email;
+  const other = await login(server, email, 'agent-password-1');
+  const { socket: mine } = await connectAgent(server, agents[0].token);
+  const { socket: otherTab } = await connectAgent(server, other);
+  const closed = new Promise((resolve) => mine.once('disconnect', resolve));
+  assert.equal((await api(server, 'POST', '/api/v1/auth/logout', { token: agents[0].token })).status, 204);
+  await closed;
+  const stillThere = await request(otherTab, 'status:set', { status: 'online' });
+  assert.equal(stillThere.ok, true, 'the other session is untouched');
+  otherTab.close();
+});
+
+test('deactivating an agent or changing their teams closes their open sockets', async () => {
+  const { agents, admin, team } = await setupTeam(server, { agents: 2 });
+  const { socket: first } = await connectAgent(server, agents[0].token);
+  const gone = new Promise((resolve) => first.once('disconnect', resolve));
+  await api(server, 'POST', `/api/v1/users/${agents[0].id}/deactivate`, { token: admin });
+  await gone;
+  await assert.rejects(connectAgent(server, agents[0].token), /unauthorized/);
+  const { socket: second } = await connectAgent(server, agents[1].token);
+  const moved = new Promise((resolve) => second.once('disconnect', resolve));
+  await api(server, 'DELETE', `/api/v1/teams/${team.id}/members/${agents[1].id}`, { token: admin });
+  await moved;
+  const { session } = await connectAgent(server, agents[1].token);
+  assert.deepEqual(session.user.teams, [], 'a reconnect picks up the new teams');
+});
+
 test('the session cookie works for reads and needs the CSRF header for writes', async () => {
   const r = await api(server, 'POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
   const cookies = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');

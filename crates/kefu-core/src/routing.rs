@@ -200,20 +200,13 @@ impl Router {
 
     /// Assigns directly to a chosen agent (a transfer to a person). The agent must be online with spare capacity,
     /// so a transfer never overfills anyone.
-    pub fn assign_to(
-        &mut self,
-        waiting: Waiting,
-        agent_id: Uuid,
-    ) -> Result<Vec<Decision>, DomainError> {
+    pub fn assign_to(&mut self, waiting: Waiting, agent_id: Uuid) -> Result<Vec<Decision>, DomainError> {
         if let Some((current, _)) = self.assigned.get(&waiting.conversation_id)
             && *current == agent_id
         {
             return Err(DomainError::AlreadyAssigned);
         }
-        let agent = self
-            .agents
-            .get(&agent_id)
-            .ok_or(DomainError::AgentUnavailable)?;
+        let agent = self.agents.get(&agent_id).ok_or(DomainError::AgentUnavailable)?;
         if agent.presence != Presence::Online {
             return Err(DomainError::AgentUnavailable);
         }
@@ -241,10 +234,7 @@ impl Router {
         for key in keys {
             let waiting = &self.waiting[&key.1];
             if let Some(agent_id) = self.pick(waiting) {
-                let waiting = self
-                    .waiting
-                    .remove(&key.1)
-                    .expect("queued conversation is waiting");
+                let waiting = self.waiting.remove(&key.1).expect("queued conversation is waiting");
                 self.queue.remove(&key);
                 decisions.push(self.assign(waiting, agent_id));
                 if !self.agents.values().any(Agent::has_room) {
@@ -302,10 +292,7 @@ impl Router {
             .collect();
         theirs.sort();
         for conversation_id in theirs {
-            let (_, waiting) = self
-                .assigned
-                .remove(&conversation_id)
-                .expect("listed above");
+            let (_, waiting) = self.assigned.remove(&conversation_id).expect("listed above");
             if let Some(agent) = self.agents.get_mut(&agent_id) {
                 agent.load = agent.load.saturating_sub(1);
             }
@@ -489,10 +476,7 @@ mod tests {
             presence: Presence::Offline,
         });
         assert_eq!(d.len(), 2);
-        assert_eq!(
-            r.queue_positions(),
-            vec![(id(100), 1), (id(101), 2), (id(102), 3)]
-        );
+        assert_eq!(r.queue_positions(), vec![(id(100), 1), (id(101), 2), (id(102), 3)]);
         let d = online(&mut r, 2);
         assert_eq!(
             d,
@@ -533,15 +517,9 @@ mod tests {
             ..agent(2, &[])
         });
         let w = waiting(100, 9, 0);
-        assert_eq!(
-            r.assign_to(w.clone(), id(1)),
-            Err(DomainError::AgentUnavailable)
-        );
+        assert_eq!(r.assign_to(w.clone(), id(1)), Err(DomainError::AgentUnavailable));
         online(&mut r, 2);
-        assert_eq!(
-            r.assign_to(w.clone(), id(2)),
-            Err(DomainError::AgentAtCapacity)
-        );
+        assert_eq!(r.assign_to(w.clone(), id(2)), Err(DomainError::AgentAtCapacity));
         online(&mut r, 1);
         let d = r.assign_to(w.clone(), id(1)).unwrap();
         assert_eq!(
@@ -577,11 +555,7 @@ mod tests {
             let inboxes = [id(2000), id(2001)];
             r.set_inbox_teams(inboxes[1], vec![teams[0], teams[1]]);
             for n in 0..8u128 {
-                let member_of: Vec<Uuid> = teams
-                    .iter()
-                    .copied()
-                    .filter(|_| rng.below(2) == 0)
-                    .collect();
+                let member_of: Vec<Uuid> = teams.iter().copied().filter(|_| rng.below(2) == 0).collect();
                 r.add_agent(Agent {
                     capacity: rng.below(4) as u32,
                     ..agent(n, &[])
@@ -622,11 +596,7 @@ mod tests {
                     }
                     7 => Event::Teams {
                         agent_id: id(rng.below(8) as u128),
-                        teams: teams
-                            .iter()
-                            .copied()
-                            .filter(|_| rng.below(2) == 0)
-                            .collect(),
+                        teams: teams.iter().copied().filter(|_| rng.below(2) == 0).collect(),
                     },
                     _ => Event::Presence {
                         agent_id: id(rng.below(8) as u128),

@@ -14,9 +14,7 @@ pub fn message_content(content: &str) -> Result<(), DomainError> {
         return Err(DomainError::EmptyMessage);
     }
     if content.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(DomainError::MessageTooLong {
-            max: MAX_MESSAGE_CHARS,
-        });
+        return Err(DomainError::MessageTooLong { max: MAX_MESSAGE_CHARS });
     }
     Ok(())
 }
@@ -24,16 +22,10 @@ pub fn message_content(content: &str) -> Result<(), DomainError> {
 /// A client's idempotency key: non-empty, short, printable.
 pub fn client_id(client_id: &str) -> Result<(), DomainError> {
     if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID_CHARS {
-        return Err(DomainError::invalid(
-            "client_id",
-            "must be 1 to 128 characters",
-        ));
+        return Err(DomainError::invalid("client_id", "must be 1 to 128 characters"));
     }
     if client_id.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            "client_id",
-            "must not contain control characters",
-        ));
+        return Err(DomainError::invalid("client_id", "must not contain control characters"));
     }
     Ok(())
 }
@@ -45,10 +37,7 @@ pub fn name(field: &'static str, value: &str) -> Result<String, DomainError> {
         return Err(DomainError::invalid(field, "must not be empty"));
     }
     if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(DomainError::invalid(
-            field,
-            "must be at most 200 characters",
-        ));
+        return Err(DomainError::invalid(field, "must be at most 200 characters"));
     }
     Ok(trimmed.to_string())
 }
@@ -69,26 +58,17 @@ pub fn email(value: &str) -> Result<String, DomainError> {
 
 pub fn password(value: &str) -> Result<(), DomainError> {
     if value.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(DomainError::invalid(
-            "password",
-            "must be at least 8 characters",
-        ));
+        return Err(DomainError::invalid("password", "must be at least 8 characters"));
     }
     if value.len() > 1024 {
-        return Err(DomainError::invalid(
-            "password",
-            "must be at most 1024 bytes",
-        ));
+        return Err(DomainError::invalid("password", "must be at most 1024 bytes"));
     }
     Ok(())
 }
 
 pub fn capacity(value: u32) -> Result<(), DomainError> {
     if value > MAX_CAPACITY {
-        return Err(DomainError::invalid(
-            "capacity",
-            "must be between 0 and 1000",
-        ));
+        return Err(DomainError::invalid("capacity", "must be between 0 and 1000"));
     }
     Ok(())
 }
@@ -103,25 +83,18 @@ mod tests {
         assert_eq!(message_content(" \n\t"), Err(DomainError::EmptyMessage));
         assert!(message_content("你好").is_ok());
         let max = "字".repeat(MAX_MESSAGE_CHARS);
-        assert!(
-            message_content(&max).is_ok(),
-            "the limit counts characters, not bytes"
-        );
+        assert!(message_content(&max).is_ok(), "the limit counts characters, not bytes");
         let over = "a".repeat(MAX_MESSAGE_CHARS + 1);
         assert_eq!(
             message_content(&over),
-            Err(DomainError::MessageTooLong {
-                max: MAX_MESSAGE_CHARS
-            })
+            Err(DomainError::MessageTooLong { max: MAX_MESSAGE_CHARS })
         );
     }
 
     #[test]
     fn email_is_normalized_and_checked() {
         assert_eq!(email(" Li.Lei@Example.COM ").unwrap(), "li.lei@example.com");
-        for bad in [
-            "", "a", "a@b", "@b.c", "a@.c", "a b@c.d", "a@b.c.", "a@b@c.d",
-        ] {
+        for bad in ["", "a", "a@b", "@b.c", "a@.c", "a b@c.d", "a@b.c.", "a@b@c.d"] {
             assert!(email(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -42,10 +42,7 @@ pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = if let Some(token) = bearer(parts) {
             token.to_string()
         } else if let Some(token) = cookie(parts, SESSION_COOKIE) {

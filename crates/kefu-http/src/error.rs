@@ -33,9 +33,7 @@ impl ApiError {
                     ServiceError::Domain(_) => StatusCode::UNPROCESSABLE_ENTITY,
                     ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                     ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-                    ServiceError::Unauthorized | ServiceError::BadCredentials => {
-                        StatusCode::UNAUTHORIZED
-                    }
+                    ServiceError::Unauthorized | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
                     ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                     ServiceError::Conflict(_) => StatusCode::CONFLICT,
                     ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,11 +60,7 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response = (
-            status,
-            Json(json!({ "error": { "code": code, "message": message } })),
-        )
-            .into_response();
+        let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
         if let ApiError::Service(ServiceError::RateLimited { retry_after_secs }) = self {
             response
                 .headers_mut()

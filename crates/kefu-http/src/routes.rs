@@ -233,7 +233,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(Status { status: "ready".into() }).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");
-            let body = json!({ "error": { "code": "database_unavailable", "message": "the database is not reachable" } });
+            let body =
+                json!({ "error": { "code": "database_unavailable", "message": "the database is not reachable" } });
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
@@ -256,7 +257,10 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<Login>,
 ) -> ApiResult<Response> {
-    let (token, user) = state.service.login(&body.email, &body.password, Some(peer.ip())).await?;
+    let (token, user) = state
+        .service
+        .login(&body.email, &body.password, Some(peer.ip()))
+        .await?;
     let ttl = state.service.config().session_ttl.as_secs();
     let csrf = kefu_service::hash_token(&token)[..32].to_string();
     let mut headers = HeaderMap::new();
@@ -264,7 +268,15 @@ async fn login(
     let csrf_cookie = format!("{CSRF_COOKIE}={csrf}; Path=/; Max-Age={ttl}; SameSite=Lax");
     headers.append(header::SET_COOKIE, session.parse().expect("cookie is ASCII"));
     headers.append(header::SET_COOKIE, csrf_cookie.parse().expect("cookie is ASCII"));
-    Ok((headers, Json(LoginResult { token, user, csrf_token: csrf })).into_response())
+    Ok((
+        headers,
+        Json(LoginResult {
+            token,
+            user,
+            csrf_token: csrf,
+        }),
+    )
+        .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses(
@@ -317,7 +329,9 @@ pub struct UserPatch {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses(
     (status = 200, description = "Everyone in the organisation", body = UsersBody)))]
 async fn list_users(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json<UsersBody>> {
-    Ok(Json(UsersBody { users: s.service.users(&c.user).await? }))
+    Ok(Json(UsersBody {
+        users: s.service.users(&c.user).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses(
@@ -326,7 +340,10 @@ async fn list_users(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json
     (status = 409, description = "The email is taken", body = ErrorBody),
     (status = 422, description = "A field is invalid", body = ErrorBody)))]
 async fn create_user(State(s): State<AppState>, c: CurrentUser, Body(b): Body<NewUser>) -> ApiResult<Response> {
-    let user = s.service.admin_create_user(&c.user, &b.email, &b.name, &b.password, b.role, b.capacity).await?;
+    let user = s
+        .service
+        .admin_create_user(&c.user, &b.email, &b.name, &b.password, b.role, b.capacity)
+        .await?;
     Ok((StatusCode::CREATED, Json(UserBody { user })).into_response())
 }
 
@@ -334,7 +351,9 @@ async fn create_user(State(s): State<AppState>, c: CurrentUser, Body(b): Body<Ne
     (status = 200, description = "The user", body = UserBody),
     (status = 404, description = "No such user here", body = ErrorBody)))]
 async fn get_user(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<UserBody>> {
-    Ok(Json(UserBody { user: s.service.user(&c.user, id).await? }))
+    Ok(Json(UserBody {
+        user: s.service.user(&c.user, id).await?,
+    }))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = UserPatch,
@@ -348,17 +367,29 @@ async fn update_user(
     Path(id): Path<Uuid>,
     Body(b): Body<UserPatch>,
 ) -> ApiResult<Json<UserBody>> {
-    let changes =
-        UserChanges { name: b.name, role: b.role, capacity: b.capacity, active: b.active, password: b.password };
-    Ok(Json(UserBody { user: s.service.update_user(&c.user, id, changes).await? }))
+    let changes = UserChanges {
+        name: b.name,
+        role: b.role,
+        capacity: b.capacity,
+        active: b.active,
+        password: b.password,
+    };
+    Ok(Json(UserBody {
+        user: s.service.update_user(&c.user, id, changes).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "Deactivated: sessions end, open conversations return to the queue", body = UserBody),
     (status = 403, description = "Admins only", body = ErrorBody)))]
 async fn deactivate_user(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<UserBody>> {
-    let changes = UserChanges { active: Some(false), ..Default::default() };
-    Ok(Json(UserBody { user: s.service.update_user(&c.user, id, changes).await? }))
+    let changes = UserChanges {
+        active: Some(false),
+        ..Default::default()
+    };
+    Ok(Json(UserBody {
+        user: s.service.update_user(&c.user, id, changes).await?,
+    }))
 }
 
 // ---- teams ----
@@ -370,7 +401,9 @@ pub struct TeamName {
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams", responses((status = 200, description = "All teams", body = TeamsBody)))]
 async fn list_teams(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json<TeamsBody>> {
-    Ok(Json(TeamsBody { teams: s.service.teams(&c.user).await? }))
+    Ok(Json(TeamsBody {
+        teams: s.service.teams(&c.user).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = TeamName, responses(
@@ -384,7 +417,9 @@ async fn create_team(State(s): State<AppState>, c: CurrentUser, Body(b): Body<Te
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "The team with its members", body = TeamBody)))]
 async fn get_team(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<TeamBody>> {
-    Ok(Json(TeamBody { team: s.service.team(&c.user, id).await? }))
+    Ok(Json(TeamBody {
+        team: s.service.team(&c.user, id).await?,
+    }))
 }
 
 #[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = TeamName,
@@ -395,7 +430,9 @@ async fn rename_team(
     Path(id): Path<Uuid>,
     Body(b): Body<TeamName>,
 ) -> ApiResult<Json<TeamBody>> {
-    Ok(Json(TeamBody { team: s.service.rename_team(&c.user, id, &b.name).await? }))
+    Ok(Json(TeamBody {
+        team: s.service.rename_team(&c.user, id, &b.name).await?,
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses(
@@ -413,7 +450,9 @@ async fn add_member(
     c: CurrentUser,
     Path((id, user)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<TeamBody>> {
-    Ok(Json(TeamBody { team: s.service.add_team_member(&c.user, id, user).await? }))
+    Ok(Json(TeamBody {
+        team: s.service.add_team_member(&c.user, id, user).await?,
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/teams/{id}/members/{user_id}", tag = "teams",
@@ -424,7 +463,9 @@ async fn remove_member(
     c: CurrentUser,
     Path((id, user)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<TeamBody>> {
-    Ok(Json(TeamBody { team: s.service.remove_team_member(&c.user, id, user).await? }))
+    Ok(Json(TeamBody {
+        team: s.service.remove_team_member(&c.user, id, user).await?,
+    }))
 }
 
 // ---- inboxes ----
@@ -458,14 +499,21 @@ pub struct InboxPatch {
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", responses(
     (status = 200, description = "All inboxes; web inboxes carry their widget_token", body = InboxesBody)))]
 async fn list_inboxes(State(s): State<AppState>, c: CurrentUser) -> ApiResult<Json<InboxesBody>> {
-    Ok(Json(InboxesBody { inboxes: s.service.inboxes(&c.user).await? }))
+    Ok(Json(InboxesBody {
+        inboxes: s.service.inboxes(&c.user).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", request_body = NewInboxBody, responses(
     (status = 201, description = "Created", body = InboxBody),
     (status = 403, description = "Admins only", body = ErrorBody)))]
 async fn create_inbox(State(s): State<AppState>, c: CurrentUser, Body(b): Body<NewInboxBody>) -> ApiResult<Response> {
-    let new = NewInbox { kind: b.kind, name: b.name, settings: b.settings, teams: b.teams };
+    let new = NewInbox {
+        kind: b.kind,
+        name: b.name,
+        settings: b.settings,
+        teams: b.teams,
+    };
     let inbox = s.service.create_inbox(&c.user, new).await?;
     Ok((StatusCode::CREATED, Json(InboxBody { inbox })).into_response())
 }
@@ -473,7 +521,9 @@ async fn create_inbox(State(s): State<AppState>, c: CurrentUser, Body(b): Body<N
 #[utoipa::path(get, path = "/api/v1/inboxes/{id}", tag = "inboxes", params(("id" = Uuid, Path)),
     responses((status = 200, description = "The inbox", body = InboxBody)))]
 async fn get_inbox(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<InboxBody>> {
-    Ok(Json(InboxBody { inbox: s.service.inbox(&c.user, id).await? }))
+    Ok(Json(InboxBody {
+        inbox: s.service.inbox(&c.user, id).await?,
+    }))
 }
 
 #[utoipa::path(patch, path = "/api/v1/inboxes/{id}", tag = "inboxes", params(("id" = Uuid, Path)),
@@ -484,8 +534,10 @@ async fn update_inbox(
     Path(id): Path<Uuid>,
     Body(b): Body<InboxPatch>,
 ) -> ApiResult<Json<InboxBody>> {
-    let inbox =
-        s.service.update_inbox(&c.user, id, b.name.as_deref(), b.settings.as_ref(), b.teams.as_deref()).await?;
+    let inbox = s
+        .service
+        .update_inbox(&c.user, id, b.name.as_deref(), b.settings.as_ref(), b.teams.as_deref())
+        .await?;
     Ok(Json(InboxBody { inbox }))
 }
 
@@ -526,8 +578,13 @@ async fn list_conversations(
         limit,
     };
     let conversations = s.service.conversations(&c.user, filter).await?;
-    let next_cursor = (conversations.len() == limit as usize).then(|| conversations.last().map(|c| c.id)).flatten();
-    Ok(Json(ConversationPage { conversations, next_cursor }))
+    let next_cursor = (conversations.len() == limit as usize)
+        .then(|| conversations.last().map(|c| c.id))
+        .flatten();
+    Ok(Json(ConversationPage {
+        conversations,
+        next_cursor,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = Uuid, Path)),
@@ -538,7 +595,9 @@ async fn get_conversation(
     c: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ConversationBody>> {
-    Ok(Json(ConversationBody { conversation: s.service.readable_conversation(&c.user, id).await? }))
+    Ok(Json(ConversationBody {
+        conversation: s.service.readable_conversation(&c.user, id).await?,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -558,7 +617,9 @@ async fn list_messages(
     Path(id): Path<Uuid>,
     Query(q): Query<MessagesQuery>,
 ) -> ApiResult<Json<MessagesBody>> {
-    Ok(Json(MessagesBody { messages: s.service.agent_sync(&c.user, id, q.after_seq.unwrap_or(0)).await? }))
+    Ok(Json(MessagesBody {
+        messages: s.service.agent_sync(&c.user, id, q.after_seq.unwrap_or(0)).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -583,7 +644,12 @@ async fn send_message(
     Path(id): Path<Uuid>,
     Body(b): Body<NewMessage>,
 ) -> ApiResult<Response> {
-    let req = SendMessage { conversation_id: Some(id), client_id: b.client_id, content: b.content, private: b.private };
+    let req = SendMessage {
+        conversation_id: Some(id),
+        client_id: b.client_id,
+        content: b.content,
+        private: b.private,
+    };
     let message = s.service.agent_send(&c.user, req).await?;
     Ok((StatusCode::CREATED, Json(MessageBody { message })).into_response())
 }
@@ -614,19 +680,25 @@ async fn transfer(
             return Err(e.into());
         }
     };
-    Ok(Json(ConversationBody { conversation: s.service.transfer(&c.user, id, target).await? }))
+    Ok(Json(ConversationBody {
+        conversation: s.service.transfer(&c.user, id, target).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations", params(("id" = Uuid, Path)),
     responses((status = 200, description = "Closed; the agent's place goes to the next in the queue", body = ConversationBody)))]
 async fn close(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ConversationBody>> {
-    Ok(Json(ConversationBody { conversation: s.service.close(&c.user, id).await? }))
+    Ok(Json(ConversationBody {
+        conversation: s.service.close(&c.user, id).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", params(("id" = Uuid, Path)),
     responses((status = 200, description = "Reopened: back to its last agent if they have room, else queued", body = ConversationBody)))]
 async fn reopen(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ConversationBody>> {
-    Ok(Json(ConversationBody { conversation: s.service.reopen(&c.user, id).await? }))
+    Ok(Json(ConversationBody {
+        conversation: s.service.reopen(&c.user, id).await?,
+    }))
 }
 
 // ---- contacts ----
@@ -655,7 +727,9 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, description = "The contact", body = ContactBody)))]
 async fn get_contact(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ContactBody>> {
-    Ok(Json(ContactBody { contact: s.service.contact(&c.user, id).await? }))
+    Ok(Json(ContactBody {
+        contact: s.service.contact(&c.user, id).await?,
+    }))
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),

@@ -56,13 +56,26 @@ struct Typing {
     is_typing: bool,
 }
 
+/// Authenticates, joins the agent's rooms and registers the event handlers, all before the server confirms the
+/// connection: a client may emit the moment it is connected, and nothing it sends may find no handler.
 pub(crate) async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
     Data(auth): Data<Auth>,
     State(service): State<Svc>,
 ) -> Result<(), ConnectRefused> {
     let user = service.authenticate(&auth.token).await.map_err(refused)?;
+    s.join(format!("agent:{}", user.id));
+    s.join(format!("org:{}", user.org_id));
+    s.join(format!("session:{}", kefu_service::session_key(&auth.token)));
+    for team in &user.teams {
+        s.join(format!("team:{team}"));
+    }
+    if user.role.oversees() {
+        s.join(format!("supervisors:{}", user.org_id));
+    }
+    service.agent_socket_connected(&user);
     s.extensions.insert(Arc::new(user));
+    register_handlers(&s);
     Ok(())
 }
 
@@ -76,24 +89,13 @@ macro_rules! payload {
     };
 }
 
-pub(crate) async fn on_connect<A: Adapter>(
-    s: SocketRef<A>,
-    Extension(user): Extension<Arc<User>>,
-    State(service): State<Svc>,
-) {
-    s.join(format!("agent:{}", user.id));
-    s.join(format!("org:{}", user.org_id));
-    for team in &user.teams {
-        s.join(format!("team:{team}"));
-    }
-    if user.role.oversees() {
-        s.join(format!("supervisors:{}", user.org_id));
-    }
-    service.agent_socket_connected(&user);
+pub(crate) async fn on_connect<A: Adapter>(s: SocketRef<A>, Extension(user): Extension<Arc<User>>) {
     if let Err(e) = s.emit("session", &json!({ "user": &*user })) {
         tracing::debug!(error = %e, "session event not delivered");
     }
+}
 
+fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
     s.on_disconnect(
         async |Extension(user): Extension<Arc<User>>, State(service): State<Svc>| {
             service.agent_socket_disconnected(user.org_id, user.id);
@@ -205,9 +207,7 @@ pub(crate) async fn on_connect<A: Adapter>(
                State(service): State<Svc>,
                Extension(user): Extension<Arc<User>>| {
             let req = payload!(req, a);
-            let messages = service
-                .agent_sync(&user, req.conversation_id, req.after_seq)
-                .await;
+            let messages = service.agent_sync(&user, req.conversation_id, req.after_seq).await;
             ack(
                 a,
                 messages
@@ -224,9 +224,7 @@ pub(crate) async fn on_connect<A: Adapter>(
                State(service): State<Svc>,
                Extension(user): Extension<Arc<User>>| {
             let req = payload!(req, a);
-            let done = service
-                .agent_typing(&user, req.conversation_id, req.is_typing)
-                .await;
+            let done = service.agent_typing(&user, req.conversation_id, req.is_typing).await;
             ack(a, done.map(|()| json!({})).map_err(|e| service_error(&e)));
         },
     );

@@ -9,10 +9,7 @@ use socketioxide::adapter::Adapter;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
-pub fn spawn_fanout<A: Adapter>(
-    io: SocketIo<A>,
-    mut rx: UnboundedReceiver<Notification>,
-) -> JoinHandle<()> {
+pub fn spawn_fanout<A: Adapter>(io: SocketIo<A>, mut rx: UnboundedReceiver<Notification>) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(n) = rx.recv().await {
             deliver(&io, n).await;
@@ -20,25 +17,25 @@ pub fn spawn_fanout<A: Adapter>(
     })
 }
 
-async fn emit<A: Adapter>(
-    io: &SocketIo<A>,
-    ns: &str,
-    rooms: Vec<String>,
-    event: &str,
-    data: &serde_json::Value,
-) {
+async fn emit<A: Adapter>(io: &SocketIo<A>, ns: &str, rooms: Vec<String>, event: &str, data: &serde_json::Value) {
     let Some(ops) = io.of(ns) else { return };
     if let Err(e) = ops.to(rooms).emit(event, data).await {
         tracing::warn!(event, error = %e, "push failed; clients will catch up by sync");
     }
 }
 
+async fn disconnect<A: Adapter>(io: &SocketIo<A>, room: String) {
+    let Some(ops) = io.of("/agent") else { return };
+    if let Err(e) = ops.to(room).disconnect().await {
+        tracing::warn!(error = %e, "could not close sockets of an ended session");
+    }
+}
+
 async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
     match n {
-        Notification::MessageNew {
-            conversation,
-            message,
-        } => {
+        Notification::SessionEnded { session } => disconnect(io, format!("session:{session}")).await,
+        Notification::UserChanged { user_id } => disconnect(io, format!("agent:{user_id}")).await,
+        Notification::MessageNew { conversation, message } => {
             let body = json!({ "message": message });
             if !message.private {
                 let rooms = vec![
@@ -120,14 +117,7 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             presence,
         } => {
             let body = json!({ "agent_id": agent_id, "name": name, "status": presence });
-            emit(
-                io,
-                "/agent",
-                vec![format!("org:{org_id}")],
-                "presence",
-                &body,
-            )
-            .await;
+            emit(io, "/agent", vec![format!("org:{org_id}")], "presence", &body).await;
         }
         Notification::QueueTimeout { conversation } => {
             let body = json!({ "conversation_id": conversation.id });

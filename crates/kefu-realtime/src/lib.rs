@@ -47,10 +47,7 @@ pub(crate) fn service_error(e: &ServiceError) -> Value {
 }
 
 pub(crate) fn bad_payload(e: &ParserError) -> Value {
-    error_body(
-        "invalid_payload",
-        &format!("the event's payload is not valid: {e}"),
-    )
+    error_body("invalid_payload", &format!("the event's payload is not valid: {e}"))
 }
 
 /// Acks `Ok(value)` as `{ok: true, ...value}` and errors as `{ok: false, error}`.
@@ -86,9 +83,7 @@ pub(crate) fn refused(e: ServiceError) -> ConnectRefused {
             tracing::error!(error = %source, "internal error while authenticating a socket");
             ConnectRefused("internal: try again later".into())
         }
-        ServiceError::NotFound(_) | ServiceError::Unauthorized => {
-            ConnectRefused(format!("unauthorized: {e}"))
-        }
+        ServiceError::NotFound(_) | ServiceError::Unauthorized => ConnectRefused(format!("unauthorized: {e}")),
         other => ConnectRefused(format!("{}: {other}", other.code())),
     }
 }

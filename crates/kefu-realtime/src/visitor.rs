@@ -38,6 +38,8 @@ struct Typing {
     is_typing: bool,
 }
 
+/// Authenticates, joins the visitor's rooms and registers the event handlers, all before the server confirms
+/// the connection: a client may emit the moment it is connected, and nothing it sends may find no handler.
 pub(crate) async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
     Data(auth): Data<Auth>,
@@ -47,30 +49,30 @@ pub(crate) async fn authenticate<A: Adapter>(
         .visitor_connect(&auth.widget_token, auth.visitor_token.as_deref())
         .await
         .map_err(refused)?;
-    s.extensions.insert(Arc::new(session));
-    Ok(())
-}
-
-pub(crate) async fn on_connect<A: Adapter>(
-    s: SocketRef<A>,
-    Extension(session): Extension<Arc<VisitorSession>>,
-) {
     let contact = Arc::new(session.contact.clone());
     s.extensions.insert(contact.clone());
     s.join(format!("contact:{}", contact.id));
     for c in &session.conversations {
         s.join(format!("conversation:{}", c.id));
     }
+    s.extensions.insert(Arc::new(session));
+    register_handlers(&s);
+    Ok(())
+}
+
+pub(crate) async fn on_connect<A: Adapter>(s: SocketRef<A>, Extension(session): Extension<Arc<VisitorSession>>) {
     let hello = json!({
         "visitor_token": session.visitor_token,
-        "contact_id": contact.id,
+        "contact_id": session.contact.id,
         "inbox_id": session.inbox.id,
         "conversations": session.conversations,
     });
     if let Err(e) = s.emit("session", &hello) {
         tracing::debug!(error = %e, "session event not delivered");
     }
+}
 
+fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
     s.on(
         "message:send",
         async |s: SocketRef<A>,
@@ -114,9 +116,7 @@ pub(crate) async fn on_connect<A: Adapter>(
                 Ok(r) => r,
                 Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
             };
-            let messages = service
-                .visitor_sync(&contact, req.conversation_id, req.after_seq)
-                .await;
+            let messages = service.visitor_sync(&contact, req.conversation_id, req.after_seq).await;
             ack(
                 a,
                 messages

@@ -82,17 +82,11 @@ impl Service {
 
     pub async fn update_user(&self, admin: &User, id: Uuid, changes: UserChanges) -> Result<User> {
         require_admin(admin)?;
-        let name = changes
-            .name
-            .as_deref()
-            .map(|n| validate::name("name", n))
-            .transpose()?;
+        let name = changes.name.as_deref().map(|n| validate::name("name", n)).transpose()?;
         if let Some(c) = changes.capacity {
             validate::capacity(c)?;
         }
-        if admin.id == id
-            && (changes.active == Some(false) || changes.role.is_some_and(|r| r != Role::Admin))
-        {
+        if admin.id == id && (changes.active == Some(false) || changes.role.is_some_and(|r| r != Role::Admin)) {
             return Err(ServiceError::Forbidden(
                 "an admin cannot deactivate or demote themselves",
             ));
@@ -123,10 +117,12 @@ impl Service {
             tx.delete_sessions_of(id).await?;
         }
         tx.commit().await?;
+        if changes.active.is_some() || changes.role.is_some() || password_hash.is_some() {
+            self.publish(vec![crate::Notification::UserChanged { user_id: id }]);
+        }
         if changes.active == Some(false) {
             // A deactivated agent's conversations go back to the queue.
-            self.set_presence(admin.org_id, id, Presence::Offline)
-                .await?;
+            self.set_presence(admin.org_id, id, Presence::Offline).await?;
         } else if changes.capacity.is_some() || changes.active == Some(true) {
             self.reroute(admin.org_id).await?;
         }
@@ -190,28 +186,19 @@ impl Service {
         self.reroute(admin.org_id).await
     }
 
-    pub async fn add_team_member(
-        &self,
-        admin: &User,
-        team_id: Uuid,
-        user_id: Uuid,
-    ) -> Result<Team> {
+    pub async fn add_team_member(&self, admin: &User, team_id: Uuid, user_id: Uuid) -> Result<Team> {
         require_admin(admin)?;
         self.team(admin, team_id).await?;
         self.user(admin, user_id).await?;
         let mut tx = self.store().begin().await?;
         tx.add_team_member(team_id, user_id).await?;
         tx.commit().await?;
+        self.publish(vec![crate::Notification::UserChanged { user_id }]);
         self.reroute(admin.org_id).await?;
         self.team(admin, team_id).await
     }
 
-    pub async fn remove_team_member(
-        &self,
-        admin: &User,
-        team_id: Uuid,
-        user_id: Uuid,
-    ) -> Result<Team> {
+    pub async fn remove_team_member(&self, admin: &User, team_id: Uuid, user_id: Uuid) -> Result<Team> {
         require_admin(admin)?;
         self.team(admin, team_id).await?;
         let mut tx = self.store().begin().await?;
@@ -219,6 +206,7 @@ impl Service {
             return Err(ServiceError::NotFound("team member"));
         }
         tx.commit().await?;
+        self.publish(vec![crate::Notification::UserChanged { user_id }]);
         self.team(admin, team_id).await
     }
 
@@ -236,9 +224,7 @@ impl Service {
     async fn check_teams(&self, org_id: Uuid, teams: &[Uuid]) -> Result<()> {
         for t in teams {
             if self.store().team(org_id, *t).await?.is_none() {
-                return Err(
-                    DomainError::invalid("teams", format!("team {t} does not exist")).into(),
-                );
+                return Err(DomainError::invalid("teams", format!("team {t} does not exist")).into());
             }
         }
         Ok(())
@@ -254,16 +240,8 @@ impl Service {
         let id = new_id();
         let token = crate::auth::new_token();
         let mut tx = self.store().begin().await?;
-        tx.insert_inbox(
-            id,
-            admin.org_id,
-            new.kind,
-            &name,
-            Some(&token),
-            &new.settings,
-            now_ms(),
-        )
-        .await?;
+        tx.insert_inbox(id, admin.org_id, new.kind, &name, Some(&token), &new.settings, now_ms())
+            .await?;
         tx.set_inbox_teams(id, &new.teams).await?;
         tx.commit().await?;
         self.inbox(admin, id).await
@@ -328,9 +306,7 @@ impl Service {
         if let Some(Some(p)) = phone
             && (p.len() > 40 || !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
         {
-            return Err(
-                DomainError::invalid("phone", "may hold digits, spaces and + - ( ) only").into(),
-            );
+            return Err(DomainError::invalid("phone", "may hold digits, spaces and + - ( ) only").into());
         }
         if attributes.is_some_and(|a| !a.is_object()) {
             return Err(DomainError::invalid("attributes", "must be an object").into());

@@ -23,13 +23,23 @@ pub(crate) fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A short public name for a session, safe to use as a room name: it cannot be turned back into the token.
+pub fn session_key(token: &str) -> String {
+    hash_token(token)[..32].to_string()
+}
+
 /// Tokens are stored only as their SHA-256, so a database leak does not leak sessions.
 pub fn hash_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Argon2 takes ~19 MiB and real CPU per hash: at most two at a time, so a burst of logins can neither exhaust
+/// memory nor starve the workers that carry messages.
+static ARGON2_GATE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn hash_password(password: String) -> Result<String> {
+    let _permit = ARGON2_GATE.acquire().await.map_err(ServiceError::internal)?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -41,19 +51,19 @@ async fn hash_password(password: String) -> Result<String> {
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_permit) = ARGON2_GATE.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false)
 }
 
 /// A hash of a password nobody has, checked when the email is unknown so both cases take as long.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5m0QyM9D3dpPZWWG5ssjUDQ1gqvRqjJi2y0b8aUPvXI";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5m0QyM9D3dpPZWWG5ssjUDQ1gqvRqjJi2y0b8aUPvXI";
 
 #[derive(Debug, Clone)]
 pub struct LoginLimits {
@@ -107,10 +117,7 @@ impl LoginLimiter {
                 }
                 if times.len() >= limit {
                     let oldest = *times.front().expect("non-empty");
-                    let retry = self
-                        .limits
-                        .window
-                        .saturating_sub(now.duration_since(oldest));
+                    let retry = self.limits.window.saturating_sub(now.duration_since(oldest));
                     return Err(ServiceError::RateLimited {
                         retry_after_secs: retry.as_secs().max(1),
                     });
@@ -135,22 +142,13 @@ impl LoginLimiter {
         self.failures
             .lock()
             .expect("limiter lock")
-            .retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) <= window)
-            });
+            .retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= window));
     }
 }
 
 impl Service {
     /// Checks the password and opens a session; returns the bearer token and the user.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        ip: Option<IpAddr>,
-    ) -> Result<(String, User)> {
+    pub async fn login(&self, email: &str, password: &str, ip: Option<IpAddr>) -> Result<(String, User)> {
         let email = email.trim().to_lowercase();
         let limiter = &self.inner.limiter;
         limiter.check(&email, ip)?;
@@ -190,6 +188,9 @@ impl Service {
         let mut tx = self.store().begin().await?;
         tx.delete_session(&hash_token(token)).await?;
         tx.commit().await?;
+        self.publish(vec![crate::Notification::SessionEnded {
+            session: session_key(token),
+        }]);
         Ok(())
     }
 

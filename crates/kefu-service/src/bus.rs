@@ -1,5 +1,6 @@
 //! The event bus: committed facts on their way to whoever shows them. Publishing never blocks the writer;
-//! one consumer (the realtime gateway) delivers them in the order they were committed.
+//! one consumer (the realtime gateway) delivers them in the order they were published, which for concurrent
+//! writers may differ from commit order: clients order messages by seq, never by arrival.
 
 use kefu_core::model::{Conversation, Message, Presence, Sender};
 use tokio::sync::mpsc;
@@ -31,6 +32,14 @@ pub enum Notification {
     },
     QueueTimeout {
         conversation: Conversation,
+    },
+    /// A session ended (logout): sockets opened with it must close.
+    SessionEnded {
+        session: String,
+    },
+    /// A user's access changed (deactivated, role, teams, password): their sockets must reconnect to pick it up.
+    UserChanged {
+        user_id: Uuid,
     },
 }
 

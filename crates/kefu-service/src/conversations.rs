@@ -46,11 +46,7 @@ impl Service {
     // ---- visitors ----
 
     /// Identifies a visitor of a web inbox: by their visitor token when it is known, else as a new contact.
-    pub async fn visitor_connect(
-        &self,
-        widget_token: &str,
-        visitor_token: Option<&str>,
-    ) -> Result<VisitorSession> {
+    pub async fn visitor_connect(&self, widget_token: &str, visitor_token: Option<&str>) -> Result<VisitorSession> {
         let inbox = self
             .store()
             .inbox_by_widget_token(widget_token)
@@ -115,7 +111,7 @@ impl Service {
         {
             return Ok(existing);
         }
-        let current = match req.conversation_id {
+        let named = match req.conversation_id {
             Some(id) => {
                 let c = self
                     .store()
@@ -124,14 +120,19 @@ impl Service {
                     .filter(|c| c.contact_id == contact.id);
                 Some(c.ok_or(ServiceError::NotFound("conversation"))?)
             }
+            None => None,
+        };
+        // Writing to a closed conversation (or to none) continues the visitor's open one, if any, else opens one.
+        let current = match named.filter(|c| c.status != ConversationStatus::Closed) {
+            Some(c) => Some(c),
             None => {
-                let open = ConversationFilter {
+                let latest = ConversationFilter {
                     contact_id: Some(contact.id),
                     limit: 1,
                     ..Default::default()
                 };
                 self.store()
-                    .conversations(contact.org_id, &open)
+                    .conversations(contact.org_id, &latest)
                     .await?
                     .into_iter()
                     .find(|c| c.status != ConversationStatus::Closed)
@@ -150,67 +151,51 @@ impl Service {
             now,
         };
         let mut tx = self.store().begin().await?;
-        let (message, mut notifications) =
-            match current.filter(|c| c.status != ConversationStatus::Closed) {
-                Some(conversation) => {
-                    let message = match tx.insert_message(new_message(conversation.id)).await {
-                        Ok(m) => m,
-                        Err(e) if e.is_unique_violation() => {
-                            return self.resent(SenderKind::Visitor, contact.id, &req).await;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    let conversation = tx.conversation(conversation.id).await?;
-                    (
-                        message.clone(),
-                        vec![Notification::MessageNew {
-                            conversation,
-                            message,
-                        }],
-                    )
-                }
-                None => {
-                    tx.lock_organisation(contact.org_id).await?;
-                    let conversation_id = new_id();
-                    tx.insert_conversation(
-                        conversation_id,
-                        contact.org_id,
-                        contact.inbox_id,
-                        contact.id,
-                        now,
-                    )
+        let (message, mut notifications) = match current.filter(|c| c.status != ConversationStatus::Closed) {
+            Some(conversation) => {
+                let message = match tx.insert_message(new_message(conversation.id)).await {
+                    Ok(m) => m,
+                    Err(e) if e.is_unique_violation() => {
+                        return self.resent(SenderKind::Visitor, contact.id, &req).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let conversation = tx.conversation(conversation.id).await?;
+                (
+                    message.clone(),
+                    vec![Notification::MessageNew { conversation, message }],
+                )
+            }
+            None => {
+                tx.lock_organisation(contact.org_id).await?;
+                let conversation_id = new_id();
+                tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
                     .await?;
-                    let message = match tx.insert_message(new_message(conversation_id)).await {
-                        Ok(m) => m,
-                        Err(e) if e.is_unique_violation() => {
-                            return self.resent(SenderKind::Visitor, contact.id, &req).await;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    let mut router = tx.load_router(contact.org_id, None).await?;
-                    // The new conversation is already in the queue the router loaded: drain it.
-                    let mut notes = self
-                        .route(&mut tx, contact.org_id, &mut router, None, now)
-                        .await?;
-                    let conversation = tx.conversation(conversation_id).await?;
-                    let conversation = with_position(conversation, &router);
-                    notes.insert(
-                        0,
-                        Notification::ConversationUpdated {
-                            conversation: conversation.clone(),
-                            previous_assignee: None,
-                        },
-                    );
-                    notes.insert(
-                        1,
-                        Notification::MessageNew {
-                            conversation,
-                            message: message.clone(),
-                        },
-                    );
-                    (message, notes)
+                let message = match tx.insert_message(new_message(conversation_id)).await {
+                    Ok(m) => m,
+                    Err(e) if e.is_unique_violation() => {
+                        return self.resent(SenderKind::Visitor, contact.id, &req).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut router = tx.load_router(contact.org_id, None).await?;
+                // The new conversation is already in the queue the router loaded: drain it.
+                let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
+                let conversation = with_position(tx.conversation(conversation_id).await?, &router);
+                let mut notes = vec![Notification::MessageNew {
+                    conversation: conversation.clone(),
+                    message: message.clone(),
+                }];
+                notes.extend(routed);
+                if conversation.status == ConversationStatus::Queued {
+                    notes.push(Notification::ConversationUpdated {
+                        conversation,
+                        previous_assignee: None,
+                    });
                 }
-            };
+                (message, notes)
+            }
+        };
         tx.commit().await?;
         notifications.dedup_by(same_update);
         self.publish(notifications);
@@ -225,12 +210,7 @@ impl Service {
     }
 
     /// Messages of a visitor's own conversation after `after_seq`, without private notes.
-    pub async fn visitor_sync(
-        &self,
-        contact: &Contact,
-        conversation_id: Uuid,
-        after_seq: i64,
-    ) -> Result<Vec<Message>> {
+    pub async fn visitor_sync(&self, contact: &Contact, conversation_id: Uuid, after_seq: i64) -> Result<Vec<Message>> {
         let conversation = self.store().conversation(conversation_id).await?;
         if conversation.is_none_or(|c| c.contact_id != contact.id) {
             return Err(ServiceError::NotFound("conversation"));
@@ -241,12 +221,7 @@ impl Service {
             .await?)
     }
 
-    pub async fn visitor_typing(
-        &self,
-        contact: &Contact,
-        conversation_id: Uuid,
-        is_typing: bool,
-    ) -> Result<()> {
+    pub async fn visitor_typing(&self, contact: &Contact, conversation_id: Uuid, is_typing: bool) -> Result<()> {
         let conversation = self
             .store()
             .conversation(conversation_id)
@@ -281,9 +256,7 @@ impl Service {
         if user.role.oversees() || own || c.status == ConversationStatus::Queued {
             Ok(c)
         } else {
-            Err(ServiceError::Forbidden(
-                "this conversation belongs to another agent",
-            ))
+            Err(ServiceError::Forbidden("this conversation belongs to another agent"))
         }
     }
 
@@ -356,12 +329,7 @@ impl Service {
     }
 
     /// Messages after `after_seq` for an agent, private notes included.
-    pub async fn agent_sync(
-        &self,
-        user: &User,
-        conversation_id: Uuid,
-        after_seq: i64,
-    ) -> Result<Vec<Message>> {
+    pub async fn agent_sync(&self, user: &User, conversation_id: Uuid, after_seq: i64) -> Result<Vec<Message>> {
         self.readable_conversation(user, conversation_id).await?;
         Ok(self
             .store()
@@ -369,12 +337,7 @@ impl Service {
             .await?)
     }
 
-    pub async fn agent_typing(
-        &self,
-        user: &User,
-        conversation_id: Uuid,
-        is_typing: bool,
-    ) -> Result<()> {
+    pub async fn agent_typing(&self, user: &User, conversation_id: Uuid, is_typing: bool) -> Result<()> {
         let conversation = self.actionable_conversation(user, conversation_id).await?;
         let sender = Sender {
             kind: SenderKind::Agent,
@@ -390,12 +353,7 @@ impl Service {
     }
 
     /// Sends a conversation to a person (who must be online with room) or to a team's queue.
-    pub async fn transfer(
-        &self,
-        user: &User,
-        conversation_id: Uuid,
-        target: TransferTarget,
-    ) -> Result<Conversation> {
+    pub async fn transfer(&self, user: &User, conversation_id: Uuid, target: TransferTarget) -> Result<Conversation> {
         let before = self.actionable_conversation(user, conversation_id).await?;
         if before.status == ConversationStatus::Closed {
             return Err(DomainError::ConversationClosed.into());
@@ -427,14 +385,11 @@ impl Service {
                 if tx.team(user.org_id, team_id).await?.is_none() {
                     return Err(ServiceError::NotFound("team"));
                 }
-                tx.queue_conversation(conversation_id, Some(team_id), now, now)
-                    .await?;
+                tx.queue_conversation(conversation_id, Some(team_id), now, now).await?;
                 Step::Event(routing::Event::Waiting(waiting(Some(team_id))))
             }
         };
-        let mut notes = self
-            .route(&mut tx, user.org_id, &mut router, Some(step), now)
-            .await?;
+        let mut notes = self.route(&mut tx, user.org_id, &mut router, Some(step), now).await?;
         let conversation = with_position(tx.conversation(conversation_id).await?, &router);
         notes.insert(
             0,
@@ -481,13 +436,7 @@ impl Service {
         }
         let step = routing::Event::Released { conversation_id };
         let mut notes = self
-            .route(
-                &mut tx,
-                user.org_id,
-                &mut router,
-                Some(Step::Event(step)),
-                now,
-            )
+            .route(&mut tx, user.org_id, &mut router, Some(Step::Event(step)), now)
             .await?;
         let conversation = tx.conversation(conversation_id).await?;
         notes.insert(
@@ -502,7 +451,8 @@ impl Service {
         Ok(conversation)
     }
 
-    /// Opens a closed conversation again: back to the agent who reopened it if they have room, else the queue.
+    /// Opens a closed conversation again: back to its last agent if they have room (or to the agent reopening it,
+    /// if it never had one), else the queue.
     pub async fn reopen(&self, user: &User, conversation_id: Uuid) -> Result<Conversation> {
         let before = self.actionable_conversation(user, conversation_id).await?;
         if before.status != ConversationStatus::Closed {
@@ -530,9 +480,7 @@ impl Service {
             queued_at: now,
         };
         let step = Step::Event(routing::Event::Waiting(waiting));
-        let mut notes = self
-            .route(&mut tx, user.org_id, &mut router, Some(step), now)
-            .await?;
+        let mut notes = self.route(&mut tx, user.org_id, &mut router, Some(step), now).await?;
         let conversation = with_position(tx.conversation(conversation_id).await?, &router);
         notes.insert(
             0,
@@ -548,12 +496,7 @@ impl Service {
     }
 
     /// Sets an agent's presence and routes accordingly: online pulls from the queue, offline hands work back.
-    pub async fn set_presence(
-        &self,
-        org_id: Uuid,
-        agent_id: Uuid,
-        presence: Presence,
-    ) -> Result<()> {
+    pub async fn set_presence(&self, org_id: Uuid, agent_id: Uuid, presence: Presence) -> Result<()> {
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         tx.lock_organisation(org_id).await?;
@@ -609,11 +552,7 @@ impl Service {
             Some(Step::Event(e)) => router.apply(e),
             Some(Step::AssignTo(w, agent)) => router.assign_to(w, agent)?,
         };
-        debug_assert!(
-            router.check_invariants().is_ok(),
-            "{:?}",
-            router.check_invariants()
-        );
+        debug_assert!(router.check_invariants().is_ok(), "{:?}", router.check_invariants());
         let mut notes = Vec::new();
         for d in &decisions {
             match *d {
@@ -646,10 +585,7 @@ impl Service {
             }
         }
         let after = router.queue_positions();
-        let moved: Vec<(Uuid, u32)> = after
-            .into_iter()
-            .filter(|(id, p)| before.get(id) != Some(p))
-            .collect();
+        let moved: Vec<(Uuid, u32)> = after.into_iter().filter(|(id, p)| before.get(id) != Some(p)).collect();
         if !moved.is_empty() {
             let queued: HashMap<Uuid, Conversation> = tx
                 .queued_conversations(org_id)
@@ -694,17 +630,11 @@ impl Service {
         Ok(())
     }
 
-    pub async fn conversations(
-        &self,
-        user: &User,
-        mut filter: ConversationFilter,
-    ) -> Result<Vec<Conversation>> {
+    pub async fn conversations(&self, user: &User, mut filter: ConversationFilter) -> Result<Vec<Conversation>> {
         if !user.role.oversees() && filter.status != Some(ConversationStatus::Queued) {
             match filter.assignee_id {
                 Some(id) if id != user.id => {
-                    return Err(ServiceError::Forbidden(
-                        "agents list their own or queued conversations",
-                    ));
+                    return Err(ServiceError::Forbidden("agents list their own or queued conversations"));
                 }
                 _ => filter.assignee_id = Some(user.id),
             }
@@ -714,8 +644,7 @@ impl Service {
 }
 
 fn can_act(user: &User, c: &Conversation) -> bool {
-    user.org_id == c.org_id
-        && (user.role.oversees() || c.assignee.as_ref().is_some_and(|a| a.id == user.id))
+    user.org_id == c.org_id && (user.role.oversees() || c.assignee.as_ref().is_some_and(|a| a.id == user.id))
 }
 
 fn with_position(conversation: Conversation, router: &Router) -> Conversation {
@@ -730,22 +659,18 @@ fn with_position(conversation: Conversation, router: &Router) -> Conversation {
     }
 }
 
-/// Two updates of the same conversation in a row: the later one carries everything.
+/// Two updates of the same conversation in a row say the same thing: keep one, with whatever the later adds.
 fn same_update(later: &mut Notification, earlier: &mut Notification) -> bool {
-    match (later, earlier) {
+    let same = match (&*later, &*earlier) {
         (
-            Notification::ConversationUpdated {
-                conversation: a, ..
-            },
-            Notification::ConversationUpdated {
-                conversation: b, ..
-            },
-        ) => {
-            a.id == b.id
-                && a.status == b.status
-                && a.assignee == b.assignee
-                && a.queue_position == b.queue_position
-        }
+            Notification::ConversationUpdated { conversation: a, .. },
+            Notification::ConversationUpdated { conversation: b, .. },
+        ) => a.id == b.id && a.status == b.status && a.assignee == b.assignee && a.queue_position == b.queue_position,
         _ => false,
+    };
+    if same {
+        // `dedup_by` drops `later`: move its content into the one that stays.
+        std::mem::swap(later, earlier);
     }
+    same
 }

@@ -47,9 +47,7 @@ impl ServiceError {
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => {
-                ServiceError::Conflict(format!("a record with this {what} already exists"))
-            }
+            StoreError::Conflict(what) => ServiceError::Conflict(format!("a record with this {what} already exists")),
             other => ServiceError::Internal(Box::new(other)),
         }
     }

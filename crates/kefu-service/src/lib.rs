@@ -10,7 +10,7 @@ mod error;
 mod presence;
 
 pub use admin::{NewInbox, UserChanges};
-pub use auth::{LoginLimits, hash_token};
+pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
 pub use conversations::{SendMessage, TransferTarget, VisitorSession};
 pub use error::ServiceError;
@@ -82,7 +82,7 @@ impl Service {
         &self.inner.config
     }
 
-    fn publish(&self, notifications: Vec<Notification>) {
+    pub(crate) fn publish(&self, notifications: Vec<Notification>) {
         for n in notifications {
             self.inner.bus.publish(n);
         }

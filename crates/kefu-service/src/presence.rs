@@ -73,10 +73,7 @@ impl Service {
             match service.store().user(org_id, agent_id).await {
                 Ok(Some(user)) if user.presence != Presence::Offline => {
                     tracing::info!(agent = %agent_id, "agent gone for the grace period: offline, work requeued");
-                    if let Err(e) = service
-                        .set_presence(org_id, agent_id, Presence::Offline)
-                        .await
-                    {
+                    if let Err(e) = service.set_presence(org_id, agent_id, Presence::Offline).await {
                         tracing::error!(agent = %agent_id, error = %e, "could not take the agent offline");
                     }
                 }

@@ -2,9 +2,7 @@
 //! and PostgreSQL (when KEFU_TEST_DATABASE_URL is set, as in CI). Both backends must behave the same.
 
 use kefu_core::model::*;
-use kefu_service::{
-    Bus, Notification, SendMessage, Service, ServiceConfig, ServiceError, TransferTarget,
-};
+use kefu_service::{Bus, Notification, SendMessage, Service, ServiceConfig, ServiceError, TransferTarget};
 use kefu_store::{ConversationFilter, Store};
 use sqlx::Connection;
 use std::collections::HashSet;
@@ -56,16 +54,8 @@ async fn drop_db(db: Db) {
 async fn service(url: &str) -> (Service, UnboundedReceiver<Notification>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store = Store::connect(url).await.unwrap();
-    assert_eq!(
-        store.migrate().await.unwrap(),
-        1,
-        "a new database gets the schema"
-    );
-    assert_eq!(
-        store.migrate().await.unwrap(),
-        0,
-        "migrating again does nothing"
-    );
+    assert_eq!(store.migrate().await.unwrap(), 1, "a new database gets the schema");
+    assert_eq!(store.migrate().await.unwrap(), 0, "migrating again does nothing");
     let (bus, rx) = Bus::new();
     (Service::new(store, bus, ServiceConfig::default()), rx)
 }
@@ -97,32 +87,15 @@ async fn story(url: &str) {
     let org = setup.organisation.id;
 
     let admin = svc
-        .create_user(
-            org,
-            "Admin@Kefu.Test",
-            "Admin",
-            "admin-password",
-            Role::Admin,
-            None,
-        )
+        .create_user(org, "Admin@Kefu.Test", "Admin", "admin-password", Role::Admin, None)
         .await
         .unwrap();
     assert_eq!(admin.email, "admin@kefu.test");
     let dup = svc
-        .create_user(
-            org,
-            "admin@kefu.test",
-            "Again",
-            "admin-password",
-            Role::Agent,
-            None,
-        )
+        .create_user(org, "admin@kefu.test", "Again", "admin-password", Role::Agent, None)
         .await;
     assert!(matches!(dup, Err(ServiceError::Conflict(_))), "{dup:?}");
-    let (token, _) = svc
-        .login("admin@kefu.test", "admin-password", None)
-        .await
-        .unwrap();
+    let (token, _) = svc.login("admin@kefu.test", "admin-password", None).await.unwrap();
     assert_eq!(svc.authenticate(&token).await.unwrap().id, admin.id);
     assert!(matches!(
         svc.login("admin@kefu.test", "nope-nope", None).await,
@@ -167,10 +140,7 @@ async fn story(url: &str) {
 
     // Visitors: a token brings the same contact back; an unknown one makes a new contact.
     let v = svc.visitor_connect(&widget, None).await.unwrap();
-    let again = svc
-        .visitor_connect(&widget, Some(&v.visitor_token))
-        .await
-        .unwrap();
+    let again = svc.visitor_connect(&widget, Some(&v.visitor_token)).await.unwrap();
     assert_eq!(again.contact.id, v.contact.id);
     let stranger = svc.visitor_connect(&widget, Some("made-up")).await.unwrap();
     assert_ne!(stranger.contact.id, v.contact.id);
@@ -181,36 +151,33 @@ async fn story(url: &str) {
     drain(&mut rx);
 
     // Nobody online: the first message queues the conversation at position 1.
-    let first = svc
-        .visitor_send(&v.contact, send(None, "c1", "你好"))
-        .await
-        .unwrap();
+    let first = svc.visitor_send(&v.contact, send(None, "c1", "你好")).await.unwrap();
     assert_eq!(first.seq, 1);
     let cid = first.conversation_id;
     let notes = drain(&mut rx);
     assert!(
-        notes.iter().any(
-            |n| matches!(n, Notification::ConversationUpdated { conversation, .. }
-        if conversation.id == cid && conversation.queue_position == Some(1))
-        ),
+        notes
+            .iter()
+            .any(|n| matches!(n, Notification::ConversationUpdated { conversation, .. }
+        if conversation.id == cid && conversation.queue_position == Some(1))),
         "{notes:?}"
     );
     assert_eq!(
-        svc.visitor_send(&v.contact, send(None, "c1", "你好"))
-            .await
-            .unwrap()
-            .id,
+        svc.visitor_send(&v.contact, send(None, "c1", "你好")).await.unwrap().id,
         first.id,
         "idempotent"
     );
 
     // An agent comes online and takes it.
-    svc.set_presence(org, agents[0].id, Presence::Online)
-        .await
-        .unwrap();
+    svc.set_presence(org, agents[0].id, Presence::Online).await.unwrap();
     let notes = drain(&mut rx);
-    assert!(notes.iter().any(|n| matches!(n, Notification::ConversationAssigned { conversation }
-        if conversation.id == cid && conversation.assignee.as_ref().map(|a| a.id) == Some(agents[0].id))), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| matches!(n, Notification::ConversationAssigned { conversation }
+        if conversation.id == cid && conversation.assignee.as_ref().map(|a| a.id) == Some(agents[0].id))),
+        "{notes:?}"
+    );
     let agent0 = svc.user(&admin, agents[0].id).await.unwrap();
 
     // Concurrent writers keep seq gapless, and concurrent resends of one client_id store one message.
@@ -224,8 +191,7 @@ async fn story(url: &str) {
                 svc.visitor_send(&contact, send(Some(cid), &format!("v{i}"), "visitor"))
                     .await
             } else {
-                svc.agent_send(&agent, send(Some(cid), &format!("a{i}"), "agent"))
-                    .await
+                svc.agent_send(&agent, send(Some(cid), &format!("a{i}"), "agent")).await
             }
         }));
     }
@@ -234,8 +200,7 @@ async fn story(url: &str) {
         let contact = v.contact.clone();
         tasks.push(tokio::spawn(async move {
             let _ = i;
-            svc.visitor_send(&contact, send(Some(cid), "same-one", "once"))
-                .await
+            svc.visitor_send(&contact, send(Some(cid), "same-one", "once")).await
         }));
     }
     let mut ids = HashSet::new();
@@ -281,15 +246,10 @@ async fn story(url: &str) {
         Err(ServiceError::Forbidden(_))
     ));
     assert!(matches!(
-        svc.transfer(&agent0, cid, TransferTarget::Agent(agent1.id))
-            .await,
-        Err(ServiceError::Domain(
-            kefu_core::DomainError::AgentUnavailable
-        ))
+        svc.transfer(&agent0, cid, TransferTarget::Agent(agent1.id)).await,
+        Err(ServiceError::Domain(kefu_core::DomainError::AgentUnavailable))
     ));
-    svc.set_presence(org, agent1.id, Presence::Online)
-        .await
-        .unwrap();
+    svc.set_presence(org, agent1.id, Presence::Online).await.unwrap();
     let moved = svc
         .transfer(&agent0, cid, TransferTarget::Agent(agent1.id))
         .await
@@ -297,26 +257,19 @@ async fn story(url: &str) {
     assert_eq!(moved.assignee.unwrap().id, agent1.id);
 
     // Going offline hands work back to the queue, and an online colleague takes it at once.
-    svc.set_presence(org, agent1.id, Presence::Offline)
-        .await
-        .unwrap();
+    svc.set_presence(org, agent1.id, Presence::Offline).await.unwrap();
     let c = svc.store().conversation(cid).await.unwrap().unwrap();
     assert_eq!(c.assignee.map(|a| a.id), Some(agents[0].id));
 
     // Close and reopen.
     let closed = svc.close(&agent0, cid).await.unwrap();
     assert_eq!(closed.status, ConversationStatus::Closed);
-    assert!(matches!(
-        svc.close(&agent0, cid).await,
-        Err(ServiceError::Domain(_))
-    ));
+    assert!(matches!(svc.close(&agent0, cid).await, Err(ServiceError::Domain(_))));
     let reopened = svc.reopen(&agent0, cid).await.unwrap();
     assert_eq!(reopened.status, ConversationStatus::Assigned);
 
     // Many conversations opened at once: nobody above capacity, the rest queued in order.
-    svc.set_presence(org, agent1.id, Presence::Online)
-        .await
-        .unwrap();
+    svc.set_presence(org, agent1.id, Presence::Online).await.unwrap();
     let mut opens = Vec::new();
     for i in 0..25 {
         let svc = svc.clone();
@@ -349,20 +302,13 @@ async fn story(url: &str) {
         .await
         .unwrap()
         .len();
-    assert_eq!(
-        (load0, load1),
-        (5, 5),
-        "both agents filled exactly to capacity"
-    );
+    assert_eq!((load0, load1), (5, 5), "both agents filled exactly to capacity");
     let queued = ConversationFilter {
         status: Some(ConversationStatus::Queued),
         limit: 100,
         ..Default::default()
     };
-    assert_eq!(
-        svc.store().conversations(org, &queued).await.unwrap().len(),
-        16
-    );
+    assert_eq!(svc.store().conversations(org, &queued).await.unwrap().len(), 16);
 
     svc.store().close().await;
 }

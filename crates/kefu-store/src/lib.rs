@@ -49,10 +49,7 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::Database(sqlx::Error::Database(e)) => {
-                matches!(
-                    e.code().as_deref(),
-                    Some("40001" | "40P01" | "5" | "6" | "517")
-                )
+                matches!(e.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517"))
             }
             StoreError::Database(sqlx::Error::PoolTimedOut) => true,
             _ => false,

@@ -4,8 +4,7 @@
 use crate::{Backend, Result, Store, StoreError, now_ms};
 use sqlx::Row;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 impl Store {
     /// Applies the migrations this database lacks; returns how many ran.
@@ -36,14 +35,12 @@ impl Store {
                 continue;
             }
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO kefu_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(*version)
-            .bind(*name)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO kefu_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(*version)
+                .bind(*name)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             applied += 1;
         }

@@ -1,9 +1,7 @@
 //! Queries that read. Each is written once, generic over the executor, so the same SQL serves the pool and a
 //! transaction.
 
-use crate::rows::{
-    self, CONTACT_COLUMNS, CONVERSATION_SELECT, INBOX_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS,
-};
+use crate::rows::{self, CONTACT_COLUMNS, CONVERSATION_SELECT, INBOX_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS};
 use crate::{Result, Store};
 use kefu_core::model::*;
 use sqlx::{Any, AssertSqlSafe, Executor, Row};
@@ -28,10 +26,7 @@ pub struct ConversationFilter {
     pub limit: u32,
 }
 
-pub(crate) async fn conversation<'c, E: Executor<'c, Database = Any>>(
-    e: E,
-    id: Uuid,
-) -> Result<Option<Conversation>> {
+pub(crate) async fn conversation<'c, E: Executor<'c, Database = Any>>(e: E, id: Uuid) -> Result<Option<Conversation>> {
     let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
     sqlx::query(AssertSqlSafe(sql))
         .bind(id.to_string())
@@ -48,9 +43,8 @@ pub(crate) async fn message_by_client_id<'c, E: Executor<'c, Database = Any>>(
     sender_id: Uuid,
     client_id: &str,
 ) -> Result<Option<Message>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_kind = $1 AND sender_id = $2 AND client_id = $3"
-    );
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_kind = $1 AND sender_id = $2 AND client_id = $3");
     sqlx::query(AssertSqlSafe(sql))
         .bind(kind.as_str())
         .bind(sender_id.to_string())
@@ -62,10 +56,7 @@ pub(crate) async fn message_by_client_id<'c, E: Executor<'c, Database = Any>>(
         .transpose()
 }
 
-pub(crate) async fn user_teams<'c, E: Executor<'c, Database = Any>>(
-    e: E,
-    user_id: Uuid,
-) -> Result<Vec<Uuid>> {
+pub(crate) async fn user_teams<'c, E: Executor<'c, Database = Any>>(e: E, user_id: Uuid) -> Result<Vec<Uuid>> {
     sqlx::query("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id")
         .bind(user_id.to_string())
         .fetch_all(e)
@@ -80,23 +71,21 @@ pub(crate) async fn team<'c, E: Executor<'c, Database = Any> + Copy>(
     org_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Team>> {
-    let Some(row) =
-        sqlx::query("SELECT id, org_id, name, created_at FROM teams WHERE id = $1 AND org_id = $2")
-            .bind(id.to_string())
-            .bind(org_id.to_string())
-            .fetch_optional(e)
-            .await?
+    let Some(row) = sqlx::query("SELECT id, org_id, name, created_at FROM teams WHERE id = $1 AND org_id = $2")
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .fetch_optional(e)
+        .await?
     else {
         return Ok(None);
     };
-    let members =
-        sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
-            .bind(id.to_string())
-            .fetch_all(e)
-            .await?
-            .iter()
-            .map(|r| rows::uuid(r, "user_id"))
-            .collect::<Result<_>>()?;
+    let members = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
+        .bind(id.to_string())
+        .fetch_all(e)
+        .await?
+        .iter()
+        .map(|r| rows::uuid(r, "user_id"))
+        .collect::<Result<_>>()?;
     Ok(Some(Team {
         id,
         org_id,
@@ -184,9 +173,7 @@ impl Store {
     }
 
     pub async fn users(&self, org_id: Uuid) -> Result<Vec<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 ORDER BY u.created_at, u.id"
-        );
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 ORDER BY u.created_at, u.id");
         let mut users: Vec<User> = sqlx::query(AssertSqlSafe(sql))
             .bind(org_id.to_string())
             .fetch_all(&self.reader)
@@ -239,14 +226,13 @@ impl Store {
     }
 
     async fn with_inbox_teams(&self, mut inbox: Inbox) -> Result<Inbox> {
-        inbox.teams =
-            sqlx::query("SELECT team_id FROM inbox_teams WHERE inbox_id = $1 ORDER BY team_id")
-                .bind(inbox.id.to_string())
-                .fetch_all(&self.reader)
-                .await?
-                .iter()
-                .map(|r| rows::uuid(r, "team_id"))
-                .collect::<Result<_>>()?;
+        inbox.teams = sqlx::query("SELECT team_id FROM inbox_teams WHERE inbox_id = $1 ORDER BY team_id")
+            .bind(inbox.id.to_string())
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|r| rows::uuid(r, "team_id"))
+            .collect::<Result<_>>()?;
         Ok(inbox)
     }
 
@@ -276,9 +262,7 @@ impl Store {
     }
 
     pub async fn inboxes(&self, org_id: Uuid) -> Result<Vec<Inbox>> {
-        let sql = format!(
-            "SELECT {INBOX_COLUMNS} FROM inboxes WHERE org_id = $1 ORDER BY created_at, id"
-        );
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM inboxes WHERE org_id = $1 ORDER BY created_at, id");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org_id.to_string())
             .fetch_all(&self.reader)
@@ -302,14 +286,8 @@ impl Store {
             .transpose()
     }
 
-    pub async fn contact_by_visitor_token(
-        &self,
-        inbox_id: Uuid,
-        token_hash: &str,
-    ) -> Result<Option<Contact>> {
-        let sql = format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE visitor_token_hash = $1 AND inbox_id = $2"
-        );
+    pub async fn contact_by_visitor_token(&self, inbox_id: Uuid, token_hash: &str) -> Result<Option<Contact>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE visitor_token_hash = $1 AND inbox_id = $2");
         sqlx::query(AssertSqlSafe(sql))
             .bind(token_hash)
             .bind(inbox_id.to_string())
@@ -324,11 +302,7 @@ impl Store {
         conversation(&self.reader, id).await
     }
 
-    pub async fn conversations(
-        &self,
-        org_id: Uuid,
-        filter: &ConversationFilter,
-    ) -> Result<Vec<Conversation>> {
+    pub async fn conversations(&self, org_id: Uuid, filter: &ConversationFilter) -> Result<Vec<Conversation>> {
         let mut sql = format!("{CONVERSATION_SELECT} WHERE c.org_id = $1");
         let mut args: Vec<String> = vec![org_id.to_string()];
         let mut add = |sql: &mut String, column: &str, op: &str, value: String| {
@@ -353,10 +327,7 @@ impl Store {
         if let Some(b) = filter.before {
             add(&mut sql, "c.id", "<", b.to_string());
         }
-        sql.push_str(&format!(
-            " ORDER BY c.id DESC LIMIT {}",
-            filter.limit.clamp(1, 500)
-        ));
+        sql.push_str(&format!(" ORDER BY c.id DESC LIMIT {}", filter.limit.clamp(1, 500)));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for a in args {
             query = query.bind(a);
@@ -377,11 +348,7 @@ impl Store {
         include_private: bool,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        let private = if include_private {
-            ""
-        } else {
-            " AND private = 0"
-        };
+        let private = if include_private { "" } else { " AND private = 0" };
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2{private} \
              ORDER BY seq LIMIT {}",

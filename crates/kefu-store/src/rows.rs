@@ -101,9 +101,7 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
     let assignee = match opt_uuid(row, "assignee_id")? {
         Some(id) => Some(Assignee {
             id,
-            name: row
-                .try_get::<Option<String>, _>("assignee_name")?
-                .unwrap_or_default(),
+            name: row.try_get::<Option<String>, _>("assignee_name")?.unwrap_or_default(),
         }),
         None => None,
     };
@@ -125,7 +123,8 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
     })
 }
 
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at";
 
 pub(crate) fn message(row: &AnyRow) -> Result<Message> {
     Ok(Message {

@@ -127,12 +127,7 @@ impl Tx {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn set_presence(
-        &mut self,
-        user_id: Uuid,
-        presence: Presence,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn set_presence(&mut self, user_id: Uuid, presence: Presence, now: i64) -> Result<()> {
         sqlx::query("UPDATE users SET presence = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id.to_string())
             .bind(presence.as_str())
@@ -142,13 +137,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_session(
-        &mut self,
-        token_hash: &str,
-        user_id: Uuid,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<()> {
+    pub async fn insert_session(&mut self, token_hash: &str, user_id: Uuid, now: i64, expires_at: i64) -> Result<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id.to_string())
@@ -184,13 +173,7 @@ impl Tx {
         Ok(done.rows_affected())
     }
 
-    pub async fn insert_team(
-        &mut self,
-        id: Uuid,
-        org_id: Uuid,
-        name: &str,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn insert_team(&mut self, id: Uuid, org_id: Uuid, name: &str, now: i64) -> Result<()> {
         sqlx::query("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id.to_string())
             .bind(org_id.to_string())
@@ -270,14 +253,13 @@ impl Tx {
         if row.is_none() {
             return Ok(None);
         }
-        let members =
-            sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
-                .bind(id.to_string())
-                .fetch_all(&mut *self.tx)
-                .await?
-                .iter()
-                .map(|r| rows::uuid(r, "user_id"))
-                .collect::<Result<Vec<_>>>()?;
+        let members = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
+            .bind(id.to_string())
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|r| rows::uuid(r, "user_id"))
+            .collect::<Result<Vec<_>>>()?;
         let row = sqlx::query("SELECT name, created_at FROM teams WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *self.tx)
@@ -672,13 +654,7 @@ impl Tx {
     }
 
     /// Records an assignment decided by the router.
-    pub async fn assign(
-        &mut self,
-        conversation_id: Uuid,
-        agent_id: Uuid,
-        last_assigned: i64,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn assign(&mut self, conversation_id: Uuid, agent_id: Uuid, last_assigned: i64, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE conversations SET status = 'assigned', assignee_id = $2, queued_at = NULL, waiting_since = NULL, \
              updated_at = $3 WHERE id = $1",
@@ -722,8 +698,6 @@ fn waiting(row: &sqlx::any::AnyRow) -> Result<Waiting> {
         inbox_id: rows::uuid(row, "inbox_id")?,
         team_id: rows::opt_uuid(row, "team_id")?,
         preferred_agent: rows::opt_uuid(row, "last_agent_id")?,
-        queued_at: row
-            .try_get::<Option<i64>, _>("queued_at")?
-            .unwrap_or_default(),
+        queued_at: row.try_get::<Option<i64>, _>("queued_at")?.unwrap_or_default(),
     })
 }

@@ -15,10 +15,7 @@ async fn open_store(db: &DatabaseArgs) -> anyhow::Result<Store> {
     let store = Store::connect(&url)
         .await
         .context("KEFU_DATABASE_URL: cannot open the database")?;
-    store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
     Ok(store)
 }
 
@@ -29,20 +26,12 @@ pub async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn create_admin(
-    db: DatabaseArgs,
-    email: &str,
-    password: &str,
-    name: &str,
-    role: Role,
-) -> anyhow::Result<()> {
+pub async fn create_admin(db: DatabaseArgs, email: &str, password: &str, name: &str, role: Role) -> anyhow::Result<()> {
     let store = open_store(&db).await?;
     let (bus, _rx) = Bus::new();
     let service = Service::new(store.clone(), bus, ServiceConfig::default());
     let org = service.ensure_organisation().await?.organisation;
-    let user = service
-        .create_user(org.id, email, name, password, role, None)
-        .await?;
+    let user = service.create_user(org.id, email, name, password, role, None).await?;
     println!("created {} {} <{}>", user.role, user.name, user.email);
     store.close().await;
     Ok(())
@@ -63,9 +52,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 let admin = service
                     .create_user(org.id, &email, "Admin", &password, Role::Admin, None)
                     .await
-                    .context(
-                        "KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD: cannot create the first admin",
-                    )?;
+                    .context("KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD: cannot create the first admin")?;
                 println!("created the first admin: {}", admin.email);
             }
             _ if args.demo => {}
@@ -82,6 +69,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (layer, io) = SocketIo::builder()
         .with_state(service.clone())
         .max_payload(args.socket_max_payload)
+        .ws_max_message_size(args.socket_max_payload as usize)
+        .ws_max_frame_size(args.socket_max_payload as usize)
         .max_buffer_size(256)
         .ws_read_buffer_size(4096)
         .build_layer();
@@ -96,9 +85,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         layer,
     );
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("KEFU_LISTEN: cannot listen on {addr}"))?;
+    let listener = listen(addr).with_context(|| format!("KEFU_LISTEN: cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("Kefu listening on http://{bound}");
@@ -112,13 +99,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down: closing sockets, finishing requests");
         io_for_shutdown.close().await;
     };
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("server error")?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")?;
     fanout.abort();
     // Let the last commits and pushes settle before the pools close.
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -127,32 +111,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A listener with a deep accept queue: when thousands of visitors reconnect at once (a node restart), a short
+/// queue drops their SYNs and TCP makes them wait seconds before retrying.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
 async fn seed_demo(service: &Service, org_id: uuid::Uuid) -> anyhow::Result<()> {
     const EMAIL: &str = "agent@demo.kefu";
     const PASSWORD: &str = "kefu-demo";
     const ADMIN_EMAIL: &str = "admin@demo.kefu";
     if service.store().credentials(ADMIN_EMAIL).await?.is_none() {
         service
-            .create_user(
-                org_id,
-                ADMIN_EMAIL,
-                "Demo Admin",
-                PASSWORD,
-                Role::Admin,
-                None,
-            )
+            .create_user(org_id, ADMIN_EMAIL, "Demo Admin", PASSWORD, Role::Admin, None)
             .await?;
     }
     if service.store().credentials(EMAIL).await?.is_none() {
         service
-            .create_user(
-                org_id,
-                EMAIL,
-                "Demo Agent 演示客服",
-                PASSWORD,
-                Role::Agent,
-                None,
-            )
+            .create_user(org_id, EMAIL, "Demo Agent 演示客服", PASSWORD, Role::Agent, None)
             .await?;
     }
     let inbox = service.store().inboxes(org_id).await?.into_iter().next();

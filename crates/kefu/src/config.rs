@@ -23,35 +23,22 @@ impl DatabaseArgs {
             Some(url) => url.clone(),
             None => {
                 std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                    format!(
-                        "KEFU_DATA_DIR / --data-dir: cannot create {}",
-                        self.data_dir.display()
-                    )
+                    format!("KEFU_DATA_DIR / --data-dir: cannot create {}", self.data_dir.display())
                 })?;
                 format!("sqlite:{}", self.data_dir.join("kefu.db").display())
             }
         };
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            bail!(
-                "KEFU_DATABASE_URL / --database-url: {url:?} is not sqlite:PATH or postgres://..."
-            );
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bail!("KEFU_DATABASE_URL / --database-url: {url:?} is not sqlite:PATH or postgres://...");
         }
         if let Some(path) = url.strip_prefix("sqlite:") {
-            let path = path
-                .split('?')
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or_default().trim_start_matches("//");
             if let Some(parent) = std::path::Path::new(path)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
             {
-                std::fs::create_dir_all(parent).with_context(|| {
-                    format!("KEFU_DATABASE_URL: cannot create {}", parent.display())
-                })?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("KEFU_DATABASE_URL: cannot create {}", parent.display()))?;
             }
         }
         Ok(url)
