@@ -196,7 +196,7 @@ test('transfer to an agent and to a team moves the conversation and tells everyo
   const { socket: visitor } = await connectVisitor(server, setup.widgetToken);
   const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'transfer me' });
   const cid = opened.message.conversation_id;
-  const first = await Promise.race([a1.next('conversation:assigned'), a2.next('conversation:assigned')]);
+  const first = await visitor.next('conversation:updated', (d) => d.conversation.status === 'assigned');
   const fromIdx = setup.agents.findIndex((a) => a.id === first.conversation.assignee.id);
   const [from, to] = fromIdx === 0 ? [a1, a2] : [a2, a1];
   const target = setup.agents[1 - fromIdx];

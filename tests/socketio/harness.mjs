@@ -167,12 +167,13 @@ function collect(socket) {
   const waiters = [];
   socket.onAny((event, ...args) => {
     const entry = { event, data: args[0] };
-    seen.push(entry);
-    for (const w of [...waiters]) {
-      if (w.event === event && w.pred(entry.data)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(entry.data);
-      }
+    // The first waiter that wants it takes it; otherwise it is kept for a later `next`.
+    const w = waiters.find((w) => w.event === event && w.pred(entry.data));
+    if (w) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(entry.data);
+    } else {
+      seen.push(entry);
     }
   });
   socket.seen = seen;
@@ -184,7 +185,7 @@ function collect(socket) {
       return Promise.resolve(found.data);
     }
     return new Promise((resolve, reject) => {
-      const w = { event, pred, resolve: (d) => { clearTimeout(t); seen.splice(seen.findIndex((e) => e.data === d), 1); resolve(d); } };
+      const w = { event, pred, resolve: (d) => { clearTimeout(t); resolve(d); } };
       const t = setTimeout(() => {
         waiters.splice(waiters.indexOf(w), 1);
         reject(new Error(`timed out waiting for ${event}; saw: ${JSON.stringify(seen.map((e) => e.event))}`));

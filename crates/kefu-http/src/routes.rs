@@ -552,6 +552,8 @@ pub struct ConversationQuery {
     team_id: Option<Uuid>,
     inbox_id: Option<Uuid>,
     contact_id: Option<Uuid>,
+    /// Only queued or assigned conversations (ignored when `status` is given).
+    open: Option<bool>,
     /// `next_cursor` of the previous page.
     cursor: Option<Uuid>,
     /// 1..200, default 50.
@@ -574,6 +576,7 @@ async fn list_conversations(
         team_id: q.team_id,
         inbox_id: q.inbox_id,
         contact_id: q.contact_id,
+        open: q.open.unwrap_or(false),
         before: q.cursor,
         limit,
     };

@@ -1,13 +1,18 @@
-//! Delivers committed notifications to the rooms that should see them, in commit order. A push that fails is
-//! only logged: clients recover anything they missed by `sync` from the last seq they saw.
+//! Delivers committed notifications to the rooms that should see them, in the order they were published. A push
+//! that fails (a socket whose outgoing queue is full, say) is counted and logged at most every few seconds:
+//! clients recover anything they missed by `sync` from the last seq they saw.
 
-use kefu_core::model::SenderKind;
+use kefu_core::model::{Conversation, ConversationStatus, SenderKind};
 use kefu_service::Notification;
 use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 pub fn spawn_fanout<A: Adapter>(io: SocketIo<A>, mut rx: UnboundedReceiver<Notification>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -17,10 +22,28 @@ pub fn spawn_fanout<A: Adapter>(io: SocketIo<A>, mut rx: UnboundedReceiver<Notif
     })
 }
 
+/// Failed pushes since start, and when they were last reported.
+static FAILED_PUSHES: AtomicU64 = AtomicU64::new(0);
+static REPORTED_AT: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// How many pushes could not be handed to a socket since start.
+pub fn failed_pushes() -> u64 {
+    FAILED_PUSHES.load(Ordering::Relaxed)
+}
+
+fn count_failure(event: &str, error: &dyn std::fmt::Display) {
+    let total = FAILED_PUSHES.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut last = REPORTED_AT.lock().expect("report lock");
+    if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+        *last = Some(Instant::now());
+        tracing::warn!(event, error = %error, failed_pushes = total, "pushes failed; clients will catch up by sync");
+    }
+}
+
 async fn emit<A: Adapter>(io: &SocketIo<A>, ns: &str, rooms: Vec<String>, event: &str, data: &serde_json::Value) {
     let Some(ops) = io.of(ns) else { return };
     if let Err(e) = ops.to(rooms).emit(event, data).await {
-        tracing::warn!(event, error = %e, "push failed; clients will catch up by sync");
+        count_failure(event, &e);
     }
 }
 
@@ -29,6 +52,25 @@ async fn disconnect<A: Adapter>(io: &SocketIo<A>, room: String) {
     if let Err(e) = ops.to(room).disconnect().await {
         tracing::warn!(error = %e, "could not close sockets of an ended session");
     }
+}
+
+/// Agents who need a conversation's change: whoever has or had it and the supervisors; while it waits, everyone
+/// who could take it (its team, or the whole organisation when it has none).
+fn agent_rooms_for_update(conversation: &Conversation, previous_assignee: Option<Uuid>) -> Vec<String> {
+    let mut rooms = vec![format!("supervisors:{}", conversation.org_id)];
+    if let Some(a) = &conversation.assignee {
+        rooms.push(format!("agent:{}", a.id));
+    }
+    if let Some(previous) = previous_assignee {
+        rooms.push(format!("agent:{previous}"));
+    }
+    if conversation.status == ConversationStatus::Queued {
+        rooms.push(match conversation.team_id {
+            Some(team) => format!("team:{team}"),
+            None => format!("org:{}", conversation.org_id),
+        });
+    }
+    rooms
 }
 
 async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
@@ -67,7 +109,7 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             emit(
                 io,
                 "/agent",
-                vec![format!("org:{}", conversation.org_id)],
+                agent_rooms_for_update(&conversation, previous_assignee),
                 "conversation:updated",
                 &body,
             )

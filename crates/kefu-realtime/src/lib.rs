@@ -11,7 +11,7 @@ mod agent;
 mod fanout;
 mod visitor;
 
-pub use fanout::spawn_fanout;
+pub use fanout::{failed_pushes, spawn_fanout};
 
 use kefu_service::{Service, ServiceError};
 use serde::Serialize;

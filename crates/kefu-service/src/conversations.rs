@@ -104,13 +104,8 @@ impl Service {
     pub async fn visitor_send(&self, contact: &Contact, req: SendMessage) -> Result<Message> {
         validate::client_id(&req.client_id)?;
         validate::message_content(&req.content)?;
-        if let Some(existing) = self
-            .store()
-            .message_by_client_id(SenderKind::Visitor, contact.id, &req.client_id)
-            .await?
-        {
-            return Ok(existing);
-        }
+        // A resend is recognised by the unique (sender, client_id) index when the insert fails, so the first
+        // send costs no extra read; a resend to a closed conversation is caught below before anything opens.
         let named = match req.conversation_id {
             Some(id) => {
                 let c = self
@@ -126,18 +121,27 @@ impl Service {
         let current = match named.filter(|c| c.status != ConversationStatus::Closed) {
             Some(c) => Some(c),
             None => {
-                let latest = ConversationFilter {
+                let open = ConversationFilter {
                     contact_id: Some(contact.id),
+                    open: true,
                     limit: 1,
                     ..Default::default()
                 };
                 self.store()
-                    .conversations(contact.org_id, &latest)
+                    .conversations(contact.org_id, &open)
                     .await?
                     .into_iter()
-                    .find(|c| c.status != ConversationStatus::Closed)
+                    .next()
             }
         };
+        if current.is_none()
+            && let Some(existing) = self
+                .store()
+                .message_by_client_id(SenderKind::Visitor, contact.id, &req.client_id)
+                .await?
+        {
+            return Ok(existing);
+        }
         let now = now_ms();
         let new_message = |conversation_id| NewMessage {
             id: new_id(),
@@ -156,11 +160,16 @@ impl Service {
                 let message = match tx.insert_message(new_message(conversation.id)).await {
                     Ok(m) => m,
                     Err(e) if e.is_unique_violation() => {
+                        drop(tx);
                         return self.resent(SenderKind::Visitor, contact.id, &req).await;
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let conversation = tx.conversation(conversation.id).await?;
+                let conversation = Conversation {
+                    last_seq: message.seq,
+                    updated_at: Timestamp(now),
+                    ..conversation
+                };
                 (
                     message.clone(),
                     vec![Notification::MessageNew { conversation, message }],
@@ -174,6 +183,7 @@ impl Service {
                 let message = match tx.insert_message(new_message(conversation_id)).await {
                     Ok(m) => m,
                     Err(e) if e.is_unique_violation() => {
+                        drop(tx);
                         return self.resent(SenderKind::Visitor, contact.id, &req).await;
                     }
                     Err(e) => return Err(e.into()),
@@ -283,17 +293,27 @@ impl Service {
         let conversation_id = req
             .conversation_id
             .ok_or(DomainError::invalid("conversation_id", "is required"))?;
-        if let Some(existing) = self
-            .store()
-            .message_by_client_id(SenderKind::Agent, user.id, &req.client_id)
-            .await?
-        {
-            return Ok(existing);
-        }
-        let conversation = self.actionable_conversation(user, conversation_id).await?;
-        if conversation.status == ConversationStatus::Closed {
-            return Err(DomainError::ConversationClosed.into());
-        }
+        let allowed = self.actionable_conversation(user, conversation_id).await.and_then(|c| {
+            if c.status == ConversationStatus::Closed {
+                Err(DomainError::ConversationClosed.into())
+            } else {
+                Ok(c)
+            }
+        });
+        let conversation = match allowed {
+            Ok(c) => c,
+            // A resend of a message stored before the conversation closed (or changed hands) is still a resend.
+            Err(e) => {
+                return match self
+                    .store()
+                    .message_by_client_id(SenderKind::Agent, user.id, &req.client_id)
+                    .await?
+                {
+                    Some(existing) => Ok(existing),
+                    None => Err(e),
+                };
+            }
+        };
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         let message = tx
@@ -312,15 +332,26 @@ impl Service {
         let message = match message {
             Ok(m) => m,
             Err(e) if e.is_unique_violation() => {
+                drop(tx);
                 return self.resent(SenderKind::Agent, user.id, &req).await;
             }
             Err(e) => return Err(e.into()),
         };
-        if !req.private && conversation.first_response_at.is_none() {
+        let first_response = !req.private && conversation.first_response_at.is_none();
+        if first_response {
             tx.mark_first_response(conversation_id, now).await?;
         }
-        let conversation = tx.conversation(conversation_id).await?;
         tx.commit().await?;
+        let conversation = Conversation {
+            last_seq: message.seq,
+            updated_at: Timestamp(now),
+            first_response_at: if first_response {
+                Some(Timestamp(now))
+            } else {
+                conversation.first_response_at
+            },
+            ..conversation
+        };
         self.publish(vec![Notification::MessageNew {
             conversation,
             message: message.clone(),
@@ -669,7 +700,20 @@ fn same_update(later: &mut Notification, earlier: &mut Notification) -> bool {
         _ => false,
     };
     if same {
-        // `dedup_by` drops `later`: move its content into the one that stays.
+        // `dedup_by` drops `later`: the one that stays takes its content, and keeps who had the conversation before.
+        if let (
+            Notification::ConversationUpdated {
+                previous_assignee: kept,
+                ..
+            },
+            Notification::ConversationUpdated {
+                previous_assignee: newer,
+                ..
+            },
+        ) = (&*earlier, &mut *later)
+        {
+            *newer = newer.or(*kept);
+        }
         std::mem::swap(later, earlier);
     }
     same

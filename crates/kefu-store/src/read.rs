@@ -21,6 +21,8 @@ pub struct ConversationFilter {
     pub team_id: Option<Uuid>,
     pub inbox_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
+    /// Only queued or assigned ones (ignored when `status` is given).
+    pub open: bool,
     /// Only conversations older than this one (cursor pagination by id, which is time-ordered).
     pub before: Option<Uuid>,
     pub limit: u32,
@@ -309,6 +311,9 @@ impl Store {
             args.push(value);
             sql.push_str(&format!(" AND {column} {op} ${}", args.len()));
         };
+        if filter.open && filter.status.is_none() {
+            sql.push_str(" AND c.status <> 'closed'");
+        }
         if let Some(s) = filter.status {
             add(&mut sql, "c.status", "=", s.as_str().to_string());
         }

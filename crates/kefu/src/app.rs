@@ -71,7 +71,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .max_payload(args.socket_max_payload)
         .ws_max_message_size(args.socket_max_payload as usize)
         .ws_max_frame_size(args.socket_max_payload as usize)
-        .max_buffer_size(256)
+        .max_buffer_size(1024)
         .ws_read_buffer_size(4096)
         .build_layer();
     kefu_realtime::register(&io);
