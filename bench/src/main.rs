@@ -46,6 +46,9 @@ struct Args {
     /// Connections opened at once while ramping up.
     #[arg(long, default_value_t = 256)]
     connect_concurrency: usize,
+    /// Visitors only connect (a chat window open, nothing written): measures what an idle connection costs.
+    #[arg(long)]
+    idle: bool,
 }
 
 /// Nanoseconds since the generator started: visitors stamp messages with it, agents subtract it.
@@ -205,13 +208,17 @@ async fn main() -> anyhow::Result<()> {
                 if reply_every > 0 && n.is_multiple_of(reply_every) {
                     let cid = data["message"]["conversation_id"].clone();
                     let payload = json!({ "conversation_id": cid, "client_id": format!("r{n}-{sent}"), "content": "收到，正在处理" });
-                    if agent
-                        .emit_ack("message:send", payload)
-                        .await
-                        .is_ok_and(|a| a["ok"] == true)
-                    {
-                        stats.replies.fetch_add(1, Ordering::Relaxed);
-                    }
+                    // Answer without holding up the agent's reading of the next events.
+                    let (agent, stats) = (agent.clone(), stats.clone());
+                    tokio::spawn(async move {
+                        if agent
+                            .emit_ack("message:send", payload)
+                            .await
+                            .is_ok_and(|a| a["ok"] == true)
+                        {
+                            stats.replies.fetch_add(1, Ordering::Relaxed);
+                        }
+                    });
                 }
             }
         });
@@ -226,6 +233,7 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..args.visitors {
         let permit = gate.clone().acquire_owned().await?;
         let (addr, widget, ready_tx, stats) = (args.addr.clone(), widget.clone(), ready_tx.clone(), stats.clone());
+        let idle = args.idle;
         tokio::spawn(async move {
             let t0 = Instant::now();
             let socket = sio::Socket::connect(&addr, "/visitor", json!({ "widget_token": widget })).await;
@@ -245,6 +253,14 @@ async fn main() -> anyhow::Result<()> {
                 let _ = ready_tx.send(None);
                 return;
             };
+            if idle {
+                let (tx, _rx) = mpsc::unbounded_channel::<u64>();
+                let _ = ready_tx.send(Some((i, tx)));
+                // Hold the connection until the run ends.
+                std::future::pending::<()>().await;
+                drop(socket);
+                return;
+            }
             // Open the conversation; later messages go to it.
             let opened = socket
                 .emit_ack(
@@ -314,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut next = 0usize;
     let mut scheduled = 0u64;
-    while start.elapsed() < Duration::from_secs(args.duration) && !senders.is_empty() {
+    while !args.idle && start.elapsed() < Duration::from_secs(args.duration) && !senders.is_empty() {
         tick.tick().await;
         let (_, tx) = &senders[next % senders.len()];
         let _ = tx.send(now_ns(base));

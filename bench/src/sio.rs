@@ -73,7 +73,7 @@ pub struct Socket {
 impl Socket {
     pub async fn connect(addr: &str, ns: &str, auth: Value) -> anyhow::Result<Arc<Socket>> {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .context("websocket handshake")?;
         let (mut sink, mut stream) = ws.split();

@@ -45,6 +45,32 @@ pub fn router(state: AppState, socket_io: SocketIoLayer) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), NewRequestId))
         .layer(socket_io)
+        .layer(tower::util::MapRequestLayer::new(detach_socket_request))
+}
+
+/// Socket.IO keeps each connection's request head (headers, URI) for the connection's lifetime. As parsed by
+/// hyper, those share one allocation with the whole HTTP read buffer (8-16 KiB), which a long-lived WebSocket
+/// would then keep alive. Copying the head into allocations of its own lets that buffer go: it is the largest
+/// part of an idle connection's memory.
+fn detach_socket_request(mut req: axum::http::Request<axum::body::Body>) -> axum::http::Request<axum::body::Body> {
+    if !req.uri().path().starts_with("/socket.io") {
+        return req;
+    }
+    let headers = std::mem::take(req.headers_mut());
+    let mut own = axum::http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in &headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            own.append(name, value);
+        }
+    }
+    *req.headers_mut() = own;
+    if let Ok(uri) = req.uri().to_string().parse() {
+        *req.uri_mut() = uri;
+    }
+    req
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -70,6 +70,8 @@ pub(crate) async fn on_connect<A: Adapter>(s: SocketRef<A>, Extension(session): 
     if let Err(e) = s.emit("session", &hello) {
         tracing::debug!(error = %e, "session event not delivered");
     }
+    // Only the contact is needed from here on; an idle visitor's connection should weigh as little as possible.
+    s.extensions.remove::<Arc<VisitorSession>>();
 }
 
 fn register_handlers<A: Adapter>(s: &SocketRef<A>) {

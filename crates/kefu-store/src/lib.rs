@@ -91,12 +91,15 @@ impl Store {
                 .connect(&url)
                 .await?;
             let reader = AnyPoolOptions::new()
-                .max_connections(8)
+                // Readers run in parallel under WAL; more of them than cores only adds page caches.
+                .max_connections(4)
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -1024;",
+                        )
+                        .await?;
                         Ok(())
                     })
                 })

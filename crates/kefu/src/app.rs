@@ -3,6 +3,7 @@
 
 use crate::config::{DatabaseArgs, ServeArgs};
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use kefu_core::model::Role;
 use kefu_service::{Bus, Service, ServiceConfig};
 use kefu_store::Store;
@@ -72,7 +73,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .ws_max_message_size(args.socket_max_payload as usize)
         .ws_max_frame_size(args.socket_max_payload as usize)
         .max_buffer_size(1024)
-        .ws_read_buffer_size(4096)
+        .ws_read_buffer_size(1024)
         .build_layer();
     kefu_realtime::register(&io);
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
@@ -99,6 +100,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down: closing sockets, finishing requests");
         io_for_shutdown.close().await;
     };
+    // Chat traffic is many small writes: Nagle's algorithm would hold each one back for the peer's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
