@@ -14,6 +14,8 @@ pub use tx::{NewMessage, NewUser, Tx};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -67,6 +69,8 @@ pub struct Store {
     /// failing with SQLITE_BUSY. On PostgreSQL both pools are the same.
     writer: AnyPool,
     reader: AnyPool,
+    /// Write transactions begun and not yet finished, so that shutdown can let them end.
+    open_writes: Arc<AtomicUsize>,
 }
 
 impl Store {
@@ -109,6 +113,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 writer,
                 reader,
+                open_writes: Arc::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -120,6 +125,7 @@ impl Store {
                 backend: Backend::Postgres,
                 writer: pool.clone(),
                 reader: pool,
+                open_writes: Arc::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
@@ -137,12 +143,42 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx::new(self.writer.begin().await?, self.backend))
+        let guard = WriteGuard::new(&self.open_writes);
+        Ok(Tx::new(self.writer.begin().await?, self.backend, guard))
+    }
+
+    /// Waits (at most `limit`) until no write transaction is open: on shutdown, work that has started writing
+    /// finishes, and is acked, before the pools close.
+    pub async fn wait_for_writes(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.open_writes.load(Ordering::Acquire) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
     }
 
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+/// Counts a write transaction from `begin` until it is committed or dropped.
+pub(crate) struct WriteGuard(Arc<AtomicUsize>);
+
+impl WriteGuard {
+    fn new(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::AcqRel);
+        WriteGuard(counter.clone())
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 pub struct Tx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    _open: crate::WriteGuard,
 }
 
 /// What a new user is made of.
@@ -46,8 +47,12 @@ fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
 }
 
 impl Tx {
-    pub(crate) fn new(tx: Transaction<'static, Any>, backend: Backend) -> Self {
-        Tx { tx, backend }
+    pub(crate) fn new(tx: Transaction<'static, Any>, backend: Backend, open: crate::WriteGuard) -> Self {
+        Tx {
+            tx,
+            backend,
+            _open: open,
+        }
     }
 
     pub async fn commit(self) -> Result<()> {

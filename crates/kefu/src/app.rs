@@ -110,9 +110,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown)
         .await
         .context("server error")?;
-    fanout.abort();
-    // Let the last commits and pushes settle before the pools close.
+    // Socket handlers already writing finish and commit; their pushes go out before the bus stops.
+    if !store.wait_for_writes(Duration::from_secs(10)).await {
+        tracing::warn!("some writes were still open after 10 s; closing anyway (they roll back, unacked)");
+    }
     tokio::time::sleep(Duration::from_millis(50)).await;
+    fanout.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
