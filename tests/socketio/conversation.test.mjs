@@ -187,6 +187,9 @@ test('typing indicators travel both ways', async () => {
   await request(agent, 'typing', { conversation_id: cid, is_typing: true });
   const seenByVisitor = await visitor.next('typing', (d) => d.conversation_id === cid);
   assert.deepEqual([seenByVisitor.is_typing, seenByVisitor.sender.name], [true, 'Agent 1']);
+  await request(agent, 'conversation:close', { conversation_id: cid });
+  const late = await request(visitor, 'typing', { conversation_id: cid, is_typing: true });
+  assert.deepEqual([late.ok, late.error.code], [false, 'conversation_closed']);
   visitor.close(); agent.close();
 });
 

@@ -138,18 +138,24 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             is_typing,
         } => {
             let body = json!({ "conversation_id": conversation.id, "sender": sender, "is_typing": is_typing });
-            if sender.kind == SenderKind::Visitor {
+            let (ns, rooms) = if sender.kind == SenderKind::Visitor {
                 let mut rooms = vec![format!("supervisors:{}", conversation.org_id)];
                 if let Some(a) = &conversation.assignee {
                     rooms.push(format!("agent:{}", a.id));
                 }
-                emit(io, "/agent", rooms, "typing", &body).await;
+                ("/agent", rooms)
             } else {
-                let rooms = vec![
-                    format!("conversation:{}", conversation.id),
-                    format!("contact:{}", conversation.contact_id),
-                ];
-                emit(io, "/visitor", rooms, "typing", &body).await;
+                (
+                    "/visitor",
+                    vec![
+                        format!("conversation:{}", conversation.id),
+                        format!("contact:{}", conversation.contact_id),
+                    ],
+                )
+            };
+            // Typing is volatile: a socket that cannot take it now simply misses it; it is never worth a retry.
+            if let Some(ops) = io.of(ns) {
+                let _ = ops.to(rooms).volatile().emit("typing", &body).await;
             }
         }
         Notification::Presence {

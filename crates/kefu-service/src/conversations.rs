@@ -238,6 +238,9 @@ impl Service {
             .await?
             .filter(|c| c.contact_id == contact.id)
             .ok_or(ServiceError::NotFound("conversation"))?;
+        if conversation.status == ConversationStatus::Closed {
+            return Err(DomainError::ConversationClosed.into());
+        }
         let sender = Sender {
             kind: SenderKind::Visitor,
             id: Some(contact.id),
@@ -370,6 +373,9 @@ impl Service {
 
     pub async fn agent_typing(&self, user: &User, conversation_id: Uuid, is_typing: bool) -> Result<()> {
         let conversation = self.actionable_conversation(user, conversation_id).await?;
+        if conversation.status == ConversationStatus::Closed {
+            return Err(DomainError::ConversationClosed.into());
+        }
         let sender = Sender {
             kind: SenderKind::Agent,
             id: Some(user.id),
