@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, setupTeam, connectVisitor, connectAgent, onlineAgent, request, uid, api,
+  startServer, setupTeam, connectVisitor, connectAgent, onlineAgent, request, uid, api, startConversation,
 } from './harness.mjs';
 
 let server;
@@ -111,12 +111,7 @@ test('a visitor away while the agent sends 20 messages gets exactly those 20, in
 });
 
 test('private notes reach agents but never the visitor', async () => {
-  const { widgetToken, agents } = await setupTeam(server);
-  const agent = await onlineAgent(server, agents[0]);
-  const { socket: visitor } = await connectVisitor(server, widgetToken);
-  const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'hi' });
-  const cid = opened.message.conversation_id;
-  await agent.next('conversation:assigned');
+  const { agent, visitor, cid } = await startConversation(server, { content: 'hi' });
   const note = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('n'), content: 'VIP customer', private: true });
   assert.equal(note.ok, true);
   assert.equal(note.message.private, true);
@@ -175,12 +170,7 @@ test('bad payloads get clear error acks and store nothing', async () => {
 });
 
 test('typing indicators travel both ways', async () => {
-  const { widgetToken, agents } = await setupTeam(server);
-  const agent = await onlineAgent(server, agents[0]);
-  const { socket: visitor } = await connectVisitor(server, widgetToken);
-  const opened = await request(visitor, 'message:send', { client_id: uid('c'), content: 'hi' });
-  const cid = opened.message.conversation_id;
-  await agent.next('conversation:assigned');
+  const { agent, visitor, cid } = await startConversation(server, { content: 'hi' });
   await request(visitor, 'typing', { conversation_id: cid, is_typing: true });
   const seenByAgent = await agent.next('typing', (d) => d.conversation_id === cid);
   assert.deepEqual([seenByAgent.is_typing, seenByAgent.sender.kind], [true, 'visitor']);
@@ -255,11 +245,7 @@ test('closing frees the agent; reopening brings the conversation back', async ()
 });
 
 test('a visitor writing after the conversation closed opens a new one', async () => {
-  const { widgetToken, agents } = await setupTeam(server);
-  const agent = await onlineAgent(server, agents[0]);
-  const { socket: visitor } = await connectVisitor(server, widgetToken);
-  const c1 = (await request(visitor, 'message:send', { client_id: uid('c'), content: 'first' })).message.conversation_id;
-  await agent.next('conversation:assigned', (d) => d.conversation.id === c1);
+  const { agents, agent, visitor, cid: c1 } = await startConversation(server, { content: 'first' });
   await request(agent, 'conversation:close', { conversation_id: c1 });
   const next = await request(visitor, 'message:send', { client_id: uid('c'), content: 'one more thing', conversation_id: c1 });
   assert.equal(next.ok, true);
@@ -293,11 +279,7 @@ test('messages emitted the moment a socket connects are handled, not dropped', a
 });
 
 test('a visitor writing to a closed conversation while another is open continues the open one', async () => {
-  const { widgetToken, agents } = await setupTeam(server);
-  const agent = await onlineAgent(server, agents[0]);
-  const { socket: visitor } = await connectVisitor(server, widgetToken);
-  const c1 = (await request(visitor, 'message:send', { client_id: uid('c'), content: 'first' })).message.conversation_id;
-  await agent.next('conversation:assigned', (d) => d.conversation.id === c1);
+  const { agents, agent, visitor, cid: c1 } = await startConversation(server, { content: 'first' });
   await request(agent, 'conversation:close', { conversation_id: c1 });
   const c2 = (await request(visitor, 'message:send', { client_id: uid('c'), content: 'second' })).message.conversation_id;
   assert.notEqual(c2, c1);
@@ -305,4 +287,21 @@ test('a visitor writing to a closed conversation while another is open continues
   assert.equal(third.message.conversation_id, c2, 'no second open conversation');
   assert.equal(third.message.seq, 2);
   visitor.close(); agent.close();
+});
+
+test('a packet larger than the payload limit closes that connection and stores nothing; others carry on', async () => {
+  const { widgetToken, agents } = await setupTeam(server);
+  const agent = await onlineAgent(server, agents[0]);
+  for (const transports of [['websocket'], ['polling']]) {
+    const { socket: visitor } = await connectVisitor(server, widgetToken, { transports, upgrade: false });
+    const closed = new Promise((resolve) => visitor.once('disconnect', resolve));
+    visitor.emit('message:send', { client_id: uid('huge'), content: 'x'.repeat(200 * 1024) });
+    const reason = await closed;
+    assert.match(reason, /transport (close|error)/, `${transports}: ${reason}`);
+  }
+  const { socket: fine } = await connectVisitor(server, widgetToken);
+  const ok = await request(fine, 'message:send', { client_id: uid('c'), content: 'still here' });
+  assert.equal(ok.ok, true);
+  assert.equal(ok.message.seq, 1, 'the oversized messages left nothing behind');
+  fine.close(); agent.close();
 });

@@ -230,3 +230,15 @@ export async function onlineAgent(server, agent, opts = {}) {
   if (!ack.ok) throw new Error(`status:set failed: ${JSON.stringify(ack)}`);
   return socket;
 }
+
+/** A team with one online agent and a visitor whose first message opened a conversation the agent now holds. */
+export async function startConversation(server, { content = 'hello', team = {} } = {}) {
+  const setup = await setupTeam(server, team);
+  const agent = await onlineAgent(server, setup.agents[0]);
+  const { socket: visitor, session } = await connectVisitor(server, setup.widgetToken);
+  const sent = await request(visitor, 'message:send', { client_id: uid('c'), content });
+  if (!sent.ok) throw new Error(`opening message refused: ${JSON.stringify(sent)}`);
+  const cid = sent.message.conversation_id;
+  await agent.next('conversation:assigned', (d) => d.conversation.id === cid);
+  return { ...setup, agent, visitor, session, cid, first: sent.message };
+}
