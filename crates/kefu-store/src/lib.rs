@@ -208,7 +208,10 @@ mod tests {
     #[test]
     fn sqlite_urls_create_the_file_unless_told_otherwise() {
         assert_eq!(sqlite_url("sqlite:data/kefu.db"), "sqlite:data/kefu.db?mode=rwc");
-        assert_eq!(sqlite_url("sqlite:kefu.db?cache=shared"), "sqlite:kefu.db?cache=shared&mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite:kefu.db?cache=shared"),
+            "sqlite:kefu.db?cache=shared&mode=rwc"
+        );
         assert_eq!(sqlite_url("sqlite:kefu.db?mode=ro"), "sqlite:kefu.db?mode=ro");
         assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
     }
@@ -217,6 +220,9 @@ mod tests {
     fn unknown_database_schemes_are_refused_with_the_url() {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let err = runtime.block_on(Store::connect("mysql://localhost/kefu")).unwrap_err();
-        assert!(matches!(err, StoreError::UnsupportedUrl(ref u) if u == "mysql://localhost/kefu"), "{err}");
+        assert!(
+            matches!(err, StoreError::UnsupportedUrl(ref u) if u == "mysql://localhost/kefu"),
+            "{err}"
+        );
     }
 }
