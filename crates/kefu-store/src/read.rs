@@ -68,22 +68,19 @@ pub(crate) async fn user_teams<'c, E: Executor<'c, Database = Any>>(e: E, user_i
         .collect()
 }
 
-pub(crate) async fn team<'c, E: Executor<'c, Database = Any> + Copy>(
-    e: E,
-    org_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Team>> {
+/// A team with its members; on a connection so that a transaction and the pool share it.
+pub(crate) async fn team(conn: &mut sqlx::AnyConnection, org_id: Uuid, id: Uuid) -> Result<Option<Team>> {
     let Some(row) = sqlx::query("SELECT id, org_id, name, created_at FROM teams WHERE id = $1 AND org_id = $2")
         .bind(id.to_string())
         .bind(org_id.to_string())
-        .fetch_optional(e)
+        .fetch_optional(&mut *conn)
         .await?
     else {
         return Ok(None);
     };
     let members = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
         .bind(id.to_string())
-        .fetch_all(e)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| rows::uuid(r, "user_id"))
@@ -210,7 +207,7 @@ impl Store {
     }
 
     pub async fn team(&self, org_id: Uuid, id: Uuid) -> Result<Option<Team>> {
-        team(&self.reader, org_id, id).await
+        team(&mut *self.reader.acquire().await?, org_id, id).await
     }
 
     pub async fn teams(&self, org_id: Uuid) -> Result<Vec<Team>> {
@@ -220,7 +217,7 @@ impl Store {
             .await?;
         let mut teams = Vec::with_capacity(ids.len());
         for row in ids {
-            if let Some(t) = team(&self.reader, org_id, rows::uuid(&row, "id")?).await? {
+            if let Some(t) = team(&mut *self.reader.acquire().await?, org_id, rows::uuid(&row, "id")?).await? {
                 teams.push(t);
             }
         }

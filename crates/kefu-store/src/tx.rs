@@ -250,32 +250,7 @@ impl Tx {
     }
 
     pub async fn team(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Team>> {
-        let row = sqlx::query("SELECT id FROM teams WHERE id = $1 AND org_id = $2")
-            .bind(id.to_string())
-            .bind(org_id.to_string())
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        if row.is_none() {
-            return Ok(None);
-        }
-        let members = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
-            .bind(id.to_string())
-            .fetch_all(&mut *self.tx)
-            .await?
-            .iter()
-            .map(|r| rows::uuid(r, "user_id"))
-            .collect::<Result<Vec<_>>>()?;
-        let row = sqlx::query("SELECT name, created_at FROM teams WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(Some(Team {
-            id,
-            org_id,
-            name: row.try_get("name")?,
-            members,
-            created_at: Timestamp(row.try_get("created_at")?),
-        }))
+        read::team(&mut self.tx, org_id, id).await
     }
 
     pub async fn user_teams(&mut self, user_id: Uuid) -> Result<Vec<Uuid>> {
