@@ -120,6 +120,9 @@ test('private notes reach agents but never the visitor', async () => {
   assert.equal(visitor.all('message:new').some((d) => d.message.private), false);
   const visitorSync = await request(visitor, 'sync', { conversation_id: cid, after_seq: 0 });
   assert.deepEqual(visitorSync.messages.map((m) => m.content), ['hi', 'hello!']);
+  assert.equal(visitorSync.up_to_seq, 3, 'the visitor may skip the note\'s seq: nothing is missing up to 3');
+  const nothingNew = await request(visitor, 'sync', { conversation_id: cid, after_seq: 3 });
+  assert.deepEqual([nothingNew.messages, nothingNew.up_to_seq], [[], 3]);
   const agentSync = await request(agent, 'sync', { conversation_id: cid, after_seq: 0 });
   assert.deepEqual(agentSync.messages.map((m) => m.content), ['hi', 'VIP customer', 'hello!']);
   visitor.close(); agent.close();

@@ -51,7 +51,7 @@ export async function startServer(options = {}) {
 
   server.start = (listen = '127.0.0.1:0') =>
     new Promise((resolve, reject) => {
-      const proc = spawn(BIN, ['serve', '--listen', listen, '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(BIN, ['serve', '--listen', listen, '--data-dir', dataDir, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       server.proc = proc;
       let settled = false;
       const timer = setTimeout(() => {

@@ -244,3 +244,16 @@ test('the OpenAPI 3.1 document describes the API and Swagger UI serves it', asyn
   assert.equal(ui.status, 200);
   assert.match(await ui.text(), /swagger/i);
 });
+
+test('the binary serves the widget loader and chat page, and the demo page only in demo mode', async () => {
+  const loader = await fetch(`${server.url}/widget.js`);
+  assert.equal(loader.status, 200);
+  assert.match(loader.headers.get('content-type'), /javascript/);
+  assert.match(await loader.text(), /data-token/);
+  const page = await fetch(`${server.url}/widget/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<script type="module"[^>]*src="\/widget\/assets\//);
+  assert.equal((await fetch(`${server.url}/widget/assets/nothing.js`)).status, 404);
+  const home = await api(server, 'GET', '/');
+  assert.equal(home.status, 404, 'no demo page unless --demo');
+});

@@ -21,8 +21,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
-    /// When set, `/` serves the demo landing page.
-    pub demo: bool,
+    /// In demo mode, the widget token of the inbox the demo page at `/` embeds.
+    pub demo_widget_token: Option<String>,
 }
 
 /// The whole HTTP surface: REST, health, and Socket.IO at `/socket.io/`.

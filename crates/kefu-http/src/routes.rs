@@ -123,7 +123,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reopen))
         .routes(routes!(get_contact, update_contact))
         .split_for_parts();
-    (api.route("/", axum::routing::get(landing)), doc)
+    let api = api
+        .route("/", axum::routing::get(landing))
+        .route("/widget.js", axum::routing::get(web_asset))
+        .route("/widget", axum::routing::get(web_asset))
+        .route("/widget/", axum::routing::get(web_asset))
+        .route("/widget/{*path}", axum::routing::get(web_asset));
+    (api, doc)
 }
 
 // ---- bodies ----
@@ -205,6 +211,10 @@ pub struct MessageBody {
 #[derive(Serialize, ToSchema)]
 pub struct MessagesBody {
     messages: Vec<Message>,
+    /// Everything up to this seq has been returned (`sync` semantics); when 1000 messages came back, ask again
+    /// with `after_seq` set to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    up_to_seq: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -212,11 +222,49 @@ pub struct ContactBody {
     contact: Contact,
 }
 
-async fn landing(State(state): State<AppState>) -> Response {
-    if !state.demo {
+#[derive(Deserialize)]
+pub struct DemoQuery {
+    transports: Option<String>,
+    lang: Option<String>,
+}
+
+/// The demo page: a stand-in for a customer's website, with the widget embedded the way a site would embed it.
+/// `?transports=polling` and `?lang=zh-CN|en` are passed on to the widget.
+async fn landing(State(state): State<AppState>, Query(q): Query<DemoQuery>) -> Response {
+    let Some(token) = state.demo_widget_token.as_deref() else {
         return ApiError::NotFoundRoute.into_response();
+    };
+    let mut attributes = String::new();
+    if q.transports.as_deref() == Some("polling") {
+        attributes.push_str(r#" data-transports="polling""#);
     }
-    Html(include_str!("landing.html")).into_response()
+    if let Some(lang @ ("zh-CN" | "en")) = q.lang.as_deref() {
+        attributes.push_str(&format!(r#" data-lang="{lang}""#));
+    }
+    // The token is made of URL-safe base64 characters only, so it cannot break out of the attribute.
+    let tag = format!(r#"<script src="/widget.js" data-token="{token}"{attributes} async></script>"#);
+    Html(include_str!("landing.html").replace("<!-- widget -->", &tag)).into_response()
+}
+
+/// The widget loader and the widget's chat page, built from web/ and embedded in the binary.
+async fn web_asset(uri: axum::http::Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    let path = if path == "widget" || path == "widget/" {
+        "widget/index.html"
+    } else {
+        path
+    };
+    match kefu_web::asset(path) {
+        Some(asset) => (
+            [
+                (header::CONTENT_TYPE, asset.content_type),
+                (header::CACHE_CONTROL, asset.cache_control),
+            ],
+            asset.body,
+        )
+            .into_response(),
+        None => ApiError::NotFoundRoute.into_response(),
+    }
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health", security(()),
@@ -620,8 +668,10 @@ async fn list_messages(
     Path(id): Path<Uuid>,
     Query(q): Query<MessagesQuery>,
 ) -> ApiResult<Json<MessagesBody>> {
+    let synced = s.service.agent_sync(&c.user, id, q.after_seq.unwrap_or(0)).await?;
     Ok(Json(MessagesBody {
-        messages: s.service.agent_sync(&c.user, id, q.after_seq.unwrap_or(0)).await?,
+        messages: synced.messages,
+        up_to_seq: Some(synced.up_to_seq),
     }))
 }
 

@@ -208,12 +208,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                Extension(user): Extension<Arc<User>>| {
             let req = payload!(req, a);
             let messages = service.agent_sync(&user, req.conversation_id, req.after_seq).await;
-            ack(
-                a,
-                messages
-                    .map(|m| json!({ "messages": m }))
-                    .map_err(|e| service_error(&e)),
-            );
+            ack(a, messages.map_err(|e| service_error(&e)));
         },
     );
 

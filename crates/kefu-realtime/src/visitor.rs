@@ -119,12 +119,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                 Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
             };
             let messages = service.visitor_sync(&contact, req.conversation_id, req.after_seq).await;
-            ack(
-                a,
-                messages
-                    .map(|messages| json!({ "messages": messages }))
-                    .map_err(|e| service_error(&e)),
-            );
+            ack(a, messages.map_err(|e| service_error(&e)));
         },
     );
 

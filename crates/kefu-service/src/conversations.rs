@@ -28,6 +28,14 @@ pub struct VisitorSession {
     pub conversations: Vec<Conversation>,
 }
 
+/// A page of history. A reader may skip every seq up to `up_to_seq`: what it did not get there is not for it
+/// (a private note, for a visitor). When a full page came back, sync again from `up_to_seq`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Synced {
+    pub messages: Vec<Message>,
+    pub up_to_seq: i64,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum TransferTarget {
     Agent(Uuid),
@@ -220,15 +228,28 @@ impl Service {
     }
 
     /// Messages of a visitor's own conversation after `after_seq`, without private notes.
-    pub async fn visitor_sync(&self, contact: &Contact, conversation_id: Uuid, after_seq: i64) -> Result<Vec<Message>> {
-        let conversation = self.store().conversation(conversation_id).await?;
-        if conversation.is_none_or(|c| c.contact_id != contact.id) {
-            return Err(ServiceError::NotFound("conversation"));
-        }
-        Ok(self
+    pub async fn visitor_sync(&self, contact: &Contact, conversation_id: Uuid, after_seq: i64) -> Result<Synced> {
+        let conversation = self
             .store()
-            .messages_after(conversation_id, after_seq, false, SYNC_LIMIT)
-            .await?)
+            .conversation(conversation_id)
+            .await?
+            .filter(|c| c.contact_id == contact.id)
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        self.synced(&conversation, after_seq, false).await
+    }
+
+    /// Messages after `after_seq`, and the seq up to which the reader now has everything they may see.
+    async fn synced(&self, conversation: &Conversation, after_seq: i64, include_private: bool) -> Result<Synced> {
+        let messages = self
+            .store()
+            .messages_after(conversation.id, after_seq, include_private, SYNC_LIMIT)
+            .await?;
+        let up_to_seq = match messages.last() {
+            Some(last) if messages.len() == SYNC_LIMIT as usize => last.seq,
+            Some(last) => last.seq.max(conversation.last_seq),
+            None => after_seq.max(conversation.last_seq),
+        };
+        Ok(Synced { messages, up_to_seq })
     }
 
     pub async fn visitor_typing(&self, contact: &Contact, conversation_id: Uuid, is_typing: bool) -> Result<()> {
@@ -363,12 +384,9 @@ impl Service {
     }
 
     /// Messages after `after_seq` for an agent, private notes included.
-    pub async fn agent_sync(&self, user: &User, conversation_id: Uuid, after_seq: i64) -> Result<Vec<Message>> {
-        self.readable_conversation(user, conversation_id).await?;
-        Ok(self
-            .store()
-            .messages_after(conversation_id, after_seq, true, SYNC_LIMIT)
-            .await?)
+    pub async fn agent_sync(&self, user: &User, conversation_id: Uuid, after_seq: i64) -> Result<Synced> {
+        let conversation = self.readable_conversation(user, conversation_id).await?;
+        self.synced(&conversation, after_seq, true).await
     }
 
     pub async fn agent_typing(&self, user: &User, conversation_id: Uuid, is_typing: bool) -> Result<()> {

@@ -212,7 +212,7 @@ async fn story(url: &str) {
         31,
         "30 distinct messages plus one for the 8 identical resends"
     );
-    let all = svc.agent_sync(&agent0, cid, 0).await.unwrap();
+    let all = svc.agent_sync(&agent0, cid, 0).await.unwrap().messages;
     assert_eq!(
         all.iter().map(|m| m.seq).collect::<Vec<_>>(),
         (1..=32).collect::<Vec<_>>()
@@ -232,10 +232,11 @@ async fn story(url: &str) {
         svc.visitor_sync(&v.contact, cid, 0)
             .await
             .unwrap()
+            .messages
             .iter()
             .all(|m| !m.private)
     );
-    assert_eq!(svc.agent_sync(&agent0, cid, 32).await.unwrap().len(), 1);
+    assert_eq!(svc.agent_sync(&agent0, cid, 32).await.unwrap().messages.len(), 1);
     let c = svc.store().conversation(cid).await.unwrap().unwrap();
     assert!(c.first_response_at.is_some());
 

@@ -63,9 +63,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ),
         }
     }
-    if args.demo {
-        seed_demo(&service, org.id).await?;
-    }
+    let demo_widget_token = if args.demo {
+        seed_demo(&service, org.id).await?
+    } else {
+        None
+    };
 
     let (layer, io) = SocketIo::builder()
         .with_state(service.clone())
@@ -82,7 +84,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = kefu_http::router(
         kefu_http::AppState {
             service: service.clone(),
-            demo: args.demo,
+            demo_widget_token,
         },
         layer,
     );
@@ -134,7 +136,8 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(4096)
 }
 
-async fn seed_demo(service: &Service, org_id: uuid::Uuid) -> anyhow::Result<()> {
+/// Demo users (printed) and the widget token of the inbox the demo page embeds.
+async fn seed_demo(service: &Service, org_id: uuid::Uuid) -> anyhow::Result<Option<String>> {
     const EMAIL: &str = "agent@demo.kefu";
     const PASSWORD: &str = "kefu-demo";
     const ADMIN_EMAIL: &str = "admin@demo.kefu";
@@ -150,10 +153,11 @@ async fn seed_demo(service: &Service, org_id: uuid::Uuid) -> anyhow::Result<()> 
     }
     let inbox = service.store().inboxes(org_id).await?.into_iter().next();
     println!("Demo agent: {EMAIL} / {PASSWORD}    Demo admin: {ADMIN_EMAIL} / {PASSWORD}");
-    if let Some(token) = inbox.and_then(|i| i.widget_token) {
+    let token = inbox.and_then(|i| i.widget_token);
+    if let Some(token) = &token {
         println!("Website widget token: {token}");
     }
-    Ok(())
+    Ok(token)
 }
 
 async fn shutdown_signal() {

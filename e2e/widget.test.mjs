@@ -1,0 +1,108 @@
+// The visitor widget in a real browser (Debian's Chromium through playwright-core), against the real binary in
+// demo mode: the demo page embeds the widget like a customer's site would; the agent answers through the
+// official socket.io-client. Screenshots of the main screens go to e2e/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startServer, connectAgent, request, login, uid } from '../tests/socketio/harness.mjs';
+
+const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
+const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let server;
+let browser;
+let agent;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer({ args: ['--demo'] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const token = await login(server, 'agent@demo.kefu', 'kefu-demo');
+  ({ socket: agent } = await connectAgent(server, token));
+  const online = await request(agent, 'status:set', { status: 'online' });
+  assert.equal(online.ok, true);
+});
+
+after(async () => {
+  agent?.close();
+  await browser?.close();
+  await server?.stop();
+});
+
+async function visitorPage({ query = '', locale = 'en-US' } = {}) {
+  const context = await browser.newContext({ locale });
+  const page = await context.newPage();
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await page.goto(`${server.url}/${query}`);
+  await page.locator('[data-kefu] >> button').click();
+  const chat = page.frameLocator('iframe[title="Kefu chat"]');
+  await chat.locator('textarea').waitFor();
+  return { context, page, chat, sockets };
+}
+
+async function say(chat, text) {
+  await chat.locator('textarea').fill(text);
+  await chat.locator('textarea').press('Enter');
+}
+
+async function agentReceives(content) {
+  const { message } = await agent.next('message:new', (d) => d.message.content === content, 15000);
+  return message;
+}
+
+async function reply(conversationId, content) {
+  const ack = await request(agent, 'message:send', { conversation_id: conversationId, client_id: uid('r'), content });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+}
+
+test('a visitor chats from the demo page and sees the agent\'s reply', async () => {
+  const { context, page, chat } = await visitorPage();
+  await say(chat, 'Hello from the browser');
+  const incoming = await agentReceives('Hello from the browser');
+  await reply(incoming.conversation_id, 'Hi! How can I help?');
+  await chat.getByText('Hi! How can I help?').waitFor();
+  await chat.getByText('Demo Agent 演示客服 is helping you').waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/widget-chat.png` });
+
+  // A reload keeps the conversation: the visitor token and history come back from localStorage and sync.
+  await page.reload();
+  await page.locator('[data-kefu] >> button').click();
+  await chat.getByText('Hello from the browser').waitFor();
+  await chat.getByText('Hi! How can I help?').waitFor();
+  assert.equal(await chat.locator('.msg .body', { hasText: 'Hi! How can I help?' }).count(), 1, 'shown once');
+  await context.close();
+});
+
+test('script and HTML in messages render as text', async () => {
+  const { context, chat } = await visitorPage();
+  await say(chat, 'xss check');
+  const incoming = await agentReceives('xss check');
+  const attack = '<img src=x onerror="window.pwned=1"><b>bold</b>';
+  await reply(incoming.conversation_id, attack);
+  await chat.getByText(attack).waitFor();
+  assert.equal(await chat.locator('.messages img, .messages b').count(), 0);
+  await context.close();
+});
+
+test('the widget works with long-polling only', async () => {
+  const { context, chat, sockets } = await visitorPage({ query: '?transports=polling' });
+  await say(chat, 'polling only please');
+  const incoming = await agentReceives('polling only please');
+  await reply(incoming.conversation_id, 'Polling works');
+  await chat.getByText('Polling works').waitFor();
+  assert.deepEqual(sockets, [], 'no WebSocket was opened');
+  await context.close();
+});
+
+test('the widget speaks Chinese to a zh-CN browser', async () => {
+  const { context, page, chat } = await visitorPage({ locale: 'zh-CN' });
+  await chat.getByText('在线客服').waitFor();
+  await chat.getByText('您好！有什么可以帮您？').waitFor();
+  assert.equal(await chat.locator('textarea').getAttribute('placeholder'), '输入消息，按 Enter 发送');
+  await page.screenshot({ path: `${ARTIFACTS}/widget-zh-CN.png` });
+  await context.close();
+});

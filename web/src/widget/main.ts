@@ -1,0 +1,280 @@
+// The visitor's chat, running in the iframe Kefu serves at /widget/. It connects to the /visitor namespace,
+// remembers the visitor (token, conversation, draft) in localStorage, and after every
+// (re)connect syncs from the cursor, so nothing is missed or shown twice. Message text is only ever set as text.
+import { io, Socket } from 'socket.io-client';
+import { pickLang, t } from './i18n';
+import { Timeline, type Message } from './conversation';
+import './style.css';
+
+interface Conversation {
+  id: string;
+  status: 'queued' | 'assigned' | 'closed';
+  assignee: { id: string; name: string } | null;
+  queue_position?: number;
+}
+
+interface Ack<T> {
+  ok: boolean;
+  error?: { code: string; message: string };
+  message?: Message;
+  messages?: Message[];
+  up_to_seq?: number;
+  data?: T;
+}
+
+const params = new URLSearchParams(location.search);
+const widgetToken = params.get('token') ?? '';
+const lang = pickLang(params.get('lang'), navigator.language);
+const text = t(lang);
+document.documentElement.lang = lang;
+const storeKey = `kefu:${widgetToken}`;
+
+interface Saved {
+  visitorToken?: string;
+  conversationId?: string;
+  draft?: string;
+}
+
+const saved: Saved = JSON.parse(localStorage.getItem(storeKey) ?? '{}');
+const save = () => localStorage.setItem(storeKey, JSON.stringify(saved));
+
+const app = document.getElementById('app')!;
+app.innerHTML = `
+  <header><h1></h1><button type="button" class="close" aria-label=""></button></header>
+  <div class="status"></div>
+  <div class="banner"></div>
+  <div class="messages" role="log" aria-live="polite"></div>
+  <div class="typing"></div>
+  <form><textarea rows="1"></textarea><button type="submit"></button></form>`;
+const $ = <T extends HTMLElement>(sel: string) => app.querySelector(sel) as T;
+$('h1').textContent = text.title;
+$<HTMLButtonElement>('.close').textContent = '×';
+$<HTMLButtonElement>('.close').setAttribute('aria-label', text.close);
+$<HTMLButtonElement>('form button').textContent = text.send;
+const input = $<HTMLTextAreaElement>('textarea');
+input.placeholder = text.placeholder;
+input.value = saved.draft ?? '';
+const list = $<HTMLDivElement>('.messages');
+const statusLine = $<HTMLDivElement>('.status');
+const banner = $<HTMLDivElement>('.banner');
+const typingLine = $<HTMLDivElement>('.typing');
+banner.textContent = text.reconnecting;
+
+let timeline = new Timeline(saved.conversationId ?? null);
+// History is fetched on every page load; the cursor only spares re-fetching it on reconnects within one load.
+let cursor = 0;
+let conversation: Conversation | null = null;
+let isOpen = true;
+let unread = 0;
+
+const transports = params.get('transports') === 'polling' ? ['polling'] : ['polling', 'websocket'];
+const socket: Socket = io('/visitor', {
+  transports,
+  auth: (cb) => cb({ widget_token: widgetToken, ...(saved.visitorToken ? { visitor_token: saved.visitorToken } : {}) }),
+});
+
+function render() {
+  list.replaceChildren();
+  const greeting = document.createElement('div');
+  greeting.className = 'msg greeting';
+  const gBody = document.createElement('div');
+  gBody.className = 'body';
+  gBody.textContent = text.greeting;
+  greeting.append(gBody);
+  list.append(greeting);
+  for (const m of timeline.messages) list.append(bubble(m.sender.kind === 'visitor', m.sender.name, m.content));
+  for (const p of timeline.pending) {
+    const el = bubble(true, text.you, p.content);
+    el.classList.add('pending');
+    if (p.failed) {
+      const failed = document.createElement('div');
+      failed.className = 'failed';
+      failed.textContent = `${text.failed}: ${p.failed}`;
+      const retry = document.createElement('button');
+      retry.type = 'button';
+      retry.textContent = text.retry;
+      retry.onclick = () => {
+        p.failed = undefined;
+        deliver(p.client_id, p.content);
+        render();
+      };
+      failed.append(retry);
+      el.append(failed);
+    }
+    list.append(el);
+  }
+  list.scrollTop = list.scrollHeight;
+  renderStatus();
+}
+
+function bubble(mine: boolean, who: string, content: string): HTMLElement {
+  const el = document.createElement('div');
+  el.className = mine ? 'msg mine' : 'msg';
+  if (!mine) {
+    const name = document.createElement('div');
+    name.className = 'who';
+    name.textContent = who;
+    el.append(name);
+  }
+  const body = document.createElement('div');
+  body.className = 'body';
+  body.textContent = content;
+  el.append(body);
+  return el;
+}
+
+function renderStatus() {
+  if (!conversation) statusLine.textContent = '';
+  else if (conversation.status === 'closed') statusLine.textContent = text.closed;
+  else if (conversation.status === 'assigned' && conversation.assignee)
+    statusLine.textContent = text.assigned(conversation.assignee.name);
+  else if (conversation.queue_position && conversation.queue_position > 1)
+    statusLine.textContent = text.queued(conversation.queue_position);
+  else statusLine.textContent = text.queuedFirst;
+}
+
+function adopt(c: Conversation) {
+  if (timeline.conversationId !== c.id) {
+    timeline = new Timeline(c.id);
+    cursor = 0;
+    saved.conversationId = c.id;
+    save();
+  }
+  const position = c.queue_position ?? (c.status === 'queued' ? conversation?.queue_position : undefined);
+  conversation = { ...c, queue_position: position };
+}
+
+async function sync() {
+  if (!timeline.conversationId) return;
+  for (;;) {
+    const ack: Ack<never> = await socket.timeout(10000).emitWithAck('sync', {
+      conversation_id: timeline.conversationId,
+      after_seq: cursor,
+    });
+    if (!ack.ok) return;
+    timeline.add(ack.messages ?? []);
+    cursor = Math.max(cursor, ack.up_to_seq ?? cursor);
+    if ((ack.messages ?? []).length < 1000) break;
+  }
+  render();
+}
+
+function received(m: Message) {
+  if (!timeline.conversationId) adopt({ id: m.conversation_id, status: 'queued', assignee: null });
+  if (m.conversation_id !== timeline.conversationId) return;
+  const fresh = timeline.add([m]);
+  if (m.seq === cursor + 1) {
+    cursor = m.seq;
+  } else if (m.seq > cursor + 1) {
+    void sync();
+  }
+  for (const f of fresh) {
+    if (f.sender.kind !== 'visitor') {
+      parent.postMessage({ kefu: 'message', message: f }, '*');
+      if (!isOpen) parent.postMessage({ kefu: 'unread', unread: ++unread }, '*');
+    }
+  }
+  render();
+}
+
+async function deliver(clientId: string, content: string) {
+  try {
+    const ack: Ack<never> = await socket.timeout(15000).emitWithAck('message:send', {
+      client_id: clientId,
+      content,
+      ...(timeline.conversationId ? { conversation_id: timeline.conversationId } : {}),
+    });
+    if (ack.ok && ack.message) received(ack.message);
+    else {
+      const p = timeline.pending.find((x) => x.client_id === clientId);
+      if (p) p.failed = ack.error?.message ?? 'error';
+      render();
+    }
+  } catch {
+    // No ack in time: kept pending, sent again with the same client_id once reconnected.
+  }
+}
+
+socket.on('session', async (session: { visitor_token: string; conversations: Conversation[] }) => {
+  saved.visitorToken = session.visitor_token;
+  save();
+  const known = session.conversations.find((c) => c.id === timeline.conversationId);
+  const latest = known ?? session.conversations.find((c) => c.status !== 'closed') ?? session.conversations[0];
+  if (latest) adopt(latest);
+  await sync();
+  for (const p of timeline.pending.filter((x) => !x.failed)) void deliver(p.client_id, p.content);
+});
+
+socket.on('message:new', ({ message }: { message: Message }) => received(message));
+
+socket.on('conversation:updated', ({ conversation: c }: { conversation: Conversation }) => {
+  // Updates of an older conversation are not this chat's business; a first one tells which conversation opened.
+  if (timeline.conversationId && c.id !== timeline.conversationId) return;
+  adopt(c);
+  renderStatus();
+});
+
+socket.on('conversation:queue_timeout', ({ conversation_id }: { conversation_id: string }) => {
+  if (conversation_id === timeline.conversationId) statusLine.textContent = text.timeout;
+});
+
+let typingTimer: ReturnType<typeof setTimeout> | undefined;
+socket.on('typing', (e: { conversation_id: string; sender: { name: string }; is_typing: boolean }) => {
+  if (e.conversation_id !== timeline.conversationId) return;
+  typingLine.textContent = e.is_typing ? text.typing(e.sender.name) : '';
+  clearTimeout(typingTimer);
+  if (e.is_typing) typingTimer = setTimeout(() => (typingLine.textContent = ''), 6000);
+});
+
+socket.on('disconnect', () => banner.classList.add('shown'));
+socket.on('connect', () => banner.classList.remove('shown'));
+
+let lastTypingSent = 0;
+input.addEventListener('input', () => {
+  saved.draft = input.value;
+  save();
+  const now = Date.now();
+  if (timeline.conversationId && socket.connected && now - lastTypingSent > 2000 && conversation?.status !== 'closed') {
+    lastTypingSent = now;
+    socket.emit('typing', { conversation_id: timeline.conversationId, is_typing: true });
+  }
+});
+
+function send() {
+  const content = input.value;
+  if (!content.trim()) return;
+  const clientId = crypto.randomUUID();
+  timeline.pending.push({ client_id: clientId, content });
+  input.value = '';
+  saved.draft = '';
+  save();
+  render();
+  if (conversation?.status === 'closed') {
+    // Writing after a close starts a new conversation: follow the one the server opens.
+    timeline = Object.assign(new Timeline(null), { pending: timeline.pending });
+    conversation = null;
+  }
+  void deliver(clientId, content);
+}
+
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  }
+});
+$<HTMLFormElement>('form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  send();
+});
+$<HTMLButtonElement>('.close').addEventListener('click', () => parent.postMessage({ kefu: 'close' }, '*'));
+window.addEventListener('message', (e) => {
+  if (e.data?.kefu === 'open') {
+    isOpen = true;
+    unread = 0;
+    input.focus();
+  }
+  if (e.data?.kefu === 'close') isOpen = false;
+});
+
+render();
