@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { startServer, connectAgent, request, login, uid } from '../tests/socketio/harness.mjs';
+import { startServer, connectAgent, request, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
 const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
@@ -105,4 +105,26 @@ test('the widget speaks Chinese to a zh-CN browser', async () => {
   assert.equal(await chat.locator('textarea').getAttribute('placeholder'), '输入消息，按 Enter 发送');
   await page.screenshot({ path: `${ARTIFACTS}/widget-zh-CN.png` });
   await context.close();
+});
+
+test('the inbox\'s widget settings set its colour, side and greeting', async () => {
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const inboxes = await api(server, 'GET', '/api/v1/inboxes', { token: admin });
+  const website = inboxes.body.inboxes.find((i) => i.name === 'Website');
+  const widget = { color: '#00a870', position: 'left', greeting: { en: 'Welcome to ACME support!', 'zh-CN': '欢迎来到 ACME！' } };
+  const saved = await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: { widget } } });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  try {
+    const { context, page, chat } = await visitorPage();
+    await chat.getByText('Welcome to ACME support!').waitFor();
+    const bubble = page.locator('[data-kefu] >> button');
+    assert.equal(await bubble.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(0, 168, 112)');
+    const box = await bubble.boundingBox();
+    assert.ok(box.x < 100, `the bubble sits on the left (x = ${box.x})`);
+    assert.equal(await chat.locator('header').evaluate((h) => getComputedStyle(h).backgroundColor), 'rgb(0, 168, 112)');
+    await page.screenshot({ path: `${ARTIFACTS}/widget-settings.png` });
+    await context.close();
+  } finally {
+    await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
+  }
 });

@@ -22,21 +22,25 @@ test('every message acked before kill -9 is there exactly once after restart', a
 
     const acked = [opened.message];
     const pending = [];
-    for (let i = 0; i < 200; i++) {
-      const fromVisitor = i % 2 === 0;
-      const socket = fromVisitor ? first.socket : agent;
-      const payload = fromVisitor
-        ? { client_id: uid('v'), content: `v${i}`, conversation_id: cid }
-        : { client_id: uid('a'), content: `a${i}`, conversation_id: cid };
-      pending.push(request(socket, 'message:send', payload, 5000).then((r) => { if (r.ok) acked.push(r.message); }, () => {}));
-      if (i === 120) {
-        // Kill while sends are in flight: some are acked, some are not.
-        await new Promise((r) => setTimeout(r, 20));
-        await server.kill9();
+    let killed = false;
+    // Both sides keep sending without waiting for acks; the server is killed once 30 acks are in, with more
+    // messages in flight.
+    const producer = (async () => {
+      for (let i = 0; i < 1000 && !killed; i++) {
+        const fromVisitor = i % 2 === 0;
+        const socket = fromVisitor ? first.socket : agent;
+        const payload = { client_id: uid(fromVisitor ? 'v' : 'a'), content: `${fromVisitor ? 'v' : 'a'}${i}`, conversation_id: cid };
+        pending.push(request(socket, 'message:send', payload, 5000).then((r) => { if (r.ok) acked.push(r.message); }, () => {}));
+        await new Promise((r) => setTimeout(r, 2));
       }
-    }
+    })();
+    const deadline = Date.now() + 20000;
+    while (acked.length < 31 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await server.kill9();
+    killed = true;
+    await producer;
     await Promise.all(pending);
-    assert.ok(acked.length > 1, 'some messages were acked before the kill');
+    assert.ok(acked.length >= 31, `30 messages were acked before the kill (got ${acked.length - 1})`);
 
     await server.restart();
     const token = await login(server, agents[0].email, 'agent-password-1');

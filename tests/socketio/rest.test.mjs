@@ -257,3 +257,18 @@ test('the binary serves the widget loader and chat page, and the demo page only 
   const home = await api(server, 'GET', '/');
   assert.equal(home.status, 404, 'no demo page unless --demo');
 });
+
+test('the widget\'s public config follows the inbox settings, which are checked', async () => {
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const inbox = (await api(server, 'POST', '/api/v1/inboxes', { token: admin, body: { kind: 'web', name: '官网' } })).body.inbox;
+  const plain = await api(server, 'GET', `/api/v1/widget/config?token=${inbox.widget_token}`);
+  assert.equal(plain.status, 200);
+  assert.deepEqual(plain.body, { name: '官网', color: '#1677ff', position: 'right', language: 'auto', greeting: { 'zh-CN': '', en: '' } });
+  const bad = await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { color: 'red' } } } });
+  assert.equal(bad.status, 422);
+  assert.match(bad.body.error.message, /settings\.widget\.color/);
+  const ok = await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { language: 'zh-CN' } } } });
+  assert.equal(ok.status, 200);
+  assert.equal((await api(server, 'GET', `/api/v1/widget/config?token=${inbox.widget_token}`)).body.language, 'zh-CN');
+  assert.equal((await api(server, 'GET', '/api/v1/widget/config?token=nope')).status, 404);
+});

@@ -54,10 +54,16 @@ declare global {
   let frame: HTMLIFrameElement | null = null;
   let isOpen = false;
 
+  let side: 'left' | 'right' = 'right';
+
   function ensureFrame(): HTMLIFrameElement {
     if (!frame) {
       frame = document.createElement('iframe');
       frame.className = 'frame';
+      if (side === 'left') {
+        frame.style.right = 'auto';
+        frame.style.left = '20px';
+      }
       frame.title = 'Kefu chat';
       frame.allow = 'clipboard-write';
       frame.src = `${origin}/widget/?${params}`;
@@ -92,6 +98,21 @@ declare global {
       badge.style.display = 'block';
     }
   });
+
+  // The inbox's colour and side of the page (a small, cached request); the defaults stand until it answers.
+  fetch(`${origin}/api/v1/widget/config?token=${encodeURIComponent(token)}`)
+    .then((r) => (r.ok ? r.json() : null))
+    .then((config: { color?: string; position?: 'left' | 'right' } | null) => {
+      if (config?.color) bubble.style.background = config.color;
+      if (config?.position === 'left') {
+        root.querySelectorAll<HTMLElement>('.bubble, .frame').forEach((el) => {
+          el.style.right = 'auto';
+          el.style.left = '20px';
+        });
+        side = 'left';
+      }
+    })
+    .catch(() => {});
 
   const mount = () => document.body.appendChild(host);
   if (document.body) mount();

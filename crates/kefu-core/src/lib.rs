@@ -6,5 +6,6 @@ pub mod error;
 pub mod model;
 pub mod routing;
 pub mod validate;
+pub mod widget;
 
 pub use error::DomainError;

@@ -122,6 +122,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(close))
         .routes(routes!(reopen))
         .routes(routes!(get_contact, update_contact))
+        .routes(routes!(widget_config))
         .split_for_parts();
     let api = api
         .route("/", axum::routing::get(landing))
@@ -752,6 +753,39 @@ async fn reopen(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>)
     Ok(Json(ConversationBody {
         conversation: s.service.reopen(&c.user, id).await?,
     }))
+}
+
+// ---- widget ----
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WidgetQuery {
+    /// The widget token the site embeds.
+    token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WidgetConfig {
+    /// The inbox's name, shown as the chat's title.
+    name: String,
+    #[serde(flatten)]
+    settings: kefu_core::widget::WidgetSettings,
+}
+
+#[utoipa::path(get, path = "/api/v1/widget/config", tag = "inboxes", security(()), params(WidgetQuery), responses(
+    (status = 200, description = "The widget's look and greeting (public; cached for a minute)", body = WidgetConfig),
+    (status = 404, description = "Unknown widget token", body = ErrorBody)))]
+async fn widget_config(State(s): State<AppState>, Query(q): Query<WidgetQuery>) -> ApiResult<Response> {
+    let (inbox, settings) = s.service.widget_config(&q.token).await?;
+    let headers = [(header::CACHE_CONTROL, "public, max-age=60")];
+    Ok((
+        headers,
+        Json(WidgetConfig {
+            name: inbox.name,
+            settings,
+        }),
+    )
+        .into_response())
 }
 
 // ---- contacts ----

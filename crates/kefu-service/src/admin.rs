@@ -236,6 +236,7 @@ impl Service {
         if !new.settings.is_object() {
             return Err(DomainError::invalid("settings", "must be an object").into());
         }
+        kefu_core::widget::WidgetSettings::from_inbox_settings(&new.settings)?;
         self.check_teams(admin.org_id, &new.teams).await?;
         let id = new_id();
         let token = crate::auth::new_token();
@@ -257,8 +258,11 @@ impl Service {
     ) -> Result<Inbox> {
         require_admin(admin)?;
         let name = name.map(|n| validate::name("name", n)).transpose()?;
-        if settings.is_some_and(|s| !s.is_object()) {
-            return Err(DomainError::invalid("settings", "must be an object").into());
+        if let Some(settings) = settings {
+            if !settings.is_object() {
+                return Err(DomainError::invalid("settings", "must be an object").into());
+            }
+            kefu_core::widget::WidgetSettings::from_inbox_settings(settings)?;
         }
         if let Some(teams) = teams {
             self.check_teams(admin.org_id, teams).await?;
@@ -278,6 +282,17 @@ impl Service {
             self.reroute(admin.org_id).await?;
         }
         self.inbox(admin, id).await
+    }
+
+    /// What a widget shows before anyone writes: public, by the widget token a site embeds.
+    pub async fn widget_config(&self, widget_token: &str) -> Result<(Inbox, kefu_core::widget::WidgetSettings)> {
+        let inbox = self
+            .store()
+            .inbox_by_widget_token(widget_token)
+            .await?
+            .ok_or(ServiceError::NotFound("widget token"))?;
+        let settings = kefu_core::widget::WidgetSettings::from_inbox_settings(&inbox.settings)?;
+        Ok((inbox, settings))
     }
 
     pub async fn contact(&self, user: &User, id: Uuid) -> Result<Contact> {

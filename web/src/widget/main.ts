@@ -22,11 +22,25 @@ interface Ack<T> {
   data?: T;
 }
 
+interface WidgetConfig {
+  name: string;
+  color: string;
+  language: 'auto' | 'zh-CN' | 'en';
+  greeting: { 'zh-CN': string; en: string };
+}
+
 const params = new URLSearchParams(location.search);
 const widgetToken = params.get('token') ?? '';
-const lang = pickLang(params.get('lang'), navigator.language);
+// The inbox's settings: colour, language, greeting. Without them (an old token, a network hiccup) the defaults do.
+const config: WidgetConfig | null = await fetch(`/api/v1/widget/config?token=${encodeURIComponent(widgetToken)}`)
+  .then((r) => (r.ok ? r.json() : null))
+  .catch(() => null);
+const configured = config && config.language !== 'auto' ? config.language : null;
+const lang = pickLang(params.get('lang') ?? configured, navigator.language);
 const text = t(lang);
 document.documentElement.lang = lang;
+if (config) document.documentElement.style.setProperty('--kefu-color', config.color);
+const greetingText = config?.greeting[lang] || text.greeting;
 const storeKey = `kefu:${widgetToken}`;
 
 interface Saved {
@@ -79,7 +93,7 @@ function render() {
   greeting.className = 'msg greeting';
   const gBody = document.createElement('div');
   gBody.className = 'body';
-  gBody.textContent = text.greeting;
+  gBody.textContent = greetingText;
   greeting.append(gBody);
   list.append(greeting);
   for (const m of timeline.messages) list.append(bubble(m.sender.kind === 'visitor', m.sender.name, m.content));
