@@ -128,3 +128,65 @@ test('the inbox\'s widget settings set its colour, side and greeting', async () 
     await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
   }
 });
+
+test('after the agent closes, the visitor rates the conversation', async () => {
+  const { context, page, chat } = await visitorPage();
+  await say(chat, 'rate me');
+  const incoming = await agentReceives('rate me');
+  await reply(incoming.conversation_id, 'Done, anything else?');
+  await chat.getByText('Done, anything else?').waitFor();
+  const closed = await request(agent, 'conversation:close', { conversation_id: incoming.conversation_id });
+  assert.equal(closed.ok, true);
+  await chat.getByText('How did we do?').waitFor();
+  await chat.getByRole('button', { name: '5 stars' }).click();
+  await chat.locator('.survey textarea').fill('很快，谢谢 <b>fast</b>');
+  await chat.getByRole('button', { name: 'Send rating' }).click();
+  await chat.getByText('Thank you for your feedback!').waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/widget-rating.png` });
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const stored = await api(server, 'GET', `/api/v1/conversations/${incoming.conversation_id}`, { token: admin });
+  assert.equal(stored.body.conversation.rating.score, 5);
+  assert.equal(stored.body.conversation.rating.comment, '很快，谢谢 <b>fast</b>');
+  await context.close();
+});
+
+test('the pre-chat form asks for contact details first, and the agent sees who and where the visitor is', async () => {
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const website = (await api(server, 'GET', '/api/v1/inboxes', { token: admin })).body.inboxes.find((i) => i.name === 'Website');
+  const pre_chat = { enabled: true, fields: [
+    { key: 'name', required: true },
+    { key: 'email', required: true },
+    { key: 'order_no', label: { 'zh-CN': '订单号', en: 'Order number' } },
+  ] };
+  const saved = await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: { widget: { pre_chat } } } });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  try {
+    const { context, page, chat } = await (async () => {
+      const context = await browser.newContext({ locale: 'en-US' });
+      const page = await context.newPage();
+      await page.goto(`${server.url}/`);
+      await page.locator('[data-kefu] >> button').click();
+      return { context, page, chat: page.frameLocator('iframe[title="Kefu chat"]') };
+    })();
+    await chat.getByText('Before we start, please tell us how to reach you').waitFor();
+    assert.equal(await chat.locator('textarea').count(), 0, 'no composer before the form is filled in');
+    await chat.getByLabel('Name *').fill('李雷');
+    await chat.getByLabel('Email *').fill('li.lei@example.com');
+    await chat.getByLabel('Order number').fill('A-1001');
+    await page.screenshot({ path: `${ARTIFACTS}/widget-pre-chat.png` });
+    await chat.getByRole('button', { name: 'Start chat' }).click();
+    await chat.locator('textarea').waitFor();
+    await say(chat, 'where is my order?');
+    const incoming = await agentReceives('where is my order?');
+    assert.equal(incoming.sender.name, '李雷');
+    const conversation = (await api(server, 'GET', `/api/v1/conversations/${incoming.conversation_id}`, { token: admin })).body.conversation;
+    const contact = (await api(server, 'GET', `/api/v1/contacts/${conversation.contact_id}`, { token: admin })).body.contact;
+    assert.equal(contact.email, 'li.lei@example.com');
+    assert.equal(contact.attributes.fields.order_no, 'A-1001');
+    assert.equal(contact.attributes.page.url, `${server.url}/`);
+    assert.match(contact.attributes.browser, /Chrome/);
+    await context.close();
+  } finally {
+    await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
+  }
+});

@@ -308,3 +308,41 @@ test('a packet larger than the payload limit closes that connection and stores n
   assert.equal(ok.message.seq, 1, 'the oversized messages left nothing behind');
   fine.close(); agent.close();
 });
+
+test('a visitor rates a closed conversation of theirs, 1 to 5, and agents see it', async () => {
+  const { agent, visitor, cid, supervisor } = await startConversation(server, { team: { supervisor: true } });
+  const early = await request(visitor, 'conversation:rate', { conversation_id: cid, score: 5 });
+  assert.deepEqual([early.ok, early.error.code], [false, 'conversation_open']);
+  await request(agent, 'conversation:close', { conversation_id: cid });
+  for (const score of [0, 6]) {
+    const bad = await request(visitor, 'conversation:rate', { conversation_id: cid, score });
+    assert.deepEqual([bad.ok, bad.error.code], [false, 'invalid_input']);
+  }
+  const { socket: sup } = await connectAgent(server, supervisor.token);
+  const rated = await request(visitor, 'conversation:rate', { conversation_id: cid, score: 4, comment: '  quick  ' });
+  assert.equal(rated.ok, true, JSON.stringify(rated));
+  assert.deepEqual([rated.conversation.rating.score, rated.conversation.rating.comment], [4, 'quick']);
+  const seen = await sup.next('conversation:updated', (d) => d.conversation.id === cid && d.conversation.rating);
+  assert.equal(seen.conversation.rating.score, 4);
+  const { socket: stranger } = await connectVisitor(server, (await setupTeam(server)).widgetToken);
+  const notTheirs = await request(stranger, 'conversation:rate', { conversation_id: cid, score: 1 });
+  assert.deepEqual([notTheirs.ok, notTheirs.error.code], [false, 'not_found']);
+  visitor.close(); agent.close(); sup.close(); stranger.close();
+});
+
+test('visitor:identify checks what the pre-chat form may hold', async () => {
+  const { widgetToken, inbox, admin } = await setupTeam(server);
+  const pre_chat = { enabled: true, fields: [{ key: 'email', required: true }, { key: 'city', label: { 'zh-CN': '城市', en: 'City' } }] };
+  await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { pre_chat } } } });
+  const { socket: visitor } = await connectVisitor(server, widgetToken);
+  const missing = await request(visitor, 'visitor:identify', { name: 'Han Meimei' });
+  assert.deepEqual([missing.ok, missing.error.code], [false, 'invalid_input']);
+  const badEmail = await request(visitor, 'visitor:identify', { email: 'not-mail' });
+  assert.equal(badEmail.error.code, 'invalid_input');
+  const unknown = await request(visitor, 'visitor:identify', { email: 'a@b.cn', fields: { shoe_size: '42' } });
+  assert.equal(unknown.error.code, 'invalid_input');
+  const ok = await request(visitor, 'visitor:identify', { name: ' Han Meimei ', email: 'Han@B.cn', phone: '+86 10 1234', fields: { city: '北京' } });
+  assert.equal(ok.ok, true, JSON.stringify(ok));
+  assert.deepEqual([ok.contact.name, ok.contact.email, ok.contact.phone, ok.contact.attributes.fields.city], ['Han Meimei', 'han@b.cn', '+86 10 1234', '北京']);
+  visitor.close();
+});

@@ -263,7 +263,10 @@ test('the widget\'s public config follows the inbox settings, which are checked'
   const inbox = (await api(server, 'POST', '/api/v1/inboxes', { token: admin, body: { kind: 'web', name: '官网' } })).body.inbox;
   const plain = await api(server, 'GET', `/api/v1/widget/config?token=${inbox.widget_token}`);
   assert.equal(plain.status, 200);
-  assert.deepEqual(plain.body, { name: '官网', color: '#1677ff', position: 'right', language: 'auto', greeting: { 'zh-CN': '', en: '' } });
+  assert.deepEqual(plain.body, {
+    name: '官网', color: '#1677ff', position: 'right', language: 'auto', greeting: { 'zh-CN': '', en: '' },
+    pre_chat: { enabled: false, fields: [] },
+  });
   const bad = await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { color: 'red' } } } });
   assert.equal(bad.status, 422);
   assert.match(bad.body.error.message, /settings\.widget\.color/);

@@ -28,6 +28,10 @@ declare global {
   const params = new URLSearchParams({ token });
   if (script.dataset.transports) params.set('transports', script.dataset.transports);
   if (script.dataset.lang) params.set('lang', script.dataset.lang);
+  // Where the visitor is: shown to the agent in the contact panel.
+  params.set('page', location.href.slice(0, 2000));
+  params.set('title', document.title.slice(0, 300));
+  if (document.referrer) params.set('referrer', document.referrer.slice(0, 2000));
 
   const listeners: Record<string, Listener[]> = {};
   const fire = (event: string, data?: unknown) => (listeners[event] ?? []).forEach((cb) => cb(data));

@@ -206,8 +206,19 @@ pub struct Conversation {
     pub first_response_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// The visitor's satisfaction rating, once given (after the conversation closed).
+    pub rating: Option<Rating>,
     #[serde(skip)]
     pub queued_at: Option<i64>,
+}
+
+/// How satisfied the visitor was: 1 (not at all) to 5 (very), with an optional comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rating {
+    pub score: u8,
+    pub comment: Option<String>,
+    pub rated_at: Timestamp,
 }
 
 /// One message of a conversation. `seq` is gapless per conversation, starting at 1.

@@ -56,6 +56,18 @@ pub fn email(value: &str) -> Result<String, DomainError> {
     }
 }
 
+/// A phone number as people write it: digits, spaces and + - ( ), at most 40 characters.
+pub fn phone(value: &str) -> Result<String, DomainError> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 40 || !v.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+        return Err(DomainError::invalid(
+            "phone",
+            "may hold digits, spaces and + - ( ) only",
+        ));
+    }
+    Ok(v.to_string())
+}
+
 pub fn password(value: &str) -> Result<(), DomainError> {
     if value.chars().count() < MIN_PASSWORD_CHARS {
         return Err(DomainError::invalid("password", "must be at least 8 characters"));

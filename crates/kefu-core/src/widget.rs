@@ -14,7 +14,38 @@ pub struct WidgetSettings {
     /// The language the widget speaks; `auto` follows the visitor's browser.
     pub language: WidgetLanguage,
     pub greeting: Greeting,
+    /// A form the visitor fills in before their first message.
+    pub pre_chat: PreChat,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct PreChat {
+    pub enabled: bool,
+    pub fields: Vec<PreChatField>,
+}
+
+/// One field of the pre-chat form: `name`, `email` and `phone` fill the contact's own fields; any other key (a-z,
+/// 0-9, _) is kept in the contact's attributes under `fields`, and needs a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PreChatField {
+    pub key: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub label: Greeting,
+}
+
+impl PreChatField {
+    pub fn is_builtin(&self) -> bool {
+        matches!(self.key.as_str(), "name" | "email" | "phone")
+    }
+}
+
+pub const MAX_PRE_CHAT_FIELDS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -52,6 +83,7 @@ impl Default for WidgetSettings {
             position: WidgetPosition::Right,
             language: WidgetLanguage::Auto,
             greeting: Greeting::default(),
+            pre_chat: PreChat::default(),
         }
     }
 }
@@ -78,6 +110,39 @@ impl WidgetSettings {
                 return Err(DomainError::invalid(
                     "settings.widget.greeting",
                     "must be at most 500 characters",
+                ));
+            }
+        }
+        let fields = &parsed.pre_chat.fields;
+        if fields.len() > MAX_PRE_CHAT_FIELDS {
+            return Err(DomainError::invalid(
+                "settings.widget.pre_chat.fields",
+                "at most 10 fields",
+            ));
+        }
+        for (i, field) in fields.iter().enumerate() {
+            let key_ok = !field.key.is_empty()
+                && field.key.len() <= 40
+                && field
+                    .key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !key_ok {
+                return Err(DomainError::invalid(
+                    "settings.widget.pre_chat.fields",
+                    "keys are a-z, 0-9 and _",
+                ));
+            }
+            if fields[..i].iter().any(|f| f.key == field.key) {
+                return Err(DomainError::invalid(
+                    "settings.widget.pre_chat.fields",
+                    "keys must be unique",
+                ));
+            }
+            if !field.is_builtin() && (field.label.en.trim().is_empty() || field.label.zh_cn.trim().is_empty()) {
+                return Err(DomainError::invalid(
+                    "settings.widget.pre_chat.fields",
+                    "custom fields need both labels",
                 ));
             }
         }
@@ -111,6 +176,9 @@ mod tests {
             json!({ "widget": { "colour": "#000000" } }),
             json!({ "widget": { "position": "top" } }),
             json!({ "widget": { "greeting": { "en": "x".repeat(501) } } }),
+            json!({ "widget": { "pre_chat": { "fields": [{ "key": "Order No" }] } } }),
+            json!({ "widget": { "pre_chat": { "fields": [{ "key": "email" }, { "key": "email" }] } } }),
+            json!({ "widget": { "pre_chat": { "fields": [{ "key": "order_no", "label": { "en": "Order" } }] } } }),
         ] {
             assert!(WidgetSettings::from_inbox_settings(&bad).is_err(), "{bad}");
         }

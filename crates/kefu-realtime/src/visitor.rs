@@ -2,7 +2,7 @@
 
 use crate::{ConnectRefused, Svc, ack, bad_payload, refused, service_error};
 use kefu_core::model::Contact;
-use kefu_service::{SendMessage, VisitorSession};
+use kefu_service::{SendMessage, VisitorIdentity, VisitorProfile, VisitorSession};
 use serde::Deserialize;
 use serde_json::json;
 use socketioxide::adapter::Adapter;
@@ -15,6 +15,33 @@ pub(crate) struct Auth {
     widget_token: String,
     #[serde(default)]
     visitor_token: Option<String>,
+    /// The host page the widget is on, as the loader saw it.
+    #[serde(default)]
+    page: Option<Page>,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    referrer: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Identify {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    fields: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,6 +60,14 @@ struct Sync {
 }
 
 #[derive(Debug, Deserialize)]
+struct Rate {
+    conversation_id: Uuid,
+    score: u8,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct Typing {
     conversation_id: Uuid,
     is_typing: bool,
@@ -45,8 +80,26 @@ pub(crate) async fn authenticate<A: Adapter>(
     Data(auth): Data<Auth>,
     State(service): State<Svc>,
 ) -> Result<(), ConnectRefused> {
+    let page = auth.page.unwrap_or(Page {
+        url: None,
+        title: None,
+        referrer: None,
+    });
+    let user_agent = s
+        .req_parts()
+        .headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let profile = VisitorProfile {
+        page_url: page.url,
+        page_title: page.title,
+        referrer: page.referrer,
+        user_agent,
+        locale: auth.locale,
+    };
     let session = service
-        .visitor_connect(&auth.widget_token, auth.visitor_token.as_deref())
+        .visitor_connect(&auth.widget_token, auth.visitor_token.as_deref(), &profile)
         .await
         .map_err(refused)?;
     let contact = Arc::new(session.contact.clone());
@@ -120,6 +173,59 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
             };
             let messages = service.visitor_sync(&contact, req.conversation_id, req.after_seq).await;
             ack(a, messages.map_err(|e| service_error(&e)));
+        },
+    );
+
+    s.on(
+        "visitor:identify",
+        async |s: SocketRef<A>,
+               TryData(req): TryData<Identify>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(contact): Extension<Arc<Contact>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let identity = VisitorIdentity {
+                name: req.name,
+                email: req.email,
+                phone: req.phone,
+                fields: req.fields,
+            };
+            let identified = service.visitor_identify(&contact, &identity).await;
+            if let Ok(updated) = &identified {
+                // Later events (a first message) carry the name the visitor just gave.
+                s.extensions.insert(Arc::new(updated.clone()));
+            }
+            ack(
+                a,
+                identified
+                    .map(|c| json!({ "contact": c }))
+                    .map_err(|e| service_error(&e)),
+            );
+        },
+    );
+
+    s.on(
+        "conversation:rate",
+        async |TryData(req): TryData<Rate>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(contact): Extension<Arc<Contact>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let rated = service
+                .visitor_rate(&contact, req.conversation_id, req.score, req.comment.as_deref())
+                .await;
+            ack(
+                a,
+                rated
+                    .map(|c| json!({ "conversation": c }))
+                    .map_err(|e| service_error(&e)),
+            );
         },
     );
 

@@ -318,11 +318,11 @@ impl Service {
             Some(None) => Some(None),
             None => None,
         };
-        if let Some(Some(p)) = phone
-            && (p.len() > 40 || !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
-        {
-            return Err(DomainError::invalid("phone", "may hold digits, spaces and + - ( ) only").into());
-        }
+        let phone = match phone {
+            Some(Some(p)) => Some(Some(validate::phone(p)?)),
+            Some(None) => Some(None),
+            None => None,
+        };
         if attributes.is_some_and(|a| !a.is_object()) {
             return Err(DomainError::invalid("attributes", "must be an object").into());
         }
@@ -332,7 +332,7 @@ impl Service {
                 id,
                 name.as_deref(),
                 email.as_ref().map(|e| e.as_deref()),
-                phone,
+                phone.as_ref().map(|p| p.as_deref()),
                 attributes,
                 now_ms(),
             )

@@ -18,6 +18,59 @@ pub struct SendMessage {
     pub private: bool,
 }
 
+/// Where the visitor is, as the widget reports it on connect: kept on the contact for the agent's contact panel.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorProfile {
+    pub page_url: Option<String>,
+    pub page_title: Option<String>,
+    pub referrer: Option<String>,
+    pub user_agent: Option<String>,
+    pub locale: Option<String>,
+}
+
+fn clip(value: &Option<String>, max: usize) -> Option<serde_json::Value> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.chars().take(max).collect::<String>().into())
+}
+
+impl VisitorProfile {
+    /// `attributes` with this profile's facts written in (`page`, `referrer`, `browser`, `locale`); what the
+    /// widget did not report is left as it was. Overlong values are cut, not refused.
+    fn merged_into(&self, attributes: &serde_json::Value) -> serde_json::Value {
+        let mut merged = attributes.as_object().cloned().unwrap_or_default();
+        if let Some(url) = clip(&self.page_url, 2000) {
+            let mut page = serde_json::Map::new();
+            page.insert("url".into(), url);
+            if let Some(title) = clip(&self.page_title, 300) {
+                page.insert("title".into(), title);
+            }
+            merged.insert("page".into(), serde_json::Value::Object(page));
+        }
+        for (key, value, max) in [
+            ("referrer", &self.referrer, 2000),
+            ("browser", &self.user_agent, 500),
+            ("locale", &self.locale, 35),
+        ] {
+            if let Some(v) = clip(value, max) {
+                merged.insert(key.into(), v);
+            }
+        }
+        serde_json::Value::Object(merged)
+    }
+}
+
+/// What the pre-chat form sends.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorIdentity {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
 /// What a visitor gets on connect.
 #[derive(Debug, Clone)]
 pub struct VisitorSession {
@@ -54,7 +107,12 @@ impl Service {
     // ---- visitors ----
 
     /// Identifies a visitor of a web inbox: by their visitor token when it is known, else as a new contact.
-    pub async fn visitor_connect(&self, widget_token: &str, visitor_token: Option<&str>) -> Result<VisitorSession> {
+    pub async fn visitor_connect(
+        &self,
+        widget_token: &str,
+        visitor_token: Option<&str>,
+        profile: &VisitorProfile,
+    ) -> Result<VisitorSession> {
         let inbox = self
             .store()
             .inbox_by_widget_token(widget_token)
@@ -66,6 +124,17 @@ impl Service {
                 .contact_by_visitor_token(inbox.id, &crate::hash_token(token))
                 .await?
         {
+            let attributes = profile.merged_into(&contact.attributes);
+            let contact = if attributes != contact.attributes {
+                let mut tx = self.store().begin().await?;
+                let contact = tx
+                    .update_contact(contact.id, None, None, None, Some(&attributes), now_ms())
+                    .await?;
+                tx.commit().await?;
+                contact
+            } else {
+                contact
+            };
             let conversations = self.contact_conversations(&contact).await?;
             return Ok(VisitorSession {
                 inbox,
@@ -77,6 +146,7 @@ impl Service {
         let token = crate::auth::new_token();
         let id = new_id();
         let name = format!("Visitor {}", &id.simple().to_string()[28..]);
+        let attributes = profile.merged_into(&serde_json::json!({}));
         let mut tx = self.store().begin().await?;
         let contact = tx
             .insert_contact(
@@ -85,7 +155,7 @@ impl Service {
                 inbox.id,
                 Some(&crate::hash_token(&token)),
                 &name,
-                &serde_json::json!({}),
+                &attributes,
                 now_ms(),
             )
             .await?;
@@ -96,6 +166,72 @@ impl Service {
             visitor_token: token,
             conversations: Vec::new(),
         })
+    }
+
+    /// The visitor tells who they are (the pre-chat form): name, email, phone and the inbox's custom fields.
+    pub async fn visitor_identify(&self, contact: &Contact, identity: &VisitorIdentity) -> Result<Contact> {
+        let inbox = self
+            .store()
+            .inbox(contact.org_id, contact.inbox_id)
+            .await?
+            .ok_or(ServiceError::NotFound("inbox"))?;
+        let form = kefu_core::widget::WidgetSettings::from_inbox_settings(&inbox.settings)?.pre_chat;
+        let given = |key: &str| -> Option<&str> {
+            match key {
+                "name" => identity.name.as_deref(),
+                "email" => identity.email.as_deref(),
+                "phone" => identity.phone.as_deref(),
+                other => identity.fields.get(other).map(String::as_str),
+            }
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        };
+        if form.enabled {
+            for field in form.fields.iter().filter(|f| f.required) {
+                if given(&field.key).is_none() {
+                    return Err(DomainError::invalid("fields", format!("{} is required", field.key)).into());
+                }
+            }
+        }
+        let name = given("name").map(|n| validate::name("name", n)).transpose()?;
+        let email = given("email").map(validate::email).transpose()?;
+        let phone = given("phone").map(validate::phone).transpose()?;
+        let mut attributes = contact.attributes.clone();
+        for (key, value) in &identity.fields {
+            let Some(field) = form.fields.iter().find(|f| &f.key == key && !f.is_builtin()) else {
+                return Err(DomainError::invalid("fields", format!("{key} is not a field of this form")).into());
+            };
+            let value = value.trim();
+            if value.chars().count() > 500 {
+                return Err(
+                    DomainError::invalid("fields", format!("{} must be at most 500 characters", field.key)).into(),
+                );
+            }
+            if !attributes.is_object() {
+                attributes = serde_json::json!({});
+            }
+            let fields = attributes
+                .as_object_mut()
+                .expect("object")
+                .entry("fields")
+                .or_insert(serde_json::json!({}));
+            if let Some(map) = fields.as_object_mut() {
+                map.insert(key.clone(), serde_json::Value::String(value.to_string()));
+            }
+        }
+        let mut tx = self.store().begin().await?;
+        let contact = tx
+            .update_contact(
+                contact.id,
+                name.as_deref(),
+                email.as_deref().map(Some),
+                phone.as_deref().map(Some),
+                Some(&attributes),
+                now_ms(),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(contact)
     }
 
     async fn contact_conversations(&self, contact: &Contact) -> Result<Vec<Conversation>> {
@@ -250,6 +386,41 @@ impl Service {
             None => after_seq.max(conversation.last_seq),
         };
         Ok(Synced { messages, up_to_seq })
+    }
+
+    /// The visitor rates a closed conversation of theirs (again, if they change their mind).
+    pub async fn visitor_rate(
+        &self,
+        contact: &Contact,
+        conversation_id: Uuid,
+        score: u8,
+        comment: Option<&str>,
+    ) -> Result<Conversation> {
+        if !(1..=5).contains(&score) {
+            return Err(DomainError::invalid("score", "must be 1 to 5").into());
+        }
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if comment.is_some_and(|c| c.chars().count() > 1000) {
+            return Err(DomainError::invalid("comment", "must be at most 1,000 characters").into());
+        }
+        let conversation = self
+            .store()
+            .conversation(conversation_id)
+            .await?
+            .filter(|c| c.contact_id == contact.id)
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        if conversation.status != ConversationStatus::Closed {
+            return Err(DomainError::ConversationOpen.into());
+        }
+        let mut tx = self.store().begin().await?;
+        tx.rate(conversation_id, score, comment, now_ms()).await?;
+        let conversation = tx.conversation(conversation_id).await?;
+        tx.commit().await?;
+        self.publish(vec![Notification::ConversationUpdated {
+            conversation: conversation.clone(),
+            previous_assignee: None,
+        }]);
+        Ok(conversation)
     }
 
     pub async fn visitor_typing(&self, contact: &Contact, conversation_id: Uuid, is_typing: bool) -> Result<()> {

@@ -12,7 +12,7 @@ mod presence;
 pub use admin::{NewInbox, UserChanges};
 pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
-pub use conversations::{SendMessage, Synced, TransferTarget, VisitorSession};
+pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
 pub use error::ServiceError;
 
 use kefu_store::Store;

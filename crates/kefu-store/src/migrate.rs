@@ -4,7 +4,10 @@
 use crate::{Backend, Result, Store, StoreError, now_ms};
 use sqlx::Row;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "ratings", include_str!("../migrations/0002_ratings.sql")),
+];
 
 impl Store {
     /// Applies the migrations this database lacks; returns how many ran.

@@ -95,7 +95,8 @@ pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
 /// Conversations are always read with their assignee's name.
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.org_id, c.inbox_id, c.contact_id, c.status, \
      c.assignee_id, u.name AS assignee_name, c.team_id, c.last_seq, c.queued_at, c.created_at, \
-     c.first_response_at, c.closed_at, c.updated_at FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id";
+     c.first_response_at, c.closed_at, c.updated_at, c.rating, c.rating_comment, c.rated_at \
+     FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id";
 
 pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
     let assignee = match opt_uuid(row, "assignee_id")? {
@@ -119,6 +120,14 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
         first_response_at: opt_ts(row, "first_response_at")?,
         closed_at: opt_ts(row, "closed_at")?,
         updated_at: ts(row, "updated_at")?,
+        rating: match (row.try_get::<Option<i64>, _>("rating")?, opt_ts(row, "rated_at")?) {
+            (Some(score), Some(rated_at)) => Some(Rating {
+                score: score as u8,
+                comment: row.try_get("rating_comment")?,
+                rated_at,
+            }),
+            _ => None,
+        },
         queued_at: row.try_get("queued_at")?,
     })
 }

@@ -541,6 +541,18 @@ impl Tx {
         Ok(())
     }
 
+    /// Records (or replaces) the visitor's rating of a conversation.
+    pub async fn rate(&mut self, id: Uuid, score: u8, comment: Option<&str>, now: i64) -> Result<()> {
+        sqlx::query("UPDATE conversations SET rating = $2, rating_comment = $3, rated_at = $4 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(score as i64)
+            .bind(comment)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn mark_queue_timeout_notified(&mut self, id: Uuid) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE conversations SET queue_timeout_notified = 1 WHERE id = $1 AND status = 'queued' \

@@ -11,6 +11,7 @@ interface Conversation {
   status: 'queued' | 'assigned' | 'closed';
   assignee: { id: string; name: string } | null;
   queue_position?: number;
+  rating?: { score: number; comment: string | null } | null;
 }
 
 interface Ack<T> {
@@ -22,11 +23,18 @@ interface Ack<T> {
   data?: T;
 }
 
+interface PreChatField {
+  key: string;
+  required: boolean;
+  label: { 'zh-CN': string; en: string };
+}
+
 interface WidgetConfig {
   name: string;
   color: string;
   language: 'auto' | 'zh-CN' | 'en';
   greeting: { 'zh-CN': string; en: string };
+  pre_chat: { enabled: boolean; fields: PreChatField[] };
 }
 
 const params = new URLSearchParams(location.search);
@@ -47,6 +55,8 @@ interface Saved {
   visitorToken?: string;
   conversationId?: string;
   draft?: string;
+  /** The pre-chat form was filled in (for this widget token). */
+  identified?: boolean;
 }
 
 const saved: Saved = JSON.parse(localStorage.getItem(storeKey) ?? '{}');
@@ -69,6 +79,7 @@ const input = $<HTMLTextAreaElement>('textarea');
 input.placeholder = text.placeholder;
 input.value = saved.draft ?? '';
 const list = $<HTMLDivElement>('.messages');
+const composer = $<HTMLFormElement>('form');
 const statusLine = $<HTMLDivElement>('.status');
 const banner = $<HTMLDivElement>('.banner');
 const typingLine = $<HTMLDivElement>('.typing');
@@ -82,9 +93,16 @@ let isOpen = true;
 let unread = 0;
 
 const transports = params.get('transports') === 'polling' ? ['polling'] : ['polling', 'websocket'];
+const page = { url: params.get('page'), title: params.get('title'), referrer: params.get('referrer') };
 const socket: Socket = io('/visitor', {
   transports,
-  auth: (cb) => cb({ widget_token: widgetToken, ...(saved.visitorToken ? { visitor_token: saved.visitorToken } : {}) }),
+  auth: (cb) =>
+    cb({
+      widget_token: widgetToken,
+      ...(saved.visitorToken ? { visitor_token: saved.visitorToken } : {}),
+      page,
+      locale: navigator.language,
+    }),
 });
 
 function render() {
@@ -117,8 +135,58 @@ function render() {
     }
     list.append(el);
   }
+  if (conversation?.status === 'closed' && timeline.messages.length > 0) list.append(survey(conversation));
   list.scrollTop = list.scrollHeight;
   renderStatus();
+}
+
+/** After the agent closes: 1-5 stars and a comment, stored on the conversation. */
+function survey(c: Conversation): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'survey';
+  if (c.rating) {
+    box.textContent = `${'★'.repeat(c.rating.score)}${'☆'.repeat(5 - c.rating.score)} ${text.rateThanks}`;
+    return box;
+  }
+  const title = document.createElement('div');
+  title.textContent = text.rateTitle;
+  const stars = document.createElement('div');
+  stars.className = 'stars';
+  let score = 0;
+  const buttons = [1, 2, 3, 4, 5].map((n) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = '☆';
+    b.setAttribute('aria-label', text.star(n));
+    b.onclick = () => {
+      score = n;
+      buttons.forEach((x, i) => (x.textContent = i < n ? '★' : '☆'));
+      submit.disabled = false;
+    };
+    return b;
+  });
+  stars.append(...buttons);
+  const comment = document.createElement('textarea');
+  comment.placeholder = text.rateComment;
+  comment.maxLength = 1000;
+  const submit = document.createElement('button');
+  submit.type = 'button';
+  submit.className = 'rate';
+  submit.textContent = text.rateSubmit;
+  submit.disabled = true;
+  submit.onclick = async () => {
+    submit.disabled = true;
+    const ack: Ack<never> & { conversation?: Conversation } = await socket
+      .timeout(10000)
+      .emitWithAck('conversation:rate', { conversation_id: c.id, score, comment: comment.value })
+      .catch(() => ({ ok: false }));
+    if (ack.ok && ack.conversation) {
+      adopt(ack.conversation);
+      render();
+    } else submit.disabled = false;
+  };
+  box.append(title, stars, comment, submit);
+  return box;
 }
 
 function bubble(mine: boolean, who: string, content: string): HTMLElement {
@@ -225,7 +293,7 @@ socket.on('conversation:updated', ({ conversation: c }: { conversation: Conversa
   // Updates of an older conversation are not this chat's business; a first one tells which conversation opened.
   if (timeline.conversationId && c.id !== timeline.conversationId) return;
   adopt(c);
-  renderStatus();
+  render();
 });
 
 socket.on('conversation:queue_timeout', ({ conversation_id }: { conversation_id: string }) => {
@@ -277,10 +345,67 @@ input.addEventListener('keydown', (e) => {
     send();
   }
 });
-$<HTMLFormElement>('form').addEventListener('submit', (e) => {
+composer.addEventListener('submit', (e) => {
   e.preventDefault();
   send();
 });
+/** Before the first message, when the inbox asks for it: the visitor's contact details and custom fields. */
+function preChatForm(fields: PreChatField[]): HTMLFormElement {
+  const builtIn: Record<string, { label: string; type: string; autocomplete: string }> = {
+    name: { label: text.fieldName, type: 'text', autocomplete: 'name' },
+    email: { label: text.fieldEmail, type: 'email', autocomplete: 'email' },
+    phone: { label: text.fieldPhone, type: 'tel', autocomplete: 'tel' },
+  };
+  const form = document.createElement('form');
+  form.className = 'prechat';
+  const title = document.createElement('p');
+  title.textContent = text.preChatTitle;
+  form.append(title);
+  for (const field of fields) {
+    const label = document.createElement('label');
+    const known = builtIn[field.key];
+    label.textContent = (known?.label ?? field.label[lang]) + (field.required ? ' *' : '');
+    const input = document.createElement('input');
+    input.name = field.key;
+    input.type = known?.type ?? 'text';
+    if (known) input.autocomplete = known.autocomplete as AutoFill;
+    input.required = field.required;
+    input.maxLength = 500;
+    label.append(input);
+    form.append(label);
+  }
+  const error = document.createElement('div');
+  error.className = 'error';
+  const submit = document.createElement('button');
+  submit.type = 'submit';
+  submit.textContent = text.preChatStart;
+  form.append(error, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const values = Object.fromEntries(new FormData(form).entries()) as Record<string, string>;
+    const { name, email, phone, ...custom } = values;
+    submit.disabled = true;
+    const ack: Ack<never> = await socket
+      .timeout(10000)
+      .emitWithAck('visitor:identify', { name, email, phone, fields: custom })
+      .catch(() => ({ ok: false, error: { code: 'timeout', message: text.reconnecting } }));
+    submit.disabled = false;
+    if (!ack.ok) {
+      error.textContent = ack.error?.message ?? '';
+      return;
+    }
+    saved.identified = true;
+    save();
+    form.replaceWith(composer);
+    input.focus();
+  });
+  return form;
+}
+
+if (config?.pre_chat.enabled && config.pre_chat.fields.length > 0 && !saved.identified && !saved.conversationId) {
+  composer.replaceWith(preChatForm(config.pre_chat.fields));
+}
+
 $<HTMLButtonElement>('.close').addEventListener('click', () => parent.postMessage({ kefu: 'close' }, '*'));
 window.addEventListener('message', (e) => {
   if (e.data?.kefu === 'open') {
