@@ -190,3 +190,35 @@ test('the pre-chat form asks for contact details first, and the agent sees who a
     await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
   }
 });
+
+test('outside working hours the widget takes a message with an email to answer on', async () => {
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const website = (await api(server, 'GET', '/api/v1/inboxes', { token: admin })).body.inboxes.find((i) => i.name === 'Website');
+  const closedAllWeek = { enabled: true, timezone: 'Asia/Shanghai', mon: [], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] };
+  const saved = await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: { widget: { working_hours: closedAllWeek } } } });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  try {
+    const context = await browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.locator('[data-kefu] >> button').click();
+    const chat = page.frameLocator('iframe[title="Kefu chat"]');
+    await chat.getByText('现在是非工作时间').waitFor();
+    assert.equal(await chat.locator('textarea[placeholder]').count(), 0, 'no live chat composer');
+    await chat.getByRole('button', { name: '提交留言' }).click();
+    await chat.locator('textarea[name="message"]').fill('明天上午请回电');
+    await chat.getByRole('button', { name: '提交留言' }).click();
+    await chat.getByText('请至少填写邮箱或电话').waitFor();
+    await chat.getByLabel('邮箱').fill('wang@example.cn');
+    await chat.getByRole('button', { name: '提交留言' }).click();
+    await chat.getByText('已收到您的留言').waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/widget-offline.png` });
+    const incoming = await agentReceives('明天上午请回电');
+    const conversation = (await api(server, 'GET', `/api/v1/conversations/${incoming.conversation_id}`, { token: admin })).body.conversation;
+    const contact = (await api(server, 'GET', `/api/v1/contacts/${conversation.contact_id}`, { token: admin })).body.contact;
+    assert.equal(contact.email, 'wang@example.cn');
+    await context.close();
+  } finally {
+    await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
+  }
+});

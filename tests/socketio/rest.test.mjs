@@ -260,12 +260,18 @@ test('the binary serves the widget loader and chat page, and the demo page only 
 
 test('the widget\'s public config follows the inbox settings, which are checked', async () => {
   const admin = await login(server, ADMIN.email, ADMIN.password);
-  const inbox = (await api(server, 'POST', '/api/v1/inboxes', { token: admin, body: { kind: 'web', name: '官网' } })).body.inbox;
+  const team = (await api(server, 'POST', '/api/v1/teams', { token: admin, body: { name: uid('nobody-yet') } })).body.team;
+  const inbox = (await api(server, 'POST', '/api/v1/inboxes', { token: admin, body: { kind: 'web', name: '官网', teams: [team.id] } })).body.inbox;
   const plain = await api(server, 'GET', `/api/v1/widget/config?token=${inbox.widget_token}`);
+  const office = [{ from: '09:00', to: '18:00' }];
   assert.equal(plain.status, 200);
   assert.deepEqual(plain.body, {
     name: '官网', color: '#1677ff', position: 'right', language: 'auto', greeting: { 'zh-CN': '', en: '' },
     pre_chat: { enabled: false, fields: [] },
+    working_hours: { enabled: false, timezone: 'Asia/Shanghai', mon: office, tue: office, wed: office, thu: office, fri: office, sat: [], sun: [] },
+    offline_message: { 'zh-CN': '', en: '' },
+    within_hours: true,
+    agents_online: false,
   });
   const bad = await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { color: 'red' } } } });
   assert.equal(bad.status, 422);
@@ -274,4 +280,14 @@ test('the widget\'s public config follows the inbox settings, which are checked'
   assert.equal(ok.status, 200);
   assert.equal((await api(server, 'GET', `/api/v1/widget/config?token=${inbox.widget_token}`)).body.language, 'zh-CN');
   assert.equal((await api(server, 'GET', '/api/v1/widget/config?token=nope')).status, 404);
+  // An agent of the inbox's team comes online: someone can answer now.
+  const email = `${uid('member')}@kefu.test`;
+  const member = (await api(server, 'POST', '/api/v1/users', { token: admin, body: { email, name: 'Member', password: 'member-password' } })).body.user;
+  await api(server, 'PUT', `/api/v1/teams/${team.id}/members/${member.id}`, { token: admin });
+  const socket = await onlineAgent(server, { ...member, token: await login(server, email, 'member-password') });
+  assert.equal((await api(server, 'GET', `/api/v1/widget/config?token=${inbox.widget_token}`)).body.agents_online, true);
+  socket.close();
+  const hours = { enabled: true, timezone: 'Mars/Olympus' };
+  const badHours = await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { working_hours: hours } } } });
+  assert.equal(badHours.status, 422);
 });

@@ -16,6 +16,110 @@ pub struct WidgetSettings {
     pub greeting: Greeting,
     /// A form the visitor fills in before their first message.
     pub pre_chat: PreChat,
+    /// When agents answer; outside these hours the widget offers to leave a message instead.
+    pub working_hours: WorkingHours,
+    /// What the widget says when nobody can answer now, per language; empty means the built-in words.
+    pub offline_message: Greeting,
+}
+
+/// Opening hours in a time zone: for each day, the spans (`"09:00"`-`"18:00"`) when agents answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkingHours {
+    pub enabled: bool,
+    /// An IANA time zone, e.g. `Asia/Shanghai`.
+    pub timezone: String,
+    pub mon: Vec<Span>,
+    pub tue: Vec<Span>,
+    pub wed: Vec<Span>,
+    pub thu: Vec<Span>,
+    pub fri: Vec<Span>,
+    pub sat: Vec<Span>,
+    pub sun: Vec<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub from: String,
+    pub to: String,
+}
+
+impl Default for WorkingHours {
+    fn default() -> Self {
+        let office = || {
+            vec![Span {
+                from: "09:00".into(),
+                to: "18:00".into(),
+            }]
+        };
+        WorkingHours {
+            enabled: false,
+            timezone: "Asia/Shanghai".into(),
+            mon: office(),
+            tue: office(),
+            wed: office(),
+            thu: office(),
+            fri: office(),
+            sat: Vec::new(),
+            sun: Vec::new(),
+        }
+    }
+}
+
+/// Minutes since midnight of `"HH:MM"` (`"24:00"` allowed as the end of a day).
+fn minutes(hhmm: &str) -> Option<u32> {
+    let (h, m) = hhmm.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+impl WorkingHours {
+    fn days(&self) -> [&Vec<Span>; 7] {
+        [
+            &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
+        ]
+    }
+
+    fn check(&self) -> Result<(), DomainError> {
+        let field = "settings.widget.working_hours";
+        self.timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| DomainError::invalid(field, format!("unknown time zone {:?}", self.timezone)))?;
+        for spans in self.days() {
+            if spans.len() > 4 {
+                return Err(DomainError::invalid(field, "at most 4 spans a day"));
+            }
+            for span in spans {
+                match (minutes(&span.from), minutes(&span.to)) {
+                    (Some(from), Some(to)) if from < to => {}
+                    _ => return Err(DomainError::invalid(field, "spans are \"HH:MM\" to a later \"HH:MM\"")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether agents answer at `now` (always, when hours are not enabled).
+    pub fn is_open(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        use chrono::{Datelike, Timelike};
+        if !self.enabled {
+            return true;
+        }
+        let Ok(tz) = self.timezone.parse::<chrono_tz::Tz>() else {
+            return true;
+        };
+        let local = now.with_timezone(&tz);
+        let minute = local.hour() * 60 + local.minute();
+        self.days()[local.weekday().num_days_from_monday() as usize].iter().any(|span| {
+            matches!((minutes(&span.from), minutes(&span.to)), (Some(from), Some(to)) if from <= minute && minute < to)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -84,6 +188,8 @@ impl Default for WidgetSettings {
             language: WidgetLanguage::Auto,
             greeting: Greeting::default(),
             pre_chat: PreChat::default(),
+            working_hours: WorkingHours::default(),
+            offline_message: Greeting::default(),
         }
     }
 }
@@ -109,6 +215,15 @@ impl WidgetSettings {
             if text.chars().count() > MAX_GREETING_CHARS {
                 return Err(DomainError::invalid(
                     "settings.widget.greeting",
+                    "must be at most 500 characters",
+                ));
+            }
+        }
+        parsed.working_hours.check()?;
+        for text in [&parsed.offline_message.zh_cn, &parsed.offline_message.en] {
+            if text.chars().count() > MAX_GREETING_CHARS {
+                return Err(DomainError::invalid(
+                    "settings.widget.offline_message",
                     "must be at most 500 characters",
                 ));
             }
@@ -153,7 +268,34 @@ impl WidgetSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use serde_json::json;
+
+    #[test]
+    fn working_hours_follow_the_time_zone_and_the_day() {
+        let hours = WorkingHours {
+            enabled: true,
+            ..WorkingHours::default()
+        };
+        // Monday 2026-11-23 01:30 UTC is 09:30 in Shanghai: open; 10:30 UTC is 18:30 there: closed.
+        assert!(hours.is_open(chrono::Utc.with_ymd_and_hms(2026, 11, 23, 1, 30, 0).unwrap()));
+        assert!(!hours.is_open(chrono::Utc.with_ymd_and_hms(2026, 11, 23, 10, 30, 0).unwrap()));
+        // Saturday: closed all day by default.
+        assert!(!hours.is_open(chrono::Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()));
+        let off = WorkingHours {
+            enabled: false,
+            ..hours.clone()
+        };
+        assert!(off.is_open(chrono::Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()));
+        let late = WorkingHours {
+            sat: vec![Span {
+                from: "20:00".into(),
+                to: "24:00".into(),
+            }],
+            ..hours
+        };
+        assert!(late.is_open(chrono::Utc.with_ymd_and_hms(2026, 11, 28, 15, 59, 0).unwrap()));
+    }
 
     #[test]
     fn missing_settings_mean_the_defaults_and_given_ones_are_checked() {
@@ -177,6 +319,9 @@ mod tests {
             json!({ "widget": { "position": "top" } }),
             json!({ "widget": { "greeting": { "en": "x".repeat(501) } } }),
             json!({ "widget": { "pre_chat": { "fields": [{ "key": "Order No" }] } } }),
+            json!({ "widget": { "working_hours": { "timezone": "Mars/Olympus" } } }),
+            json!({ "widget": { "working_hours": { "mon": [{ "from": "18:00", "to": "09:00" }] } } }),
+            json!({ "widget": { "working_hours": { "tue": [{ "from": "9:00", "to": "18:00" }] } } }),
             json!({ "widget": { "pre_chat": { "fields": [{ "key": "email" }, { "key": "email" }] } } }),
             json!({ "widget": { "pre_chat": { "fields": [{ "key": "order_no", "label": { "en": "Order" } }] } } }),
         ] {

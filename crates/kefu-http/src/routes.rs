@@ -770,22 +770,26 @@ pub struct WidgetConfig {
     name: String,
     #[serde(flatten)]
     settings: kefu_core::widget::WidgetSettings,
+    /// Now is within the working hours (always true when they are not enabled).
+    within_hours: bool,
+    /// An agent who may answer this inbox is online.
+    agents_online: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/widget/config", tag = "inboxes", security(()), params(WidgetQuery), responses(
-    (status = 200, description = "The widget's look and greeting (public; cached for a minute)", body = WidgetConfig),
+    (status = 200, description = "The widget's look, greeting and forms, and whether anyone can answer now (public; \
+        cached for 30 s)", body = WidgetConfig),
     (status = 404, description = "Unknown widget token", body = ErrorBody)))]
 async fn widget_config(State(s): State<AppState>, Query(q): Query<WidgetQuery>) -> ApiResult<Response> {
-    let (inbox, settings) = s.service.widget_config(&q.token).await?;
-    let headers = [(header::CACHE_CONTROL, "public, max-age=60")];
-    Ok((
-        headers,
-        Json(WidgetConfig {
-            name: inbox.name,
-            settings,
-        }),
-    )
-        .into_response())
+    let state = s.service.widget_config(&q.token).await?;
+    let headers = [(header::CACHE_CONTROL, "public, max-age=30")];
+    let config = WidgetConfig {
+        name: state.inbox.name,
+        settings: state.settings,
+        within_hours: state.within_hours,
+        agents_online: state.agents_online,
+    };
+    Ok((headers, Json(config)).into_response())
 }
 
 // ---- contacts ----

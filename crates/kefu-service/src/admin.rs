@@ -24,6 +24,14 @@ pub struct NewInbox {
     pub teams: Vec<Uuid>,
 }
 
+/// A widget's settings and whether someone can answer now.
+pub struct WidgetState {
+    pub inbox: Inbox,
+    pub settings: kefu_core::widget::WidgetSettings,
+    pub within_hours: bool,
+    pub agents_online: bool,
+}
+
 /// What first-run setup did.
 pub struct Setup {
     pub organisation: Organisation,
@@ -284,15 +292,24 @@ impl Service {
         self.inbox(admin, id).await
     }
 
-    /// What a widget shows before anyone writes: public, by the widget token a site embeds.
-    pub async fn widget_config(&self, widget_token: &str) -> Result<(Inbox, kefu_core::widget::WidgetSettings)> {
+    /// What a widget shows before anyone writes: public, by the widget token a site embeds. Also says whether
+    /// anyone can answer now (within working hours, with an agent online), so the widget can offer the
+    /// leave-a-message form instead.
+    pub async fn widget_config(&self, widget_token: &str) -> Result<WidgetState> {
         let inbox = self
             .store()
             .inbox_by_widget_token(widget_token)
             .await?
             .ok_or(ServiceError::NotFound("widget token"))?;
         let settings = kefu_core::widget::WidgetSettings::from_inbox_settings(&inbox.settings)?;
-        Ok((inbox, settings))
+        let within_hours = settings.working_hours.is_open(chrono::Utc::now());
+        let agents_online = self.store().agents_online_for(inbox.org_id, inbox.id).await?;
+        Ok(WidgetState {
+            inbox,
+            settings,
+            within_hours,
+            agents_online,
+        })
     }
 
     pub async fn contact(&self, user: &User, id: Uuid) -> Result<Contact> {

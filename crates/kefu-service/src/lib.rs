@@ -9,7 +9,7 @@ mod conversations;
 mod error;
 mod presence;
 
-pub use admin::{NewInbox, UserChanges};
+pub use admin::{NewInbox, UserChanges, WidgetState};
 pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};

@@ -375,6 +375,21 @@ impl Store {
         message_by_client_id(&self.reader, kind, sender_id, client_id).await
     }
 
+    /// Whether an active agent who may answer this inbox is online.
+    pub async fn agents_online_for(&self, org_id: Uuid, inbox_id: Uuid) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM users u WHERE u.org_id = $1 AND u.active = 1 AND u.presence = 'online' \
+             AND (NOT EXISTS (SELECT 1 FROM inbox_teams it WHERE it.inbox_id = $2) \
+                  OR EXISTS (SELECT 1 FROM team_members tm JOIN inbox_teams it ON it.team_id = tm.team_id \
+                             WHERE it.inbox_id = $2 AND tm.user_id = u.id))",
+        )
+        .bind(org_id.to_string())
+        .bind(inbox_id.to_string())
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
     /// Conversations queued since before `waiting_before` whose visitors have not been told of the timeout.
     pub async fn queue_timeouts(&self, waiting_before: i64) -> Result<Vec<Conversation>> {
         let sql = format!(

@@ -35,6 +35,9 @@ interface WidgetConfig {
   language: 'auto' | 'zh-CN' | 'en';
   greeting: { 'zh-CN': string; en: string };
   pre_chat: { enabled: boolean; fields: PreChatField[] };
+  offline_message: { 'zh-CN': string; en: string };
+  within_hours: boolean;
+  agents_online: boolean;
 }
 
 const params = new URLSearchParams(location.search);
@@ -297,7 +300,9 @@ socket.on('conversation:updated', ({ conversation: c }: { conversation: Conversa
 });
 
 socket.on('conversation:queue_timeout', ({ conversation_id }: { conversation_id: string }) => {
-  if (conversation_id === timeline.conversationId) statusLine.textContent = text.timeout;
+  if (conversation_id !== timeline.conversationId) return;
+  statusLine.textContent = text.timeout;
+  if (!document.querySelector('.offline')) list.after(offlineForm(text.queueTimeoutLeave, false));
 });
 
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -402,7 +407,81 @@ function preChatForm(fields: PreChatField[]): HTMLFormElement {
   return form;
 }
 
-if (config?.pre_chat.enabled && config.pre_chat.fields.length > 0 && !saved.identified && !saved.conversationId) {
+/**
+ * The leave-a-message form (留言): outside working hours, when no agent is online, or (contact details only)
+ * when the queue has timed out. It is saved as a conversation the team sees, with the email or phone to answer on.
+ */
+function offlineForm(intro: string, withMessage: boolean): HTMLFormElement {
+  const form = document.createElement('form');
+  form.className = 'offline';
+  const p = document.createElement('p');
+  p.textContent = intro;
+  form.append(p);
+  const field = (name: string, label: string, type: string) => {
+    const l = document.createElement('label');
+    l.textContent = label;
+    const el = type === 'textarea' ? document.createElement('textarea') : document.createElement('input');
+    el.name = name;
+    if (el instanceof HTMLInputElement) el.type = type;
+    el.maxLength = name === 'message' ? 10000 : 200;
+    l.append(el);
+    form.append(l);
+    return el;
+  };
+  field('name', text.fieldName, 'text');
+  field('email', text.fieldEmail, 'email');
+  field('phone', text.fieldPhone, 'tel');
+  const message = withMessage ? field('message', `${text.fieldMessage} *`, 'textarea') : null;
+  if (message) message.required = true;
+  const error = document.createElement('div');
+  error.className = 'error';
+  const submit = document.createElement('button');
+  submit.type = 'submit';
+  submit.textContent = withMessage ? text.leaveMessage : text.leaveContact;
+  form.append(error, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const v = Object.fromEntries(new FormData(form).entries()) as Record<string, string>;
+    if (!v.email?.trim() && !v.phone?.trim()) {
+      error.textContent = text.contactRequired;
+      return;
+    }
+    submit.disabled = true;
+    const fail = (ack: Ack<never>) => {
+      error.textContent = ack.error?.message ?? text.failed;
+      submit.disabled = false;
+    };
+    const who = { name: v.name || undefined, email: v.email || undefined, phone: v.phone || undefined };
+    const identified: Ack<never> = await socket
+      .timeout(10000)
+      .emitWithAck('visitor:identify', who)
+      .catch(() => ({ ok: false }));
+    if (!identified.ok) return fail(identified);
+    saved.identified = true;
+    save();
+    if (message) {
+      const sent: Ack<never> = await socket
+        .timeout(15000)
+        .emitWithAck('message:send', { client_id: crypto.randomUUID(), content: v.message })
+        .catch(() => ({ ok: false }));
+      if (!sent.ok || !sent.message) return fail(sent);
+      received(sent.message);
+    }
+    const thanks = document.createElement('div');
+    thanks.className = 'offline thanks';
+    thanks.textContent = text.offlineThanks;
+    form.replaceWith(thanks);
+    // The message is in a conversation now: the visitor may add to it, and an agent may answer there.
+    if (withMessage) thanks.after(composer);
+  });
+  return form;
+}
+
+const nobodyNow = config && !(config.within_hours && config.agents_online);
+if (nobodyNow && !saved.conversationId) {
+  const words = config.offline_message[lang] || (config.within_hours ? text.noAgents : text.outsideHours);
+  composer.replaceWith(offlineForm(words, true));
+} else if (config?.pre_chat.enabled && config.pre_chat.fields.length > 0 && !saved.identified && !saved.conversationId) {
   composer.replaceWith(preChatForm(config.pre_chat.fields));
 }
 
