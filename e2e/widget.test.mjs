@@ -20,6 +20,10 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer({ args: ['--demo'] });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  // Every test opens a conversation with the demo agent: give them room for all of them.
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const demoAgent = (await api(server, 'GET', '/api/v1/users', { token: admin })).body.users.find((u) => u.email === 'agent@demo.kefu');
+  await api(server, 'PATCH', `/api/v1/users/${demoAgent.id}`, { token: admin, body: { capacity: 50 } });
   const token = await login(server, 'agent@demo.kefu', 'kefu-demo');
   ({ socket: agent } = await connectAgent(server, token));
   const online = await request(agent, 'status:set', { status: 'online' });
@@ -221,4 +225,25 @@ test('outside working hours the widget takes a message with an email to answer o
   } finally {
     await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
   }
+});
+
+test('read ticks, and an unread badge and blinking title while the chat is closed', async () => {
+  const { context, page, chat } = await visitorPage();
+  await say(chat, 'tick tock');
+  const incoming = await agentReceives('tick tock');
+  await chat.getByText('✓ Sent').waitFor();
+  const read = await request(agent, 'conversation:read', { conversation_id: incoming.conversation_id, seq: incoming.seq });
+  assert.equal(read.ok, true);
+  await chat.getByText('✓✓ Read').waitFor();
+  const title = await page.title();
+  await page.locator('[data-kefu] >> button').click();
+  await reply(incoming.conversation_id, 'psst, still there?');
+  await page.locator('[data-kefu] >> .badge', { hasText: '1' }).waitFor();
+  await page.waitForFunction((t) => document.title === `(1) ${t}`, title);
+  await page.screenshot({ path: `${ARTIFACTS}/widget-unread.png` });
+  await page.locator('[data-kefu] >> button').click();
+  await chat.getByText('psst, still there?').waitFor();
+  await page.waitForFunction((t) => document.title === t, title);
+  assert.equal(await page.locator('[data-kefu] >> .badge').isVisible(), false);
+  await context.close();
 });

@@ -346,3 +346,23 @@ test('visitor:identify checks what the pre-chat form may hold', async () => {
   assert.deepEqual([ok.contact.name, ok.contact.email, ok.contact.phone, ok.contact.attributes.fields.city], ['Han Meimei', 'han@b.cn', '+86 10 1234', '北京']);
   visitor.close();
 });
+
+test('read positions move forward only and reach the other side', async () => {
+  const { agent, visitor, cid, agents } = await startConversation(server, { team: { agents: 2 } });
+  await request(agent, 'message:send', { conversation_id: cid, client_id: uid('a'), content: 'one' });
+  await request(agent, 'message:send', { conversation_id: cid, client_id: uid('a'), content: 'two' });
+  const read = await request(agent, 'conversation:read', { conversation_id: cid, seq: 1 });
+  assert.deepEqual([read.ok, read.seq], [true, 1]);
+  const seenByVisitor = await visitor.next('conversation:read', (d) => d.conversation_id === cid);
+  assert.deepEqual([seenByVisitor.reader, seenByVisitor.seq], ['agent', 1]);
+  const back = await request(agent, 'conversation:read', { conversation_id: cid, seq: 0 });
+  assert.equal(back.seq, 1, 'a read position never goes back');
+  const capped = await request(visitor, 'conversation:read', { conversation_id: cid, seq: 99 });
+  assert.equal(capped.seq, 3, 'capped at the last message');
+  const seenByAgent = await agent.next('conversation:read', (d) => d.conversation_id === cid && d.reader === 'visitor');
+  assert.equal(seenByAgent.seq, 3);
+  const { socket: other } = await connectAgent(server, agents[1].token);
+  const forbidden = await request(other, 'conversation:read', { conversation_id: cid, seq: 3 });
+  assert.equal(forbidden.error.code, 'forbidden');
+  visitor.close(); agent.close(); other.close();
+});

@@ -76,7 +76,27 @@ declare global {
     return frame;
   }
 
+  // While messages wait unseen, the tab's title alternates with "(N) ..." so the visitor notices.
+  const title = document.title;
+  let blink: ReturnType<typeof setInterval> | undefined;
+  function blinkTitle(count: number) {
+    clearInterval(blink);
+    let on = false;
+    blink = setInterval(() => {
+      on = !on;
+      document.title = on ? `(${count}) ${title}` : title;
+    }, 1000);
+    document.title = `(${count}) ${title}`;
+  }
+  function stopBlink() {
+    clearInterval(blink);
+    blink = undefined;
+    document.title = title;
+  }
+  window.addEventListener('focus', () => isOpen && stopBlink());
+
   function open() {
+    stopBlink();
     ensureFrame().style.display = 'block';
     isOpen = true;
     frame?.contentWindow?.postMessage({ kefu: 'open' }, origin);
@@ -97,9 +117,12 @@ declare global {
     const data = event.data as { kefu?: string; message?: unknown; unread?: number };
     if (data.kefu === 'message') fire('message', data.message);
     if (data.kefu === 'close') close();
-    if (data.kefu === 'unread' && !isOpen && data.unread) {
-      badge.textContent = String(data.unread);
-      badge.style.display = 'block';
+    if (data.kefu === 'unread' && data.unread) {
+      if (!isOpen) {
+        badge.textContent = String(data.unread);
+        badge.style.display = 'block';
+      }
+      blinkTitle(data.unread);
     }
   });
 

@@ -208,6 +208,10 @@ pub struct Conversation {
     pub updated_at: Timestamp,
     /// The visitor's satisfaction rating, once given (after the conversation closed).
     pub rating: Option<Rating>,
+    /// The highest seq the visitor has seen on screen.
+    pub visitor_read_seq: i64,
+    /// The highest seq an agent has seen on screen.
+    pub agent_read_seq: i64,
     #[serde(skip)]
     pub queued_at: Option<i64>,
 }

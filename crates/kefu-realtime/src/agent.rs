@@ -51,6 +51,12 @@ struct Sync {
 }
 
 #[derive(Debug, Deserialize)]
+struct Read {
+    conversation_id: Uuid,
+    seq: i64,
+}
+
+#[derive(Debug, Deserialize)]
 struct Typing {
     conversation_id: Uuid,
     is_typing: bool,
@@ -209,6 +215,21 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
             let req = payload!(req, a);
             let messages = service.agent_sync(&user, req.conversation_id, req.after_seq).await;
             ack(a, messages.map_err(|e| service_error(&e)));
+        },
+    );
+
+    s.on(
+        "conversation:read",
+        async |TryData(req): TryData<Read>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(user): Extension<Arc<User>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let read = service.agent_read(&user, req.conversation_id, req.seq).await;
+            ack(a, read.map(|seq| json!({ "seq": seq })).map_err(|e| service_error(&e)));
         },
     );
 

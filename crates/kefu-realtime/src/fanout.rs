@@ -75,6 +75,27 @@ fn agent_rooms_for_update(conversation: &Conversation, previous_assignee: Option
 
 async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
     match n {
+        Notification::Read {
+            conversation,
+            by_visitor,
+            seq,
+        } => {
+            let reader = if by_visitor { "visitor" } else { "agent" };
+            let body = json!({ "conversation_id": conversation.id, "reader": reader, "seq": seq });
+            if by_visitor {
+                let mut rooms = vec![format!("supervisors:{}", conversation.org_id)];
+                if let Some(a) = &conversation.assignee {
+                    rooms.push(format!("agent:{}", a.id));
+                }
+                emit(io, "/agent", rooms, "conversation:read", &body).await;
+            } else {
+                let rooms = vec![
+                    format!("conversation:{}", conversation.id),
+                    format!("contact:{}", conversation.contact_id),
+                ];
+                emit(io, "/visitor", rooms, "conversation:read", &body).await;
+            }
+        }
         Notification::SessionEnded { session } => disconnect(io, format!("session:{session}")).await,
         Notification::UserChanged { user_id } => disconnect(io, format!("agent:{user_id}")).await,
         Notification::MessageNew { conversation, message } => {

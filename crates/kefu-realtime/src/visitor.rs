@@ -68,6 +68,12 @@ struct Rate {
 }
 
 #[derive(Debug, Deserialize)]
+struct Read {
+    conversation_id: Uuid,
+    seq: i64,
+}
+
+#[derive(Debug, Deserialize)]
 struct Typing {
     conversation_id: Uuid,
     is_typing: bool,
@@ -226,6 +232,21 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                     .map(|c| json!({ "conversation": c }))
                     .map_err(|e| service_error(&e)),
             );
+        },
+    );
+
+    s.on(
+        "conversation:read",
+        async |TryData(req): TryData<Read>,
+               a: AckSender<A>,
+               State(service): State<Svc>,
+               Extension(contact): Extension<Arc<Contact>>| {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
+            };
+            let read = service.visitor_read(&contact, req.conversation_id, req.seq).await;
+            ack(a, read.map(|seq| json!({ "seq": seq })).map_err(|e| service_error(&e)));
         },
     );
 

@@ -33,6 +33,12 @@ pub enum Notification {
     QueueTimeout {
         conversation: Conversation,
     },
+    /// One side has read the conversation up to `seq`: the other side shows read ticks.
+    Read {
+        conversation: Conversation,
+        by_visitor: bool,
+        seq: i64,
+    },
     /// A session ended (logout): sockets opened with it must close.
     SessionEnded {
         session: String,

@@ -388,6 +388,48 @@ impl Service {
         Ok(Synced { messages, up_to_seq })
     }
 
+    /// The visitor has seen their conversation up to `seq`.
+    pub async fn visitor_read(&self, contact: &Contact, conversation_id: Uuid, seq: i64) -> Result<i64> {
+        let conversation = self
+            .store()
+            .conversation(conversation_id)
+            .await?
+            .filter(|c| c.contact_id == contact.id)
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        self.mark_read(conversation, true, seq).await
+    }
+
+    /// An agent (the assignee, or a supervisor or admin) has seen the conversation up to `seq`.
+    pub async fn agent_read(&self, user: &User, conversation_id: Uuid, seq: i64) -> Result<i64> {
+        let conversation = self.actionable_conversation(user, conversation_id).await?;
+        self.mark_read(conversation, false, seq).await
+    }
+
+    /// Moves a read position forward (capped at the last message) and tells the other side; returns where it is.
+    async fn mark_read(&self, conversation: Conversation, by_visitor: bool, seq: i64) -> Result<i64> {
+        if seq < 0 {
+            return Err(DomainError::invalid("seq", "must not be negative").into());
+        }
+        let seq = seq.min(conversation.last_seq);
+        let mut tx = self.store().begin().await?;
+        let moved = tx.mark_read(conversation.id, by_visitor, seq).await?;
+        let conversation = tx.conversation(conversation.id).await?;
+        tx.commit().await?;
+        let now = if by_visitor {
+            conversation.visitor_read_seq
+        } else {
+            conversation.agent_read_seq
+        };
+        if moved {
+            self.publish(vec![Notification::Read {
+                conversation,
+                by_visitor,
+                seq: now,
+            }]);
+        }
+        Ok(now)
+    }
+
     /// The visitor rates a closed conversation of theirs (again, if they change their mind).
     pub async fn visitor_rate(
         &self,

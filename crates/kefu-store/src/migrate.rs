@@ -7,6 +7,11 @@ use sqlx::Row;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "ratings", include_str!("../migrations/0002_ratings.sql")),
+    (
+        3,
+        "read_positions",
+        include_str!("../migrations/0003_read_positions.sql"),
+    ),
 ];
 
 impl Store {

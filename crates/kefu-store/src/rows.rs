@@ -95,7 +95,8 @@ pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
 /// Conversations are always read with their assignee's name.
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.org_id, c.inbox_id, c.contact_id, c.status, \
      c.assignee_id, u.name AS assignee_name, c.team_id, c.last_seq, c.queued_at, c.created_at, \
-     c.first_response_at, c.closed_at, c.updated_at, c.rating, c.rating_comment, c.rated_at \
+     c.first_response_at, c.closed_at, c.updated_at, c.rating, c.rating_comment, c.rated_at, \
+     c.visitor_read_seq, c.agent_read_seq \
      FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id";
 
 pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
@@ -128,6 +129,8 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
             }),
             _ => None,
         },
+        visitor_read_seq: row.try_get("visitor_read_seq")?,
+        agent_read_seq: row.try_get("agent_read_seq")?,
         queued_at: row.try_get("queued_at")?,
     })
 }

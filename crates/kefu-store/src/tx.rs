@@ -541,6 +541,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Moves one side's read position forward to `seq` (never back); returns whether it moved.
+    pub async fn mark_read(&mut self, id: Uuid, by_visitor: bool, seq: i64) -> Result<bool> {
+        let sql = if by_visitor {
+            "UPDATE conversations SET visitor_read_seq = $2 WHERE id = $1 AND visitor_read_seq < $2"
+        } else {
+            "UPDATE conversations SET agent_read_seq = $2 WHERE id = $1 AND agent_read_seq < $2"
+        };
+        let done = sqlx::query(sql)
+            .bind(id.to_string())
+            .bind(seq)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Records (or replaces) the visitor's rating of a conversation.
     pub async fn rate(&mut self, id: Uuid, score: u8, comment: Option<&str>, now: i64) -> Result<()> {
         sqlx::query("UPDATE conversations SET rating = $2, rating_comment = $3, rated_at = $4 WHERE id = $1")

@@ -35,6 +35,8 @@ const strings = {
     leaveContact: '提交联系方式',
     contactRequired: '请至少填写邮箱或电话',
     offlineThanks: '已收到您的留言，我们会尽快回复您。',
+    ticksSent: '已发送',
+    ticksRead: '已读',
   },
   en: {
     title: 'Chat with us',
@@ -70,6 +72,8 @@ const strings = {
     leaveContact: 'Send my details',
     contactRequired: 'Please give an email address or a phone number',
     offlineThanks: "Thanks, we've got your message and will get back to you soon.",
+    ticksSent: 'Sent',
+    ticksRead: 'Read',
   },
 };
 

@@ -12,6 +12,7 @@ interface Conversation {
   assignee: { id: string; name: string } | null;
   queue_position?: number;
   rating?: { score: number; comment: string | null } | null;
+  agent_read_seq?: number;
 }
 
 interface Ack<T> {
@@ -94,6 +95,9 @@ let cursor = 0;
 let conversation: Conversation | null = null;
 let isOpen = true;
 let unread = 0;
+/** How far an agent has read: the visitor's messages up to here show as read. */
+let agentReadSeq = 0;
+let readSent = 0;
 
 const transports = params.get('transports') === 'polling' ? ['polling'] : ['polling', 'websocket'];
 const page = { url: params.get('page'), title: params.get('title'), referrer: params.get('referrer') };
@@ -117,7 +121,17 @@ function render() {
   gBody.textContent = greetingText;
   greeting.append(gBody);
   list.append(greeting);
-  for (const m of timeline.messages) list.append(bubble(m.sender.kind === 'visitor', m.sender.name, m.content));
+  for (const m of timeline.messages) {
+    const mine = m.sender.kind === 'visitor';
+    const el = bubble(mine, m.sender.name, m.content);
+    if (mine) {
+      const tick = document.createElement('div');
+      tick.className = 'tick';
+      tick.textContent = m.seq <= agentReadSeq ? `✓✓ ${text.ticksRead}` : `✓ ${text.ticksSent}`;
+      el.append(tick);
+    }
+    list.append(el);
+  }
   for (const p of timeline.pending) {
     const el = bubble(true, text.you, p.content);
     el.classList.add('pending');
@@ -141,6 +155,35 @@ function render() {
   if (conversation?.status === 'closed' && timeline.messages.length > 0) list.append(survey(conversation));
   list.scrollTop = list.scrollHeight;
   renderStatus();
+  markRead();
+}
+
+/** Tells the agent how far the visitor has read, when the chat is open and in view. */
+function markRead() {
+  const last = timeline.messages.at(-1)?.seq ?? 0;
+  if (!isOpen || document.visibilityState !== 'visible' || !timeline.conversationId || last <= readSent) return;
+  readSent = last;
+  socket.emit('conversation:read', { conversation_id: timeline.conversationId, seq: last });
+}
+
+/** A short two-note chime for a new message while the chat is hidden; silent where audio is not allowed. */
+function chime() {
+  try {
+    const audio = new AudioContext();
+    const gain = audio.createGain();
+    gain.gain.value = 0.05;
+    gain.connect(audio.destination);
+    [880, 1320].forEach((hz, i) => {
+      const tone = audio.createOscillator();
+      tone.frequency.value = hz;
+      tone.connect(gain);
+      tone.start(audio.currentTime + i * 0.12);
+      tone.stop(audio.currentTime + i * 0.12 + 0.1);
+    });
+    setTimeout(() => void audio.close(), 500);
+  } catch {
+    // No audio here: the badge and the title still tell.
+  }
 }
 
 /** After the agent closes: 1-5 stars and a comment, stored on the conversation. */
@@ -226,6 +269,7 @@ function adopt(c: Conversation) {
     save();
   }
   const position = c.queue_position ?? (c.status === 'queued' ? conversation?.queue_position : undefined);
+  agentReadSeq = Math.max(c.id === conversation?.id ? agentReadSeq : 0, c.agent_read_seq ?? 0);
   conversation = { ...c, queue_position: position };
 }
 
@@ -256,7 +300,10 @@ function received(m: Message) {
   for (const f of fresh) {
     if (f.sender.kind !== 'visitor') {
       parent.postMessage({ kefu: 'message', message: f }, '*');
-      if (!isOpen) parent.postMessage({ kefu: 'unread', unread: ++unread }, '*');
+      if (!isOpen || document.visibilityState !== 'visible') {
+        parent.postMessage({ kefu: 'unread', unread: ++unread }, '*');
+        chime();
+      }
     }
   }
   render();
@@ -312,6 +359,13 @@ socket.on('typing', (e: { conversation_id: string; sender: { name: string }; is_
   clearTimeout(typingTimer);
   if (e.is_typing) typingTimer = setTimeout(() => (typingLine.textContent = ''), 6000);
 });
+
+socket.on('conversation:read', (e: { conversation_id: string; reader: string; seq: number }) => {
+  if (e.conversation_id !== timeline.conversationId || e.reader !== 'agent') return;
+  agentReadSeq = Math.max(agentReadSeq, e.seq);
+  render();
+});
+document.addEventListener('visibilitychange', markRead);
 
 socket.on('disconnect', () => banner.classList.add('shown'));
 socket.on('connect', () => banner.classList.remove('shown'));
@@ -491,6 +545,7 @@ window.addEventListener('message', (e) => {
     isOpen = true;
     unread = 0;
     input.focus();
+    markRead();
   }
   if (e.data?.kefu === 'close') isOpen = false;
 });
