@@ -291,3 +291,35 @@ test('the widget\'s public config follows the inbox settings, which are checked'
   const badHours = await api(server, 'PATCH', `/api/v1/inboxes/${inbox.id}`, { token: admin, body: { settings: { widget: { working_hours: hours } } } });
   assert.equal(badHours.status, 422);
 });
+
+test('canned replies: shared ones by admins for everyone, personal ones for their owner alone', async () => {
+  const { admin, agents } = await setupTeam(server, { agents: 2 });
+  const [alice, bob] = agents;
+  const shared = await api(server, 'POST', '/api/v1/canned_replies', { token: admin, body: { shortcut: '/refund', content: '退款将在 3 个工作日内到账。', shared: true } });
+  assert.equal(shared.status, 201, JSON.stringify(shared.body));
+  assert.deepEqual([shared.body.canned_reply.shortcut, shared.body.canned_reply.shared], ['refund', true]);
+  const notAdmin = await api(server, 'POST', '/api/v1/canned_replies', { token: alice.token, body: { shortcut: 'x', content: 'y', shared: true } });
+  assert.equal(notAdmin.status, 403);
+  const mine = await api(server, 'POST', '/api/v1/canned_replies', { token: alice.token, body: { shortcut: 'hi', content: 'Hello, this is Alice_50%!' } });
+  assert.equal(mine.status, 201);
+  const dup = await api(server, 'POST', '/api/v1/canned_replies', { token: alice.token, body: { shortcut: 'hi', content: 'again' } });
+  assert.equal(dup.status, 409);
+  const bobsOwnHi = await api(server, 'POST', '/api/v1/canned_replies', { token: bob.token, body: { shortcut: 'hi', content: 'Bob here' } });
+  assert.equal(bobsOwnHi.status, 201, 'shortcuts are per owner');
+  const bad = await api(server, 'POST', '/api/v1/canned_replies', { token: bob.token, body: { shortcut: 'two words', content: 'x' } });
+  assert.equal(bad.status, 422);
+
+  const aliceList = (await api(server, 'GET', '/api/v1/canned_replies', { token: alice.token })).body.canned_replies;
+  assert.deepEqual(aliceList.map((r) => r.content).sort(), ['Hello, this is Alice_50%!', '退款将在 3 个工作日内到账。'].sort());
+  const search = (await api(server, 'GET', `/api/v1/canned_replies?q=${encodeURIComponent('_50%')}`, { token: alice.token })).body.canned_replies;
+  assert.deepEqual(search.map((r) => r.shortcut), ['hi'], 'search matches literally, % and _ included');
+  const byWord = (await api(server, 'GET', `/api/v1/canned_replies?q=${encodeURIComponent('工作日')}`, { token: bob.token })).body.canned_replies;
+  assert.deepEqual(byWord.map((r) => r.shortcut), ['refund']);
+
+  assert.equal((await api(server, 'PATCH', `/api/v1/canned_replies/${mine.body.canned_reply.id}`, { token: bob.token, body: { content: 'stolen' } })).status, 404);
+  assert.equal((await api(server, 'PATCH', `/api/v1/canned_replies/${shared.body.canned_reply.id}`, { token: bob.token, body: { content: 'x' } })).status, 403);
+  const edited = await api(server, 'PATCH', `/api/v1/canned_replies/${mine.body.canned_reply.id}`, { token: alice.token, body: { content: 'Hi there!' } });
+  assert.equal(edited.body.canned_reply.content, 'Hi there!');
+  assert.equal((await api(server, 'DELETE', `/api/v1/canned_replies/${mine.body.canned_reply.id}`, { token: alice.token })).status, 204);
+  assert.equal((await api(server, 'DELETE', `/api/v1/canned_replies/${shared.body.canned_reply.id}`, { token: admin })).status, 204);
+});

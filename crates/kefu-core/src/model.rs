@@ -239,3 +239,17 @@ pub struct Message {
     pub client_id: Option<String>,
     pub created_at: Timestamp,
 }
+
+/// A ready-made answer an agent inserts by its shortcut. Shared ones (no owner) are the team's; personal ones are
+/// their owner's alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CannedReply {
+    pub id: Uuid,
+    pub shortcut: String,
+    pub content: String,
+    pub owner_id: Option<Uuid>,
+    pub shared: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

@@ -68,6 +68,18 @@ pub fn phone(value: &str) -> Result<String, DomainError> {
     Ok(v.to_string())
 }
 
+/// A canned reply's shortcut: 1 to 40 characters, no spaces (it is typed after "/").
+pub fn shortcut(value: &str) -> Result<String, DomainError> {
+    let v = value.trim().trim_start_matches('/');
+    if v.is_empty() || v.chars().count() > 40 || v.chars().any(char::is_whitespace) {
+        return Err(DomainError::invalid(
+            "shortcut",
+            "must be 1 to 40 characters without spaces",
+        ));
+    }
+    Ok(v.to_string())
+}
+
 pub fn password(value: &str) -> Result<(), DomainError> {
     if value.chars().count() < MIN_PASSWORD_CHARS {
         return Err(DomainError::invalid("password", "must be at least 8 characters"));

@@ -94,6 +94,7 @@ impl Modify for BearerAuth {
         (name = "inboxes", description = "Where customers reach you"),
         (name = "conversations", description = "Conversations and their messages"),
         (name = "contacts", description = "Customers"),
+        (name = "canned_replies", description = "Ready-made answers, shared and personal"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -123,6 +124,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reopen))
         .routes(routes!(get_contact, update_contact))
         .routes(routes!(widget_config))
+        .routes(routes!(list_canned_replies, create_canned_reply))
+        .routes(routes!(update_canned_reply, delete_canned_reply))
         .split_for_parts();
     let api = api
         .route("/", axum::routing::get(landing))
@@ -790,6 +793,97 @@ async fn widget_config(State(s): State<AppState>, Query(q): Query<WidgetQuery>) 
         agents_online: state.agents_online,
     };
     Ok((headers, Json(config)).into_response())
+}
+
+// ---- canned replies ----
+
+#[derive(Serialize, ToSchema)]
+pub struct CannedReplyBody {
+    canned_reply: CannedReply,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CannedRepliesBody {
+    canned_replies: Vec<CannedReply>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CannedQuery {
+    /// Only those whose shortcut or text contains this (case-insensitive).
+    q: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewCannedReply {
+    /// Typed after "/" in the composer: 1 to 40 characters without spaces.
+    shortcut: String,
+    /// 1..10,000 characters.
+    content: String,
+    /// For the whole team (admins only); otherwise the caller's own.
+    #[serde(default)]
+    shared: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CannedReplyPatch {
+    shortcut: Option<String>,
+    content: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/canned_replies", tag = "canned_replies", params(CannedQuery), responses(
+    (status = 200, description = "The shared canned replies and the caller's own, by shortcut", body = CannedRepliesBody)))]
+async fn list_canned_replies(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Query(q): Query<CannedQuery>,
+) -> ApiResult<Json<CannedRepliesBody>> {
+    Ok(Json(CannedRepliesBody {
+        canned_replies: s.service.canned_replies(&c.user, q.q.as_deref()).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/canned_replies", tag = "canned_replies", request_body = NewCannedReply, responses(
+    (status = 201, description = "Created", body = CannedReplyBody),
+    (status = 403, description = "Shared replies are for admins to make", body = ErrorBody),
+    (status = 409, description = "The shortcut is taken", body = ErrorBody)))]
+async fn create_canned_reply(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Body(b): Body<NewCannedReply>,
+) -> ApiResult<Response> {
+    let reply = s
+        .service
+        .create_canned_reply(&c.user, &b.shortcut, &b.content, b.shared)
+        .await?;
+    Ok((StatusCode::CREATED, Json(CannedReplyBody { canned_reply: reply })).into_response())
+}
+
+#[utoipa::path(patch, path = "/api/v1/canned_replies/{id}", tag = "canned_replies", params(("id" = Uuid, Path)),
+    request_body = CannedReplyPatch, responses(
+    (status = 200, description = "Updated", body = CannedReplyBody),
+    (status = 403, description = "Shared replies are for admins to change", body = ErrorBody),
+    (status = 404, description = "No such reply among the caller's", body = ErrorBody)))]
+async fn update_canned_reply(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Path(id): Path<Uuid>,
+    Body(b): Body<CannedReplyPatch>,
+) -> ApiResult<Json<CannedReplyBody>> {
+    let reply = s
+        .service
+        .update_canned_reply(&c.user, id, b.shortcut.as_deref(), b.content.as_deref())
+        .await?;
+    Ok(Json(CannedReplyBody { canned_reply: reply }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/canned_replies/{id}", tag = "canned_replies", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+async fn delete_canned_reply(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+    s.service.delete_canned_reply(&c.user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- contacts ----

@@ -358,3 +358,86 @@ impl Service {
         Ok(contact)
     }
 }
+
+impl Service {
+    /// The shared canned replies and the user's own, optionally searched.
+    pub async fn canned_replies(&self, user: &User, query: Option<&str>) -> Result<Vec<CannedReply>> {
+        let query = query.map(str::trim).filter(|q| !q.is_empty());
+        Ok(self.store().canned_replies(user.org_id, user.id, query).await?)
+    }
+
+    /// A personal canned reply, or a shared one (admins only).
+    pub async fn create_canned_reply(
+        &self,
+        user: &User,
+        shortcut: &str,
+        content: &str,
+        shared: bool,
+    ) -> Result<CannedReply> {
+        if shared {
+            require_admin(user)?;
+        }
+        let shortcut = validate::shortcut(shortcut)?;
+        validate::message_content(content)?;
+        let id = new_id();
+        let mut tx = self.store().begin().await?;
+        tx.insert_canned_reply(
+            id,
+            user.org_id,
+            (!shared).then_some(user.id),
+            &shortcut,
+            content,
+            now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.store()
+            .canned_reply(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("canned reply"))
+    }
+
+    /// A canned reply this user may change: their own, or a shared one if they are an admin.
+    async fn own_canned_reply(&self, user: &User, id: Uuid) -> Result<CannedReply> {
+        let reply = self
+            .store()
+            .canned_reply(user.org_id, id)
+            .await?
+            .filter(|r| r.shared || r.owner_id == Some(user.id))
+            .ok_or(ServiceError::NotFound("canned reply"))?;
+        if reply.shared {
+            require_admin(user)?;
+        }
+        Ok(reply)
+    }
+
+    pub async fn update_canned_reply(
+        &self,
+        user: &User,
+        id: Uuid,
+        shortcut: Option<&str>,
+        content: Option<&str>,
+    ) -> Result<CannedReply> {
+        self.own_canned_reply(user, id).await?;
+        let shortcut = shortcut.map(validate::shortcut).transpose()?;
+        if let Some(content) = content {
+            validate::message_content(content)?;
+        }
+        let mut tx = self.store().begin().await?;
+        tx.update_canned_reply(id, shortcut.as_deref(), content, now_ms())
+            .await?;
+        tx.commit().await?;
+        self.store()
+            .canned_reply(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("canned reply"))
+    }
+
+    pub async fn delete_canned_reply(&self, user: &User, id: Uuid) -> Result<()> {
+        self.own_canned_reply(user, id).await?;
+        let mut tx = self.store().begin().await?;
+        tx.delete_canned_reply(id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

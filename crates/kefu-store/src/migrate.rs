@@ -12,6 +12,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "read_positions",
         include_str!("../migrations/0003_read_positions.sql"),
     ),
+    (
+        4,
+        "canned_replies",
+        include_str!("../migrations/0004_canned_replies.sql"),
+    ),
 ];
 
 impl Store {

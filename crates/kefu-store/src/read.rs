@@ -1,7 +1,9 @@
 //! Queries that read. Each is written once, generic over the executor, so the same SQL serves the pool and a
 //! transaction.
 
-use crate::rows::{self, CONTACT_COLUMNS, CONVERSATION_SELECT, INBOX_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS};
+use crate::rows::{
+    self, CANNED_COLUMNS, CONTACT_COLUMNS, CONVERSATION_SELECT, INBOX_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS,
+};
 use crate::{Result, Store};
 use kefu_core::model::*;
 use sqlx::{Any, AssertSqlSafe, Executor, Row};
@@ -373,6 +375,53 @@ impl Store {
         client_id: &str,
     ) -> Result<Option<Message>> {
         message_by_client_id(&self.reader, kind, sender_id, client_id).await
+    }
+
+    /// The shared canned replies of an organisation and the user's own, optionally matching `query` in the
+    /// shortcut or the content (case-insensitive), by shortcut.
+    pub async fn canned_replies(&self, org_id: Uuid, user_id: Uuid, query: Option<&str>) -> Result<Vec<CannedReply>> {
+        let pattern = query.map(|q| {
+            let escaped: String = q
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| {
+                    if matches!(c, '%' | '_' | '!') {
+                        vec!['!', c]
+                    } else {
+                        vec![c]
+                    }
+                })
+                .collect();
+            format!("%{escaped}%")
+        });
+        let filter = if pattern.is_some() {
+            " AND (LOWER(shortcut) LIKE $3 ESCAPE '!' OR LOWER(content) LIKE $3 ESCAPE '!')"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {CANNED_COLUMNS} FROM canned_replies WHERE org_id = $1 AND (owner_id IS NULL OR owner_id = $2)\
+             {filter} ORDER BY shortcut, owner_id LIMIT 200"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(user_id.to_string());
+        if let Some(p) = pattern {
+            query = query.bind(p);
+        }
+        query.fetch_all(&self.reader).await?.iter().map(rows::canned).collect()
+    }
+
+    pub async fn canned_reply(&self, org_id: Uuid, id: Uuid) -> Result<Option<CannedReply>> {
+        let sql = format!("SELECT {CANNED_COLUMNS} FROM canned_replies WHERE id = $1 AND org_id = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(rows::canned)
+            .transpose()
     }
 
     /// Whether an active agent who may answer this inbox is online.

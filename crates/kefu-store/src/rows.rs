@@ -154,3 +154,18 @@ pub(crate) fn message(row: &AnyRow) -> Result<Message> {
         created_at: ts(row, "created_at")?,
     })
 }
+
+pub(crate) const CANNED_COLUMNS: &str = "id, shortcut, content, owner_id, created_at, updated_at";
+
+pub(crate) fn canned(row: &AnyRow) -> Result<CannedReply> {
+    let owner_id = opt_uuid(row, "owner_id")?;
+    Ok(CannedReply {
+        id: uuid(row, "id")?,
+        shortcut: row.try_get("shortcut")?,
+        content: row.try_get("content")?,
+        owner_id,
+        shared: owner_id.is_none(),
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}

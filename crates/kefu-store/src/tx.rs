@@ -541,6 +541,60 @@ impl Tx {
         Ok(())
     }
 
+    pub async fn insert_canned_reply(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        owner_id: Option<Uuid>,
+        shortcut: &str,
+        content: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO canned_replies (id, org_id, owner_id, shortcut, content, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(owner_id.map(|o| o.to_string()))
+        .bind(shortcut)
+        .bind(content)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| unique(e, "shortcut"))?;
+        Ok(())
+    }
+
+    pub async fn update_canned_reply(
+        &mut self,
+        id: Uuid,
+        shortcut: Option<&str>,
+        content: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE canned_replies SET shortcut = COALESCE($2, shortcut), content = COALESCE($3, content), \
+             updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(shortcut)
+        .bind(content)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| unique(e, "shortcut"))?;
+        Ok(())
+    }
+
+    pub async fn delete_canned_reply(&mut self, id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM canned_replies WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Moves one side's read position forward to `seq` (never back); returns whether it moved.
     pub async fn mark_read(&mut self, id: Uuid, by_visitor: bool, seq: i64) -> Result<bool> {
         let sql = if by_visitor {
