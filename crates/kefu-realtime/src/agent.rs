@@ -1,6 +1,6 @@
 //! The `/agent` namespace: the agents' workspace.
 
-use crate::{ConnectRefused, Svc, ack, bad_payload, error_body, refused, service_error};
+use crate::{ConnectRefused, Svc, ack, error_body, refused, service_error};
 use kefu_core::model::{Presence, User};
 use kefu_service::{SendMessage, TransferTarget};
 use serde::Deserialize;
@@ -83,16 +83,6 @@ pub(crate) async fn authenticate<A: Adapter>(
     s.extensions.insert(Arc::new(user));
     register_handlers(&s);
     Ok(())
-}
-
-/// Parses the payload or acks `invalid_payload` and returns from the handler.
-macro_rules! payload {
-    ($req:expr, $a:expr) => {
-        match $req {
-            Ok(r) => r,
-            Err(e) => return ack($a, Err::<(), _>(bad_payload(&e))),
-        }
-    };
 }
 
 pub(crate) async fn on_connect<A: Adapter>(s: SocketRef<A>, Extension(user): Extension<Arc<User>>) {
@@ -224,10 +214,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(user): Extension<Arc<User>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let read = service.agent_read(&user, req.conversation_id, req.seq).await;
             ack(a, read.map(|seq| json!({ "seq": seq })).map_err(|e| service_error(&e)));
         },

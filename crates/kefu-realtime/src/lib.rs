@@ -7,6 +7,16 @@
 //! `org:{id}` (every agent: queue and presence changes) and `supervisors:{org}` (supervisors and admins: every
 //! message).
 
+/// Parses an event's payload, or acks `invalid_payload` and returns from the handler.
+macro_rules! payload {
+    ($req:expr, $a:expr) => {
+        match $req {
+            Ok(r) => r,
+            Err(e) => return $crate::ack($a, Err::<(), _>($crate::bad_payload(&e))),
+        }
+    };
+}
+
 mod agent;
 mod fanout;
 mod visitor;

@@ -1,6 +1,6 @@
 //! The `/visitor` namespace: a website visitor's chat.
 
-use crate::{ConnectRefused, Svc, ack, bad_payload, refused, service_error};
+use crate::{ConnectRefused, Svc, ack, refused, service_error};
 use kefu_core::model::Contact;
 use kefu_service::{SendMessage, VisitorIdentity, VisitorProfile, VisitorSession};
 use serde::Deserialize;
@@ -141,10 +141,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(contact): Extension<Arc<Contact>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let sent = service
                 .visitor_send(
                     &contact,
@@ -173,10 +170,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(contact): Extension<Arc<Contact>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let messages = service.visitor_sync(&contact, req.conversation_id, req.after_seq).await;
             ack(a, messages.map_err(|e| service_error(&e)));
         },
@@ -189,10 +183,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(contact): Extension<Arc<Contact>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let identity = VisitorIdentity {
                 name: req.name,
                 email: req.email,
@@ -219,10 +210,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(contact): Extension<Arc<Contact>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let rated = service
                 .visitor_rate(&contact, req.conversation_id, req.score, req.comment.as_deref())
                 .await;
@@ -241,10 +229,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(contact): Extension<Arc<Contact>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let read = service.visitor_read(&contact, req.conversation_id, req.seq).await;
             ack(a, read.map(|seq| json!({ "seq": seq })).map_err(|e| service_error(&e)));
         },
@@ -256,10 +241,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                a: AckSender<A>,
                State(service): State<Svc>,
                Extension(contact): Extension<Arc<Contact>>| {
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => return ack(a, Err::<(), _>(bad_payload(&e))),
-            };
+            let req = payload!(req, a);
             let done = service
                 .visitor_typing(&contact, req.conversation_id, req.is_typing)
                 .await;

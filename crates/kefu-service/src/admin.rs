@@ -391,6 +391,10 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
+        self.canned_reply(user, id).await
+    }
+
+    async fn canned_reply(&self, user: &User, id: Uuid) -> Result<CannedReply> {
         self.store()
             .canned_reply(user.org_id, id)
             .await?
@@ -427,10 +431,7 @@ impl Service {
         tx.update_canned_reply(id, shortcut.as_deref(), content, now_ms())
             .await?;
         tx.commit().await?;
-        self.store()
-            .canned_reply(user.org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("canned reply"))
+        self.canned_reply(user, id).await
     }
 
     pub async fn delete_canned_reply(&self, user: &User, id: Uuid) -> Result<()> {

@@ -363,14 +363,18 @@ impl Service {
             .ok_or_else(|| ServiceError::Conflict("client_id is already used".into()))
     }
 
-    /// Messages of a visitor's own conversation after `after_seq`, without private notes.
-    pub async fn visitor_sync(&self, contact: &Contact, conversation_id: Uuid, after_seq: i64) -> Result<Synced> {
-        let conversation = self
-            .store()
+    /// One of the visitor's own conversations; any other is "not found" to them.
+    async fn visitors_conversation(&self, contact: &Contact, conversation_id: Uuid) -> Result<Conversation> {
+        self.store()
             .conversation(conversation_id)
             .await?
             .filter(|c| c.contact_id == contact.id)
-            .ok_or(ServiceError::NotFound("conversation"))?;
+            .ok_or(ServiceError::NotFound("conversation"))
+    }
+
+    /// Messages of a visitor's own conversation after `after_seq`, without private notes.
+    pub async fn visitor_sync(&self, contact: &Contact, conversation_id: Uuid, after_seq: i64) -> Result<Synced> {
+        let conversation = self.visitors_conversation(contact, conversation_id).await?;
         self.synced(&conversation, after_seq, false).await
     }
 
@@ -390,12 +394,7 @@ impl Service {
 
     /// The visitor has seen their conversation up to `seq`.
     pub async fn visitor_read(&self, contact: &Contact, conversation_id: Uuid, seq: i64) -> Result<i64> {
-        let conversation = self
-            .store()
-            .conversation(conversation_id)
-            .await?
-            .filter(|c| c.contact_id == contact.id)
-            .ok_or(ServiceError::NotFound("conversation"))?;
+        let conversation = self.visitors_conversation(contact, conversation_id).await?;
         self.mark_read(conversation, true, seq).await
     }
 
@@ -445,12 +444,7 @@ impl Service {
         if comment.is_some_and(|c| c.chars().count() > 1000) {
             return Err(DomainError::invalid("comment", "must be at most 1,000 characters").into());
         }
-        let conversation = self
-            .store()
-            .conversation(conversation_id)
-            .await?
-            .filter(|c| c.contact_id == contact.id)
-            .ok_or(ServiceError::NotFound("conversation"))?;
+        let conversation = self.visitors_conversation(contact, conversation_id).await?;
         if conversation.status != ConversationStatus::Closed {
             return Err(DomainError::ConversationOpen.into());
         }
@@ -466,12 +460,7 @@ impl Service {
     }
 
     pub async fn visitor_typing(&self, contact: &Contact, conversation_id: Uuid, is_typing: bool) -> Result<()> {
-        let conversation = self
-            .store()
-            .conversation(conversation_id)
-            .await?
-            .filter(|c| c.contact_id == contact.id)
-            .ok_or(ServiceError::NotFound("conversation"))?;
+        let conversation = self.visitors_conversation(contact, conversation_id).await?;
         if conversation.status == ConversationStatus::Closed {
             return Err(DomainError::ConversationClosed.into());
         }

@@ -275,16 +275,27 @@ impl Store {
         Ok(inboxes)
     }
 
-    pub async fn contact(&self, org_id: Uuid, id: Uuid) -> Result<Option<Contact>> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 AND org_id = $2");
+    /// One row of an organisation by id, mapped; `sql` selects with `id = $1 AND org_id = $2`.
+    async fn one_in_org<T>(
+        &self,
+        sql: String,
+        org_id: Uuid,
+        id: Uuid,
+        map: fn(&sqlx::any::AnyRow) -> Result<T>,
+    ) -> Result<Option<T>> {
         sqlx::query(AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(org_id.to_string())
             .fetch_optional(&self.reader)
             .await?
             .as_ref()
-            .map(rows::contact)
+            .map(map)
             .transpose()
+    }
+
+    pub async fn contact(&self, org_id: Uuid, id: Uuid) -> Result<Option<Contact>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 AND org_id = $2");
+        self.one_in_org(sql, org_id, id, rows::contact).await
     }
 
     pub async fn contact_by_visitor_token(&self, inbox_id: Uuid, token_hash: &str) -> Result<Option<Contact>> {
@@ -414,14 +425,7 @@ impl Store {
 
     pub async fn canned_reply(&self, org_id: Uuid, id: Uuid) -> Result<Option<CannedReply>> {
         let sql = format!("SELECT {CANNED_COLUMNS} FROM canned_replies WHERE id = $1 AND org_id = $2");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(org_id.to_string())
-            .fetch_optional(&self.reader)
-            .await?
-            .as_ref()
-            .map(rows::canned)
-            .transpose()
+        self.one_in_org(sql, org_id, id, rows::canned).await
     }
 
     /// Whether an active agent who may answer this inbox is online.
