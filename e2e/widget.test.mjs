@@ -247,3 +247,28 @@ test('read ticks, and an unread badge and blinking title while the chat is close
   assert.equal(await page.locator('[data-kefu] >> .badge').isVisible(), false);
   await context.close();
 });
+
+test('the widget rides out a server restart: a banner while away, then nothing lost or doubled', async () => {
+  const { context, page, chat } = await visitorPage();
+  await say(chat, 'before the restart');
+  const incoming = await agentReceives('before the restart');
+  await server.kill9();
+  await chat.getByText('Connection lost, reconnecting…').waitFor();
+  // Written while the server is down: kept pending, sent once the connection is back.
+  await say(chat, 'written during the outage');
+  await server.restart();
+  await chat.getByText('Connection lost, reconnecting…').waitFor({ state: 'hidden', timeout: 20000 });
+  agent.close();
+  ({ socket: agent } = await connectAgent(server, await login(server, 'agent@demo.kefu', 'kefu-demo')));
+  await request(agent, 'status:set', { status: 'online' });
+  await reply(incoming.conversation_id, 'back again');
+  await chat.getByText('back again').waitFor();
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const stored = (await api(server, 'GET', `/api/v1/conversations/${incoming.conversation_id}/messages`, { token: admin })).body.messages;
+  assert.deepEqual(stored.map((m) => m.content), ['before the restart', 'written during the outage', 'back again']);
+  for (const text of ['before the restart', 'written during the outage', 'back again']) {
+    assert.equal(await chat.locator('.msg .body', { hasText: text }).count(), 1, `${text} shown once`);
+  }
+  await page.screenshot({ path: `${ARTIFACTS}/widget-after-restart.png` });
+  await context.close();
+});
