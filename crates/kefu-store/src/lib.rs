@@ -15,9 +15,9 @@ pub use tx::{NewMessage, NewUser, Tx};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use thiserror::Error;
+use tokio::sync::watch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -70,7 +70,7 @@ pub struct Store {
     writer: AnyPool,
     reader: AnyPool,
     /// Write transactions begun and not yet finished, so that shutdown can let them end.
-    open_writes: Arc<AtomicUsize>,
+    open_writes: Arc<watch::Sender<usize>>,
 }
 
 impl Store {
@@ -113,7 +113,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 writer,
                 reader,
-                open_writes: Arc::default(),
+                open_writes: Arc::new(watch::Sender::new(0)),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -125,7 +125,7 @@ impl Store {
                 backend: Backend::Postgres,
                 writer: pool.clone(),
                 reader: pool,
-                open_writes: Arc::default(),
+                open_writes: Arc::new(watch::Sender::new(0)),
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
@@ -150,14 +150,8 @@ impl Store {
     /// Waits (at most `limit`) until no write transaction is open: on shutdown, work that has started writing
     /// finishes, and is acked, before the pools close.
     pub async fn wait_for_writes(&self, limit: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + limit;
-        while self.open_writes.load(Ordering::Acquire) > 0 {
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        true
+        let mut open = self.open_writes.subscribe();
+        matches!(tokio::time::timeout(limit, open.wait_for(|n| *n == 0)).await, Ok(Ok(_)))
     }
 
     pub async fn close(&self) {
@@ -167,18 +161,18 @@ impl Store {
 }
 
 /// Counts a write transaction from `begin` until it is committed or dropped.
-pub(crate) struct WriteGuard(Arc<AtomicUsize>);
+pub(crate) struct WriteGuard(Arc<watch::Sender<usize>>);
 
 impl WriteGuard {
-    fn new(counter: &Arc<AtomicUsize>) -> Self {
-        counter.fetch_add(1, Ordering::AcqRel);
+    fn new(counter: &Arc<watch::Sender<usize>>) -> Self {
+        counter.send_modify(|n| *n += 1);
         WriteGuard(counter.clone())
     }
 }
 
 impl Drop for WriteGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.send_modify(|n| *n -= 1);
     }
 }
 
@@ -214,6 +208,28 @@ mod tests {
         );
         assert_eq!(sqlite_url("sqlite:kefu.db?mode=ro"), "sqlite:kefu.db?mode=ro");
         assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn shutdown_waits_for_open_writes_and_no_longer() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = Store::connect("sqlite::memory:").await.unwrap();
+            let tx = store.begin().await.unwrap();
+            assert!(
+                !store.wait_for_writes(Duration::from_millis(50)).await,
+                "a write is still open"
+            );
+            let waiting = tokio::spawn({
+                let store = store.clone();
+                async move { store.wait_for_writes(Duration::from_secs(10)).await }
+            });
+            tx.commit().await.unwrap();
+            assert!(waiting.await.unwrap(), "the wait ends when the last write does");
+        });
     }
 
     #[test]

@@ -112,11 +112,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown)
         .await
         .context("server error")?;
-    // Socket handlers already writing finish and commit; their pushes go out before the bus stops.
+    // Socket handlers already writing finish and commit (their clients reconnect and sync what they missed:
+    // the sockets are closed by now, so the pushes have nowhere to go and the bus can stop).
     if !store.wait_for_writes(Duration::from_secs(10)).await {
         tracing::warn!("some writes were still open after 10 s; closing anyway (they roll back, unacked)");
     }
-    tokio::time::sleep(Duration::from_millis(50)).await;
     fanout.abort();
     store.close().await;
     tracing::info!("stopped");
