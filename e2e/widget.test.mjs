@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { startServer, connectAgent, request, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
@@ -246,6 +247,59 @@ test('read ticks, and an unread badge and blinking title while the chat is close
   await page.waitForFunction((t) => document.title === t, title);
   assert.equal(await page.locator('[data-kefu] >> .badge').isVisible(), false);
   await context.close();
+});
+
+test('Kefu.setUser signs the visitor in on every device; a wrong hash is ignored with a warning', async () => {
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const website = (await api(server, 'GET', '/api/v1/inboxes', { token: admin })).body.inboxes.find((i) => i.name === 'Website');
+  const id = uid('shop-user');
+  const hash = createHmac('sha256', website.identity_secret).update(id).digest('hex');
+  const user = { id, name: 'Zhang Wei 张伟', email: 'zhang.wei@example.com', hash };
+
+  // Signed in before the chat opens: the loader hands the identity to the chat when it creates it.
+  const laptop = await browser.newContext({ locale: 'en-US' });
+  const first = await laptop.newPage();
+  await first.goto(`${server.url}/`);
+  await first.evaluate((u) => window.Kefu.setUser(u), user);
+  await first.locator('[data-kefu] >> button').click();
+  const chat = first.frameLocator('iframe[title="Kefu chat"]');
+  await say(chat, 'signed in on the laptop');
+  const incoming = await agentReceives('signed in on the laptop');
+  assert.equal(incoming.sender.name, 'Zhang Wei 张伟');
+  const contact = (await api(server, 'GET', `/api/v1/contacts/${incoming.sender.id}`, { token: admin })).body.contact;
+  assert.equal(contact.external_id, id);
+  assert.equal(contact.email, 'zhang.wei@example.com');
+
+  // Another device, signing in after the chat opened: the chat switches to the person and shows their history.
+  const phone = await browser.newContext({ locale: 'en-US' });
+  const second = await phone.newPage();
+  await second.goto(`${server.url}/`);
+  await second.locator('[data-kefu] >> button').click();
+  const phoneChat = second.frameLocator('iframe[title="Kefu chat"]');
+  await phoneChat.locator('textarea').waitFor();
+  await second.evaluate((u) => window.Kefu.setUser(u), user);
+  await phoneChat.getByText('signed in on the laptop').waitFor();
+  await reply(incoming.conversation_id, 'Hello Zhang Wei');
+  await phoneChat.getByText('Hello Zhang Wei').waitFor();
+  await chat.getByText('Hello Zhang Wei').waitFor();
+
+  // A forged hash: ignored, said so on the console, and the visitor stays anonymous.
+  const other = await browser.newContext({ locale: 'en-US' });
+  const third = await other.newPage();
+  const warned = new Promise((resolve) => third.on('console', (m) => {
+    if (m.type() === 'warning' && m.text().includes('Kefu.setUser was ignored')) resolve(m.text());
+  }));
+  await third.goto(`${server.url}/`);
+  await third.evaluate((u) => window.Kefu.setUser({ ...u, hash: 'ab'.repeat(32) }), user);
+  await third.locator('[data-kefu] >> button').click();
+  const thirdChat = third.frameLocator('iframe[title="Kefu chat"]');
+  await thirdChat.locator('textarea').waitFor();
+  const warning = await Promise.race([warned, new Promise((_, reject) => setTimeout(() => reject(new Error('no warning')), 15000))]);
+  assert.match(warning, /Kefu\.setUser was ignored: hash is not HMAC-SHA256/);
+  assert.equal(await thirdChat.getByText('signed in on the laptop').count(), 0, 'nothing of the person leaks');
+  await laptop.close();
+  await phone.close();
+  await other.close();
 });
 
 test('the widget rides out a server restart: a banner while away, then nothing lost or doubled', async () => {

@@ -214,7 +214,11 @@ function connect(server, namespace, auth, opts = {}) {
 }
 
 export const connectVisitor = (server, widgetToken, opts = {}) =>
-  connect(server, '/visitor', { widget_token: widgetToken, ...(opts.visitorToken ? { visitor_token: opts.visitorToken } : {}) }, opts);
+  connect(server, '/visitor', {
+    widget_token: widgetToken,
+    ...(opts.visitorToken ? { visitor_token: opts.visitorToken } : {}),
+    ...(opts.identity ? { identity: opts.identity } : {}),
+  }, opts);
 
 export const connectAgent = (server, token, opts = {}) => connect(server, '/agent', { token }, opts);
 

@@ -1,13 +1,24 @@
 // The loader: the only Kefu code that runs in the host page. It draws the launcher bubble inside a shadow root
 // (so the host's CSS cannot reach it), opens the chat in an iframe served by Kefu (so the host's JS cannot reach
-// it either), and exposes a small API: Kefu.open(), Kefu.close(), Kefu.on('message', cb).
+// it either), and exposes a small API: Kefu.open(), Kefu.close(), Kefu.on('message', cb), Kefu.setUser(user) and
+// Kefu.reset(). It fires a `kefu:ready` event on window once Kefu is there (the script loads async).
 
 type Listener = (data: unknown) => void;
+
+/** A signed-in user of the host site; `hash` = HMAC-SHA256(id, the inbox's identity secret), made by its server. */
+interface KefuUser {
+  id: string | number;
+  name?: string;
+  email?: string;
+  hash: string;
+}
 
 interface KefuApi {
   open(): void;
   close(): void;
   on(event: 'message' | 'open' | 'close', cb: Listener): void;
+  setUser(user: KefuUser): void;
+  reset(): void;
 }
 
 declare global {
@@ -59,6 +70,8 @@ declare global {
   let isOpen = false;
 
   let side: 'left' | 'right' = 'right';
+  let identity: { id: string; name?: string; email?: string; hash: string } | null = null;
+  let resetPending = false;
 
   function ensureFrame(): HTMLIFrameElement {
     if (!frame) {
@@ -70,7 +83,10 @@ declare global {
       }
       frame.title = 'Kefu chat';
       frame.allow = 'clipboard-write';
-      frame.src = `${origin}/widget/?${params}`;
+      const handover = new URLSearchParams();
+      if (identity) handover.set('identity', JSON.stringify(identity));
+      if (resetPending) handover.set('reset', '1');
+      frame.src = `${origin}/widget/?${params}#${handover}`;
       root.appendChild(frame);
     }
     return frame;
@@ -117,6 +133,8 @@ declare global {
     const data = event.data as { kefu?: string; message?: unknown; unread?: number };
     if (data.kefu === 'message') fire('message', data.message);
     if (data.kefu === 'close') close();
+    // The chat is listening now: a setUser made while it loaded must not be lost.
+    if (data.kefu === 'ready' && identity) frame.contentWindow?.postMessage({ kefu: 'identity', identity }, origin);
     if (data.kefu === 'unread' && data.unread) {
       if (!isOpen) {
         badge.textContent = String(data.unread);
@@ -151,7 +169,21 @@ declare global {
     on(event, cb) {
       (listeners[event] ??= []).push(cb);
     },
+    setUser(user) {
+      if (!user || user.id == null || user.id === '' || typeof user.hash !== 'string') {
+        console.warn('[kefu] Kefu.setUser needs {id, hash} (hash = HMAC-SHA256(id, identity secret))');
+        return;
+      }
+      identity = { id: String(user.id), name: user.name, email: user.email, hash: user.hash };
+      frame?.contentWindow?.postMessage({ kefu: 'identity', identity }, origin);
+    },
+    reset() {
+      identity = null;
+      if (frame) frame.contentWindow?.postMessage({ kefu: 'reset' }, origin);
+      else resetPending = true;
+    },
   };
+  window.dispatchEvent(new Event('kefu:ready'));
 })();
 
 export {};

@@ -133,6 +133,8 @@ pub struct User {
     pub active: bool,
     pub presence: Presence,
     pub teams: Vec<Uuid>,
+    /// The workspace language the user chose (`zh-CN` or `en`); `null` follows the browser.
+    pub locale: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -159,6 +161,9 @@ pub struct Inbox {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub settings: serde_json::Value,
     pub teams: Vec<Uuid>,
+    /// The key a customer's server signs visitor ids with for `Kefu.setUser`. Shown to admins only: `null` for
+    /// everyone else.
+    pub identity_secret: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -172,6 +177,8 @@ pub struct Contact {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The customer's own id for this person, set when their identity was verified (`Kefu.setUser`).
+    pub external_id: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: serde_json::Value,
     pub last_agent_id: Option<Uuid>,
@@ -194,6 +201,8 @@ pub struct Conversation {
     pub org_id: Uuid,
     pub inbox_id: Uuid,
     pub contact_id: Uuid,
+    /// The contact's current name, for lists.
+    pub contact_name: String,
     pub status: ConversationStatus,
     pub assignee: Option<Assignee>,
     pub team_id: Option<Uuid>,

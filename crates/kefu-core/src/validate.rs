@@ -97,9 +97,42 @@ pub fn capacity(value: u32) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The languages Kefu's screens speak.
+pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
+
+pub fn locale(value: &str) -> Result<&'static str, DomainError> {
+    LOCALES
+        .into_iter()
+        .find(|l| *l == value)
+        .ok_or_else(|| DomainError::invalid("locale", "must be \"zh-CN\" or \"en\""))
+}
+
+/// A customer's own id for one of their users (`Kefu.setUser`): what their system calls the person.
+pub fn external_id(value: &str) -> Result<&str, DomainError> {
+    if value.is_empty() || value.len() > 200 || value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "id",
+            "must be 1-200 bytes without control characters",
+        ));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_two_screen_languages_are_locales() {
+        assert_eq!(locale("zh-CN"), Ok("zh-CN"));
+        assert_eq!(locale("en"), Ok("en"));
+        assert!(locale("zh-cn").is_err());
+        assert!(locale("fr").is_err());
+        assert!(external_id("").is_err());
+        assert!(external_id("user\n1").is_err());
+        assert!(external_id(&"x".repeat(201)).is_err());
+        assert_eq!(external_id("user-42"), Ok("user-42"));
+    }
 
     #[test]
     fn message_content_rejects_blank_and_overlong_text() {

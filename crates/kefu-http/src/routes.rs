@@ -107,7 +107,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(readyz))
         .routes(routes!(login))
         .routes(routes!(logout))
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user))
         .routes(routes!(deactivate_user))
@@ -116,6 +116,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(add_member, remove_member))
         .routes(routes!(list_inboxes, create_inbox))
         .routes(routes!(get_inbox, update_inbox))
+        .routes(routes!(rotate_identity_secret))
         .routes(routes!(list_conversations))
         .routes(routes!(get_conversation))
         .routes(routes!(list_messages, send_message))
@@ -132,7 +133,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route("/widget.js", axum::routing::get(web_asset))
         .route("/widget", axum::routing::get(web_asset))
         .route("/widget/", axum::routing::get(web_asset))
-        .route("/widget/{*path}", axum::routing::get(web_asset));
+        .route("/widget/{*path}", axum::routing::get(web_asset))
+        .route(
+            "/app",
+            axum::routing::get(|| async { axum::response::Redirect::permanent("/app/") }),
+        )
+        .route("/app/", axum::routing::get(web_asset))
+        .route("/app/{*path}", axum::routing::get(web_asset));
     (api, doc)
 }
 
@@ -253,12 +260,19 @@ async fn landing(State(state): State<AppState>, Query(q): Query<DemoQuery>) -> R
 /// The widget loader and the widget's chat page, built from web/ and embedded in the binary.
 async fn web_asset(uri: axum::http::Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
-    let path = if path == "widget" || path == "widget/" {
-        "widget/index.html"
-    } else {
-        path
+    let path = match path {
+        "widget" | "widget/" => "widget/index.html",
+        "app/" => "app/index.html",
+        other => other,
     };
-    match kefu_web::asset(path) {
+    // The workspace routes in the browser: any page of it that is not a file is its index, so a reload or a
+    // bookmarked /app/conversations/… opens the app. A missing file under assets/ stays a 404.
+    let asset = kefu_web::asset(path).or_else(|| {
+        (path.starts_with("app/") && !path.starts_with("app/assets/"))
+            .then(|| kefu_web::asset("app/index.html"))
+            .flatten()
+    });
+    match asset {
         Some(asset) => (
             [
                 (header::CONTENT_TYPE, asset.content_type),
@@ -347,6 +361,22 @@ async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResul
     (status = 401, description = "Not signed in", body = ErrorBody)))]
 async fn me(current: CurrentUser) -> Json<UserBody> {
     Json(UserBody { user: current.user })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// The workspace language: `zh-CN` or `en`; `null` follows the browser.
+    locale: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", request_body = MePatch, responses(
+    (status = 200, description = "The signed-in user, changed", body = UserBody),
+    (status = 422, description = "An unknown language (`invalid_input`)", body = ErrorBody)))]
+async fn update_me(State(s): State<AppState>, c: CurrentUser, Body(b): Body<MePatch>) -> ApiResult<Json<UserBody>> {
+    Ok(Json(UserBody {
+        user: s.service.set_locale(&c.user, b.locale.as_deref()).await?,
+    }))
 }
 
 // ---- users ----
@@ -591,6 +621,20 @@ async fn update_inbox(
         .update_inbox(&c.user, id, b.name.as_deref(), b.settings.as_ref(), b.teams.as_deref())
         .await?;
     Ok(Json(InboxBody { inbox }))
+}
+
+#[utoipa::path(post, path = "/api/v1/inboxes/{id}/identity_secret", tag = "inboxes", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The inbox with a new identity secret; hashes made with the old one \
+        no longer verify", body = InboxBody),
+        (status = 403, description = "Admins only", body = ErrorBody)))]
+async fn rotate_identity_secret(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<InboxBody>> {
+    Ok(Json(InboxBody {
+        inbox: s.service.rotate_identity_secret(&c.user, id).await?,
+    }))
 }
 
 // ---- conversations ----

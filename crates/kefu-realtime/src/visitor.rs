@@ -2,7 +2,7 @@
 
 use crate::{ConnectRefused, Svc, ack, refused, service_error};
 use kefu_core::model::Contact;
-use kefu_service::{SendMessage, VisitorIdentity, VisitorProfile, VisitorSession};
+use kefu_service::{ClaimedIdentity, SendMessage, VisitorIdentity, VisitorProfile, VisitorSession};
 use serde::Deserialize;
 use serde_json::json;
 use socketioxide::adapter::Adapter;
@@ -20,6 +20,19 @@ pub(crate) struct Auth {
     page: Option<Page>,
     #[serde(default)]
     locale: Option<String>,
+    /// Who the customer's page says the visitor is (`Kefu.setUser`), signed by the customer's server.
+    #[serde(default)]
+    identity: Option<Identity>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Identity {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    hash: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +116,12 @@ pub(crate) async fn authenticate<A: Adapter>(
         referrer: page.referrer,
         user_agent,
         locale: auth.locale,
+        identity: auth.identity.map(|i| ClaimedIdentity {
+            id: i.id,
+            name: i.name,
+            email: i.email,
+            hash: i.hash,
+        }),
     };
     let session = service
         .visitor_connect(&auth.widget_token, auth.visitor_token.as_deref(), &profile)
@@ -125,6 +144,7 @@ pub(crate) async fn on_connect<A: Adapter>(s: SocketRef<A>, Extension(session): 
         "contact_id": session.contact.id,
         "inbox_id": session.inbox.id,
         "conversations": session.conversations,
+        "identity": session.identity,
     });
     if let Err(e) = s.emit("session", &hello) {
         tracing::debug!(error = %e, "session event not delivered");

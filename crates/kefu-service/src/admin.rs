@@ -52,8 +52,9 @@ impl Service {
         let mut tx = self.store().begin().await?;
         tx.insert_organisation(org_id, "Kefu", now).await?;
         let token = crate::auth::new_token();
+        let inbox_id = new_id();
         tx.insert_inbox(
-            new_id(),
+            inbox_id,
             org_id,
             InboxKind::Web,
             "Website",
@@ -62,6 +63,8 @@ impl Service {
             now,
         )
         .await?;
+        tx.set_inbox_identity_secret(inbox_id, &crate::auth::new_token(), now)
+            .await?;
         tx.commit().await?;
         let organisation = self
             .store()
@@ -219,14 +222,27 @@ impl Service {
     }
 
     pub async fn inboxes(&self, user: &User) -> Result<Vec<Inbox>> {
-        Ok(self.store().inboxes(user.org_id).await?)
+        let inboxes = self.store().inboxes(user.org_id).await?;
+        Ok(inboxes.into_iter().map(|i| shown_to(user, i)).collect())
     }
 
     pub async fn inbox(&self, user: &User, id: Uuid) -> Result<Inbox> {
         self.store()
             .inbox(user.org_id, id)
             .await?
+            .map(|i| shown_to(user, i))
             .ok_or(ServiceError::NotFound("inbox"))
+    }
+
+    /// A new identity secret for the inbox: hashes made with the old one stop verifying at once.
+    pub async fn rotate_identity_secret(&self, admin: &User, id: Uuid) -> Result<Inbox> {
+        require_admin(admin)?;
+        self.inbox(admin, id).await?;
+        let mut tx = self.store().begin().await?;
+        tx.set_inbox_identity_secret(id, &crate::auth::new_token(), now_ms())
+            .await?;
+        tx.commit().await?;
+        self.inbox(admin, id).await
     }
 
     async fn check_teams(&self, org_id: Uuid, teams: &[Uuid]) -> Result<()> {
@@ -252,6 +268,8 @@ impl Service {
         tx.insert_inbox(id, admin.org_id, new.kind, &name, Some(&token), &new.settings, now_ms())
             .await?;
         tx.set_inbox_teams(id, &new.teams).await?;
+        tx.set_inbox_identity_secret(id, &crate::auth::new_token(), now_ms())
+            .await?;
         tx.commit().await?;
         self.inbox(admin, id).await
     }
@@ -440,5 +458,17 @@ impl Service {
         tx.delete_canned_reply(id).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The identity secret is for admins' eyes only: anyone who has it can pose as any of the customer's users.
+fn shown_to(user: &User, inbox: Inbox) -> Inbox {
+    if user.role == Role::Admin {
+        inbox
+    } else {
+        Inbox {
+            identity_secret: None,
+            ..inbox
+        }
     }
 }

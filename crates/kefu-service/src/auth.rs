@@ -250,6 +250,18 @@ impl Service {
             .ok_or(ServiceError::NotFound("user"))
     }
 
+    /// The workspace language a user chose for themselves; `None` follows the browser.
+    pub async fn set_locale(&self, user: &User, locale: Option<&str>) -> Result<User> {
+        let locale = locale.map(validate::locale).transpose()?;
+        let mut tx = self.store().begin().await?;
+        tx.set_user_locale(user.id, locale, now_ms()).await?;
+        tx.commit().await?;
+        self.store()
+            .user(user.org_id, user.id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
     pub(crate) async fn password_hash_for(&self, password: &str) -> Result<String> {
         validate::password(password)?;
         hash_password(password.to_string()).await

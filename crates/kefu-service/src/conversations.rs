@@ -1,6 +1,7 @@
 //! The message spine and the conversation lifecycle. Every change follows the same path: validate, decide
 //! (the router for anything that changes who answers), commit in one transaction, then publish what committed.
 
+use crate::identity::{ClaimedIdentity, IdentityCheck, signature_matches};
 use crate::{Notification, Result, Service, ServiceError, new_id};
 use kefu_core::model::*;
 use kefu_core::routing::{self, Decision, Router, Waiting};
@@ -26,6 +27,8 @@ pub struct VisitorProfile {
     pub referrer: Option<String>,
     pub user_agent: Option<String>,
     pub locale: Option<String>,
+    /// Who the customer's page says the visitor is (`Kefu.setUser`), if it said.
+    pub identity: Option<ClaimedIdentity>,
 }
 
 fn clip(value: &Option<String>, max: usize) -> Option<serde_json::Value> {
@@ -79,6 +82,8 @@ pub struct VisitorSession {
     /// Present it again to come back as the same contact. New when the one presented was unknown.
     pub visitor_token: String,
     pub conversations: Vec<Conversation>,
+    /// What became of the identity the page claimed; `None` when it claimed none.
+    pub identity: Option<IdentityCheck>,
 }
 
 /// A page of history. A reader may skip every seq up to `up_to_seq`: what it did not get there is not for it
@@ -106,7 +111,8 @@ const SYNC_LIMIT: u32 = 1000;
 impl Service {
     // ---- visitors ----
 
-    /// Identifies a visitor of a web inbox: by their visitor token when it is known, else as a new contact.
+    /// Identifies a visitor of a web inbox: by a verified identity when the page claims one (the same person on
+    /// every device), else by their visitor token when it is known, else as a new contact.
     pub async fn visitor_connect(
         &self,
         widget_token: &str,
@@ -118,54 +124,111 @@ impl Service {
             .inbox_by_widget_token(widget_token)
             .await?
             .ok_or(ServiceError::NotFound("widget token"))?;
-        if let Some(token) = visitor_token.filter(|t| !t.is_empty() && t.len() <= 200)
-            && let Some(contact) = self
-                .store()
-                .contact_by_visitor_token(inbox.id, &crate::hash_token(token))
-                .await?
+        let presented = visitor_token.filter(|t| !t.is_empty() && t.len() <= 200);
+        let known = match presented {
+            Some(token) => {
+                self.store()
+                    .contact_by_visitor_token(inbox.id, &crate::hash_token(token))
+                    .await?
+            }
+            None => None,
+        };
+        let (identity, check) = match &profile.identity {
+            Some(claim) => match verify(&inbox, claim) {
+                Ok(identity) => (Some(identity), Some(IdentityCheck::verified())),
+                Err(reason) => (None, Some(IdentityCheck::rejected(reason))),
+            },
+            None => (None, None),
+        };
+        // Two devices of a new person connecting at once race to create them: the loser finds them on a retry.
+        let (contact, token) = match self
+            .settle_visitor(&inbox, identity.as_ref(), known.clone(), presented, profile)
+            .await
         {
-            let attributes = profile.merged_into(&contact.attributes);
-            let contact = if attributes != contact.attributes {
-                let mut tx = self.store().begin().await?;
-                let contact = tx
-                    .update_contact(contact.id, None, None, None, Some(&attributes), now_ms())
-                    .await?;
-                tx.commit().await?;
-                contact
-            } else {
-                contact
-            };
-            let conversations = self.contact_conversations(&contact).await?;
-            return Ok(VisitorSession {
-                inbox,
-                contact,
-                visitor_token: token.to_string(),
-                conversations,
-            });
-        }
-        let token = crate::auth::new_token();
-        let id = new_id();
-        let name = format!("Visitor {}", &id.simple().to_string()[28..]);
-        let attributes = profile.merged_into(&serde_json::json!({}));
-        let mut tx = self.store().begin().await?;
-        let contact = tx
-            .insert_contact(
-                id,
-                inbox.org_id,
-                inbox.id,
-                Some(&crate::hash_token(&token)),
-                &name,
-                &attributes,
-                now_ms(),
-            )
-            .await?;
-        tx.commit().await?;
+            Err(e) if e.is_unique_violation() => {
+                self.settle_visitor(&inbox, identity.as_ref(), known, presented, profile)
+                    .await?
+            }
+            other => other?,
+        };
+        let conversations = self.contact_conversations(&contact).await?;
         Ok(VisitorSession {
             inbox,
             contact,
             visitor_token: token,
-            conversations: Vec::new(),
+            conversations,
+            identity: check,
         })
+    }
+
+    /// The contact and visitor token a connection ends up with, committed.
+    async fn settle_visitor(
+        &self,
+        inbox: &Inbox,
+        identity: Option<&ClaimedIdentity>,
+        known: Option<Contact>,
+        presented: Option<&str>,
+        profile: &VisitorProfile,
+    ) -> kefu_store::Result<(Contact, String)> {
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        let (contact, token) = match (identity, known, presented) {
+            (Some(identity), known, presented) => {
+                let by_id = self.store().contact_by_external_id(inbox.id, &identity.id).await?;
+                let (contact, token) = match (by_id, known) {
+                    // The person is known: this device joins them, keeping its token if it was theirs already.
+                    (Some(person), known) => match (known, presented) {
+                        (Some(k), Some(token)) if k.id == person.id => (person, token.to_string()),
+                        _ => {
+                            let token = crate::auth::new_token();
+                            tx.add_visitor_token(person.id, &crate::hash_token(&token), now).await?;
+                            (person, token)
+                        }
+                    },
+                    // An anonymous visitor signs in: they become the person, with their conversation so far.
+                    (None, Some(k)) if k.external_id.is_none() => {
+                        tx.set_contact_external_id(k.id, &identity.id, now).await?;
+                        (k, presented.unwrap_or_default().to_string())
+                    }
+                    // Someone else's device, or no token: the person is new.
+                    (None, _) => {
+                        let token = crate::auth::new_token();
+                        let contact = new_contact(&mut tx, inbox, &token, profile, now).await?;
+                        tx.set_contact_external_id(contact.id, &identity.id, now).await?;
+                        (contact, token)
+                    }
+                };
+                let attributes = profile.merged_into(&contact.attributes);
+                let contact = tx
+                    .update_contact(
+                        contact.id,
+                        identity.name.as_deref(),
+                        identity.email.as_deref().map(Some),
+                        None,
+                        Some(&attributes),
+                        now,
+                    )
+                    .await?;
+                (contact, token)
+            }
+            (None, Some(contact), Some(token)) => {
+                let attributes = profile.merged_into(&contact.attributes);
+                let contact = if attributes != contact.attributes {
+                    tx.update_contact(contact.id, None, None, None, Some(&attributes), now)
+                        .await?
+                } else {
+                    contact
+                };
+                (contact, token.to_string())
+            }
+            (None, _, _) => {
+                let token = crate::auth::new_token();
+                let contact = new_contact(&mut tx, inbox, &token, profile, now).await?;
+                (contact, token)
+            }
+        };
+        tx.commit().await?;
+        Ok((contact, token))
     }
 
     /// The visitor tells who they are (the pre-chat form): name, email, phone and the inbox's custom fields.
@@ -489,7 +552,11 @@ impl Service {
             .filter(|c| c.org_id == user.org_id)
             .ok_or(ServiceError::NotFound("conversation"))?;
         let own = c.assignee.as_ref().is_some_and(|a| a.id == user.id);
-        if user.role.oversees() || own || c.status == ConversationStatus::Queued {
+        if user.role.oversees()
+            || own
+            || c.status == ConversationStatus::Queued
+            || self.serves(user, c.contact_id).await?
+        {
             Ok(c)
         } else {
             Err(ServiceError::Forbidden("this conversation belongs to another agent"))
@@ -887,8 +954,25 @@ impl Service {
         Ok(())
     }
 
+    /// Whether an agent is serving the contact now: then the contact's earlier conversations, whoever served
+    /// them, are theirs to read, as the history of the person in front of them.
+    async fn serves(&self, user: &User, contact_id: Uuid) -> Result<bool> {
+        let filter = ConversationFilter {
+            contact_id: Some(contact_id),
+            assignee_id: Some(user.id),
+            status: Some(ConversationStatus::Assigned),
+            limit: 1,
+            ..Default::default()
+        };
+        Ok(!self.store().conversations(user.org_id, &filter).await?.is_empty())
+    }
+
     pub async fn conversations(&self, user: &User, mut filter: ConversationFilter) -> Result<Vec<Conversation>> {
-        if !user.role.oversees() && filter.status != Some(ConversationStatus::Queued) {
+        let history = match filter.contact_id {
+            Some(contact_id) if filter.assignee_id.is_none() => self.serves(user, contact_id).await?,
+            _ => false,
+        };
+        if !user.role.oversees() && !history && filter.status != Some(ConversationStatus::Queued) {
             match filter.assignee_id {
                 Some(id) if id != user.id => {
                     return Err(ServiceError::Forbidden("agents list their own or queued conversations"));
@@ -943,4 +1027,58 @@ fn same_update(later: &mut Notification, earlier: &mut Notification) -> bool {
         std::mem::swap(later, earlier);
     }
     same
+}
+
+/// A claimed identity the inbox's secret vouches for, with its name and email checked; otherwise why not.
+fn verify(inbox: &Inbox, claim: &ClaimedIdentity) -> std::result::Result<ClaimedIdentity, String> {
+    let Some(secret) = inbox.identity_secret.as_deref() else {
+        return Err("this inbox has no identity secret".into());
+    };
+    validate::external_id(&claim.id).map_err(|e| e.to_string())?;
+    if !signature_matches(secret, &claim.id, &claim.hash) {
+        return Err("hash is not HMAC-SHA256(id, the inbox's identity secret)".into());
+    }
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let name = text(&claim.name)
+        .map(|n| validate::name("name", &n))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let email = text(&claim.email)
+        .map(|e| validate::email(&e))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    Ok(ClaimedIdentity {
+        id: claim.id.clone(),
+        name,
+        email,
+        hash: String::new(),
+    })
+}
+
+/// A new anonymous contact of a web inbox, recognised from now on by `token`.
+async fn new_contact(
+    tx: &mut Tx,
+    inbox: &Inbox,
+    token: &str,
+    profile: &VisitorProfile,
+    now: i64,
+) -> kefu_store::Result<Contact> {
+    let id = new_id();
+    let name = format!("Visitor {}", &id.simple().to_string()[28..]);
+    let attributes = profile.merged_into(&serde_json::json!({}));
+    tx.insert_contact(
+        id,
+        inbox.org_id,
+        inbox.id,
+        Some(&crate::hash_token(token)),
+        &name,
+        &attributes,
+        now,
+    )
+    .await
 }

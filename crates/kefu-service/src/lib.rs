@@ -7,6 +7,7 @@ mod auth;
 mod bus;
 mod conversations;
 mod error;
+mod identity;
 mod presence;
 
 pub use admin::{NewInbox, UserChanges, WidgetState};
@@ -14,6 +15,7 @@ pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
 pub use error::ServiceError;
+pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
 
 use kefu_store::Store;
 use std::sync::Arc;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "canned_replies",
         include_str!("../migrations/0004_canned_replies.sql"),
     ),
+    (5, "workspace", include_str!("../migrations/0005_workspace.sql")),
 ];
 
 impl Store {

@@ -299,10 +299,26 @@ impl Store {
     }
 
     pub async fn contact_by_visitor_token(&self, inbox_id: Uuid, token_hash: &str) -> Result<Option<Contact>> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE visitor_token_hash = $1 AND inbox_id = $2");
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE inbox_id = $2 \
+             AND id = (SELECT contact_id FROM visitor_tokens WHERE token_hash = $1)"
+        );
         sqlx::query(AssertSqlSafe(sql))
             .bind(token_hash)
             .bind(inbox_id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(rows::contact)
+            .transpose()
+    }
+
+    /// The contact a customer's server identified as `external_id` (a verified `Kefu.setUser`).
+    pub async fn contact_by_external_id(&self, inbox_id: Uuid, external_id: &str) -> Result<Option<Contact>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE inbox_id = $1 AND external_id = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(inbox_id.to_string())
+            .bind(external_id)
             .fetch_optional(&self.reader)
             .await?
             .as_ref()

@@ -41,7 +41,7 @@ pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.org_id, u.email, u.name, u.role, u.capacity, u.active, u.presence, u.created_at";
+    "u.id, u.org_id, u.email, u.name, u.role, u.capacity, u.active, u.presence, u.locale, u.created_at";
 
 /// A user without teams; callers that show teams fill them in.
 pub(crate) fn user(row: &AnyRow) -> Result<User> {
@@ -55,11 +55,12 @@ pub(crate) fn user(row: &AnyRow) -> Result<User> {
         active: flag(row, "active")?,
         presence: parse(row, "presence")?,
         teams: Vec::new(),
+        locale: row.try_get("locale")?,
         created_at: ts(row, "created_at")?,
     })
 }
 
-pub(crate) const INBOX_COLUMNS: &str = "id, org_id, kind, name, widget_token, settings, created_at";
+pub(crate) const INBOX_COLUMNS: &str = "id, org_id, kind, name, widget_token, settings, identity_secret, created_at";
 
 pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
     Ok(Inbox {
@@ -70,12 +71,13 @@ pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
         widget_token: row.try_get("widget_token")?,
         settings: json(row, "settings")?,
         teams: Vec::new(),
+        identity_secret: row.try_get("identity_secret")?,
         created_at: ts(row, "created_at")?,
     })
 }
 
 pub(crate) const CONTACT_COLUMNS: &str =
-    "id, org_id, inbox_id, name, email, phone, attributes, last_agent_id, created_at, updated_at";
+    "id, org_id, inbox_id, name, email, phone, external_id, attributes, last_agent_id, created_at, updated_at";
 
 pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
     Ok(Contact {
@@ -85,6 +87,7 @@ pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
         name: row.try_get("name")?,
         email: row.try_get("email")?,
         phone: row.try_get("phone")?,
+        external_id: row.try_get("external_id")?,
         attributes: json(row, "attributes")?,
         last_agent_id: opt_uuid(row, "last_agent_id")?,
         created_at: ts(row, "created_at")?,
@@ -93,11 +96,11 @@ pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
 }
 
 /// Conversations are always read with their assignee's name.
-pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.org_id, c.inbox_id, c.contact_id, c.status, \
+pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.org_id, c.inbox_id, c.contact_id, k.name AS contact_name, c.status, \
      c.assignee_id, u.name AS assignee_name, c.team_id, c.last_seq, c.queued_at, c.created_at, \
      c.first_response_at, c.closed_at, c.updated_at, c.rating, c.rating_comment, c.rated_at, \
      c.visitor_read_seq, c.agent_read_seq \
-     FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id";
+     FROM conversations c JOIN contacts k ON k.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id";
 
 pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
     let assignee = match opt_uuid(row, "assignee_id")? {
@@ -112,6 +115,7 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
         org_id: uuid(row, "org_id")?,
         inbox_id: uuid(row, "inbox_id")?,
         contact_id: uuid(row, "contact_id")?,
+        contact_name: row.try_get("contact_name")?,
         status: parse(row, "status")?,
         assignee,
         team_id: opt_uuid(row, "team_id")?,

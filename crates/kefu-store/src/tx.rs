@@ -101,6 +101,28 @@ impl Tx {
         Ok(())
     }
 
+    /// The workspace language a user chose; `None` follows the browser.
+    pub async fn set_user_locale(&mut self, id: Uuid, locale: Option<&str>, now: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET locale = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(locale)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A new key for verifying visitors' identities: the old one stops verifying at once.
+    pub async fn set_inbox_identity_secret(&mut self, id: Uuid, secret: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE inboxes SET identity_secret = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(secret)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Changes the fields given; returns false when no such user is in the organisation.
     #[allow(clippy::too_many_arguments)]
     pub async fn update_user(
@@ -333,19 +355,43 @@ impl Tx {
         now: i64,
     ) -> Result<Contact> {
         sqlx::query(
-            "INSERT INTO contacts (id, org_id, inbox_id, visitor_token_hash, name, attributes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "INSERT INTO contacts (id, org_id, inbox_id, name, attributes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(id.to_string())
         .bind(org_id.to_string())
         .bind(inbox_id.to_string())
-        .bind(visitor_token_hash)
         .bind(name)
         .bind(attributes.to_string())
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
+        if let Some(hash) = visitor_token_hash {
+            self.add_visitor_token(id, hash, now).await?;
+        }
         self.contact(id).await
+    }
+
+    /// Lets one more visitor token (another device) come back as this contact.
+    pub async fn add_visitor_token(&mut self, contact_id: Uuid, token_hash: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO visitor_tokens (token_hash, contact_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(contact_id.to_string())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the customer's own id for a contact whose identity was verified.
+    pub async fn set_contact_external_id(&mut self, contact_id: Uuid, external_id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE contacts SET external_id = $2, updated_at = $3 WHERE id = $1")
+            .bind(contact_id.to_string())
+            .bind(external_id)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn contact(&mut self, id: Uuid) -> Result<Contact> {

@@ -29,8 +29,11 @@ pub fn asset(path: &str) -> Option<Asset> {
         _ => "application/octet-stream",
     };
     // Files under assets/ carry a content hash in their name; everything else may change with any release.
+    // Pages are revalidated on every load, so a new release's hashed assets are picked up at once.
     let cache_control = if path.contains("/assets/") {
         "public, max-age=31536000, immutable"
+    } else if content_type.starts_with("text/html") {
+        "no-cache"
     } else {
         "public, max-age=300"
     };

@@ -63,6 +63,19 @@ interface Saved {
   identified?: boolean;
 }
 
+/** Who the host page says the visitor is (Kefu.setUser), signed by the site's server; verified by Kefu. */
+interface Identity {
+  id: string;
+  name?: string;
+  email?: string;
+  hash: string;
+}
+
+// The loader hands over setUser/reset made before this frame existed in the fragment (never sent to a server).
+const handover = new URLSearchParams(location.hash.slice(1));
+if (handover.has('reset')) localStorage.removeItem(storeKey);
+let identity: Identity | null = handover.get('identity') ? JSON.parse(handover.get('identity')!) : null;
+
 const saved: Saved = JSON.parse(localStorage.getItem(storeKey) ?? '{}');
 const save = () => localStorage.setItem(storeKey, JSON.stringify(saved));
 
@@ -109,6 +122,7 @@ const socket: Socket = io('/visitor', {
       ...(saved.visitorToken ? { visitor_token: saved.visitorToken } : {}),
       page,
       locale: navigator.language,
+      ...(identity ? { identity } : {}),
     }),
 });
 
@@ -327,7 +341,28 @@ async function deliver(clientId: string, content: string) {
   }
 }
 
-socket.on('session', async (session: { visitor_token: string; conversations: Conversation[] }) => {
+/** The contact this chat is for: another one (a sign-in, a reset) starts an empty chat. */
+let contactId: string | null = null;
+
+interface Session {
+  visitor_token: string;
+  contact_id: string;
+  conversations: Conversation[];
+  identity: { verified: boolean; reason?: string } | null;
+}
+
+socket.on('session', async (session: Session) => {
+  if (session.identity && !session.identity.verified) {
+    console.warn(`[kefu] Kefu.setUser was ignored: ${session.identity.reason}`);
+  }
+  if (contactId && session.contact_id !== contactId) {
+    timeline = new Timeline(null);
+    cursor = 0;
+    conversation = null;
+    delete saved.conversationId;
+    render();
+  }
+  contactId = session.contact_id;
   saved.visitorToken = session.visitor_token;
   save();
   const known = session.conversations.find((c) => c.id === timeline.conversationId);
@@ -541,6 +576,7 @@ if (nobodyNow && !saved.conversationId) {
 
 $<HTMLButtonElement>('.close').addEventListener('click', () => parent.postMessage({ kefu: 'close' }, '*'));
 window.addEventListener('message', (e) => {
+  if (e.source !== parent) return;
   if (e.data?.kefu === 'open') {
     isOpen = true;
     unread = 0;
@@ -548,6 +584,18 @@ window.addEventListener('message', (e) => {
     markRead();
   }
   if (e.data?.kefu === 'close') isOpen = false;
+  // A sign-in or sign-out on the host page: reconnect as that person (or as a new anonymous visitor).
+  if (e.data?.kefu === 'identity' && JSON.stringify(e.data.identity) !== JSON.stringify(identity)) {
+    identity = e.data.identity;
+    socket.disconnect().connect();
+  }
+  if (e.data?.kefu === 'reset') {
+    identity = null;
+    for (const key of Object.keys(saved) as (keyof Saved)[]) delete saved[key];
+    localStorage.removeItem(storeKey);
+    socket.disconnect().connect();
+  }
 });
 
 render();
+parent.postMessage({ kefu: 'ready' }, '*');
