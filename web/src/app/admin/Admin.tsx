@@ -1,0 +1,44 @@
+// Admin screens (a lazily loaded chunk, so agents never download them): agents, teams, inboxes with the
+// widget's settings, and canned replies. Supervisors may look; the server refuses their writes, and the
+// screens show its words.
+import { useT } from '../hooks';
+import { store } from '../socket';
+import { Agents } from './Agents';
+import { Canned } from './Canned';
+import { Inboxes } from './Inboxes';
+import { Teams } from './Teams';
+import './admin.css';
+
+const TABS = ['agents', 'teams', 'inboxes', 'canned'] as const;
+
+export function Admin() {
+  const text = useT();
+  const tab = TABS.find((t) => store.path.startsWith(`/app/admin/${t}`)) ?? 'agents';
+  return (
+    <main class="admin">
+      <nav class="admin-nav">
+        <h2>{text.admin}</h2>
+        {TABS.map((t) => (
+          <a
+            href={`/app/admin/${t}`}
+            class={t === tab ? 'on' : ''}
+            onClick={(e) => {
+              e.preventDefault();
+              store.navigate(`/app/admin/${t}`);
+            }}
+            data-testid={`admin-tab-${t}`}
+          >
+            {text.adminTabs[t]}
+          </a>
+        ))}
+      </nav>
+      <div class="admin-body">
+        {store.me?.role !== 'admin' && <div class="notice">{text.adminReadOnly}</div>}
+        {tab === 'agents' && <Agents />}
+        {tab === 'teams' && <Teams />}
+        {tab === 'inboxes' && <Inboxes />}
+        {tab === 'canned' && <Canned />}
+      </div>
+    </main>
+  );
+}

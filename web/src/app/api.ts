@@ -1,0 +1,109 @@
+// REST calls to /api/v1: the bearer token, JSON in and out, and the server's stable error shape
+// ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
+import type { CannedReply, Contact, Conversation, Inbox, Lang, Team, User } from './types';
+
+const TOKEN_KEY = 'kefu.token';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let token: string | null = localStorage.getItem(TOKEN_KEY);
+let onUnauthorized: () => void = () => {};
+
+export const getToken = () => token;
+export function setToken(value: string | null) {
+  token = value;
+  if (value) localStorage.setItem(TOKEN_KEY, value);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+/** Called once by main.tsx: a 401 anywhere means the session ended, so the app goes back to the login page. */
+export function handleUnauthorized(fn: () => void) {
+  onUnauthorized = fn;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'network error');
+  }
+  if (res.status === 204) return undefined as T;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = data?.error;
+    const apiError = new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? res.statusText);
+    // The login form's own 401 (bad credentials) is an answer, not an ended session.
+    if (res.status === 401 && path !== '/auth/login') onUnauthorized();
+    throw apiError;
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | boolean | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, String(v));
+  return s.toString();
+};
+
+export interface ConversationPage {
+  conversations: Conversation[];
+  next_cursor: string | null;
+}
+
+export const rest = {
+  login: (email: string, password: string) =>
+    api<{ token: string; user: User; csrf_token: string }>('POST', '/auth/login', { email, password }),
+  logout: () => api<unknown>('POST', '/auth/logout'),
+  me: () => api<{ user: User }>('GET', '/auth/me'),
+  setLocale: (locale: Lang | null) => api<{ user: User }>('PATCH', '/auth/me', { locale }),
+
+  conversations: (params: Record<string, string | boolean | undefined>) =>
+    api<ConversationPage>('GET', `/conversations?${q(params)}`),
+  conversation: (id: string) => api<{ conversation: Conversation }>('GET', `/conversations/${id}`),
+
+  contact: (id: string) => api<{ contact: Contact }>('GET', `/contacts/${id}`),
+  updateContact: (id: string, patch: Partial<Pick<Contact, 'name' | 'email' | 'phone'>>) =>
+    api<{ contact: Contact }>('PATCH', `/contacts/${id}`, patch),
+
+  users: () => api<{ users: User[] }>('GET', '/users'),
+  createUser: (body: { email: string; name: string; password: string; role: string; capacity: number }) =>
+    api<{ user: User }>('POST', '/users', body),
+  updateUser: (id: string, patch: Partial<{ name: string; role: string; capacity: number; active: boolean; password: string }>) =>
+    api<{ user: User }>('PATCH', `/users/${id}`, patch),
+  deactivateUser: (id: string) => api<{ user: User }>('POST', `/users/${id}/deactivate`),
+
+  teams: () => api<{ teams: Team[] }>('GET', '/teams'),
+  createTeam: (name: string) => api<{ team: Team }>('POST', '/teams', { name }),
+  renameTeam: (id: string, name: string) => api<{ team: Team }>('PATCH', `/teams/${id}`, { name }),
+  deleteTeam: (id: string) => api<unknown>('DELETE', `/teams/${id}`),
+  addMember: (id: string, userId: string) => api<unknown>('PUT', `/teams/${id}/members/${userId}`),
+  removeMember: (id: string, userId: string) => api<unknown>('DELETE', `/teams/${id}/members/${userId}`),
+
+  inboxes: () => api<{ inboxes: Inbox[] }>('GET', '/inboxes'),
+  updateInbox: (id: string, patch: { name?: string; teams?: string[]; settings?: Record<string, unknown> }) =>
+    api<{ inbox: Inbox }>('PATCH', `/inboxes/${id}`, patch),
+  newIdentitySecret: (id: string) => api<{ inbox: Inbox }>('POST', `/inboxes/${id}/identity_secret`),
+
+  cannedReplies: (search?: string) =>
+    api<{ canned_replies: CannedReply[] }>('GET', `/canned_replies${search ? '?' + q({ q: search }) : ''}`),
+  createCanned: (body: { shortcut: string; content: string; shared: boolean }) =>
+    api<{ canned_reply: CannedReply }>('POST', '/canned_replies', body),
+  updateCanned: (id: string, patch: { shortcut?: string; content?: string }) =>
+    api<{ canned_reply: CannedReply }>('PATCH', `/canned_replies/${id}`, patch),
+  deleteCanned: (id: string) => api<unknown>('DELETE', `/canned_replies/${id}`),
+};

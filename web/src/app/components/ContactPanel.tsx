@@ -1,0 +1,218 @@
+// The right column: who the visitor is (editable name, email, phone), where they are (browser, page,
+// referrer, locale), their pre-chat fields and their other conversations.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, rest } from '../api';
+import { fullDate, summariseUserAgent } from '../format';
+import { useT } from '../hooks';
+import { store } from '../socket';
+import type { Contact, Conversation } from '../types';
+
+type Editable = 'name' | 'email' | 'phone';
+
+function Field({ contact, field, label, onSaved }: { contact: Contact; field: Editable; label: string; onSaved: (c: Contact) => void }) {
+  const text = useT();
+  const [editing, setEditing] = useState(false);
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const current = contact[field] ?? '';
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const v = value.trim();
+      // name cannot be cleared; email and phone can (null).
+      const patch = field === 'name' ? { name: v } : { [field]: v || null };
+      const { contact: next } = await rest.updateContact(contact.id, patch);
+      onSaved(next);
+      setEditing(false);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (editing) {
+    return (
+      <form class="field editing" onSubmit={save}>
+        <label class="field-label" for={`contact-${field}`}>
+          {label}
+        </label>
+        <input
+          id={`contact-${field}`}
+          value={value}
+          autofocus
+          onInput={(e) => setValue(e.currentTarget.value)}
+          onKeyDown={(e) => e.key === 'Escape' && setEditing(false)}
+          data-testid={`contact-${field}-input`}
+        />
+        {error && <div class="form-error small">{error}</div>}
+        <div class="field-actions">
+          <button type="submit" class="btn primary small" disabled={busy} data-testid={`contact-${field}-save`}>
+            {busy ? text.saving : text.save}
+          </button>
+          <button type="button" class="btn small" onClick={() => setEditing(false)}>
+            {text.cancel}
+          </button>
+        </div>
+      </form>
+    );
+  }
+  return (
+    <div class="field">
+      <span class="field-label">{label}</span>
+      <button
+        type="button"
+        class="field-value editable"
+        title={text.edit}
+        onClick={() => {
+          setValue(current);
+          setEditing(true);
+        }}
+        data-testid={`contact-${field}`}
+      >
+        {current || <span class="muted">{text.notSet}</span>}
+        <span class="edit-hint" aria-hidden="true">
+          ✎
+        </span>
+      </button>
+    </div>
+  );
+}
+
+function Past({ contactId, currentId }: { contactId: string; currentId: string }) {
+  const text = useT();
+  const [items, setItems] = useState<Conversation[] | null>(null);
+  useEffect(() => {
+    rest.conversations({ contact_id: contactId, limit: '20' }).then(
+      ({ conversations }) => setItems(conversations),
+      // Plain agents may not be allowed to list a contact's history: then there is simply nothing to show.
+      () => setItems([]),
+    );
+  }, [contactId, store.conversations.get(currentId)?.status]);
+  if (!items) return <p class="muted small">{text.loading}</p>;
+  const others = items.filter((c) => c.id !== currentId);
+  if (others.length === 0) return <p class="muted small">{text.noPast}</p>;
+  return (
+    <ul class="past-list" data-testid="past-conversations">
+      {others.map((c) => (
+        <li key={c.id}>
+          <button type="button" onClick={() => store.select(c.id)} data-conversation-id={c.id}>
+            <span class="past-top">
+              <span>{fullDate(c.created_at, store.lang)}</span>
+              <span class={`status-pill ${c.status}`}>{text.statuses[c.status]}</span>
+            </span>
+            <span class="past-bottom muted small">
+              <span class="ellipsis">{c.assignee?.name ?? text.unassigned}</span>
+              {c.rating && (
+                <span class="stars" title={c.rating.comment ?? undefined}>
+                  {'★'.repeat(c.rating.score)}
+                  {'☆'.repeat(5 - c.rating.score)}
+                </span>
+              )}
+            </span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function ContactPanel({ conversation }: { conversation: Conversation }) {
+  const text = useT();
+  const [contact, setContact] = useState<Contact | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    rest.contact(conversation.contact_id).then(
+      ({ contact }) => setContact(contact),
+      (e: ApiError) => setError(e.message),
+    );
+  }, [conversation.contact_id]);
+
+  if (error) return <div class="contact-panel" data-testid="contact-panel"><p class="form-error">{error}</p></div>;
+  if (!contact) return <div class="contact-panel muted" data-testid="contact-panel">{text.loading}</div>;
+
+  const saved = (c: Contact) => {
+    setContact(c);
+    // The lists show the contact's name: update what is held until the next push brings it.
+    for (const conv of store.conversations.values()) if (conv.contact_id === c.id) store.upsert({ ...conv, contact_name: c.name });
+  };
+  const a = contact.attributes ?? {};
+  const fields = Object.entries(a.fields ?? {});
+  return (
+    <div class="contact-panel" data-testid="contact-panel">
+      <div class="contact-head">
+        <span class="avatar large" aria-hidden="true">
+          {[...contact.name][0]?.toUpperCase()}
+        </span>
+        <div class="contact-head-text">
+          <div class="contact-name" title={contact.name}>
+            {contact.name}
+          </div>
+          <div class="muted small">{fullDate(contact.created_at, store.lang)}</div>
+        </div>
+      </div>
+      <section>
+        <h4>{text.contact}</h4>
+        <Field contact={contact} field="name" label={text.name} onSaved={saved} />
+        <Field contact={contact} field="email" label={text.email} onSaved={saved} />
+        <Field contact={contact} field="phone" label={text.phone} onSaved={saved} />
+      </section>
+      <section class="facts">
+        {a.page?.url && (
+          <div class="field">
+            <span class="field-label">{text.currentPage}</span>
+            <a class="field-value link ellipsis" href={safeUrl(a.page.url)} target="_blank" rel="noopener noreferrer" title={a.page.url} data-testid="contact-page">
+              {a.page.title || a.page.url}
+            </a>
+          </div>
+        )}
+        {a.referrer && (
+          <div class="field">
+            <span class="field-label">{text.referrer}</span>
+            <a class="field-value link ellipsis" href={safeUrl(a.referrer)} target="_blank" rel="noopener noreferrer" title={a.referrer}>
+              {a.referrer}
+            </a>
+          </div>
+        )}
+        {a.browser && (
+          <div class="field">
+            <span class="field-label">{text.browser}</span>
+            <span class="field-value" title={a.browser} data-testid="contact-browser">
+              {summariseUserAgent(a.browser, text.on)}
+            </span>
+          </div>
+        )}
+        {a.locale && (
+          <div class="field">
+            <span class="field-label">{text.locale}</span>
+            <span class="field-value">{a.locale}</span>
+          </div>
+        )}
+      </section>
+      {fields.length > 0 && (
+        <section>
+          <h4>{text.customFields}</h4>
+          {fields.map(([k, v]) => (
+            <div class="field" key={k}>
+              <span class="field-label">{k}</span>
+              <span class="field-value">{String(v)}</span>
+            </div>
+          ))}
+        </section>
+      )}
+      <section>
+        <h4>{text.pastConversations}</h4>
+        <Past contactId={contact.id} currentId={conversation.id} />
+      </section>
+    </div>
+  );
+}
+
+/** Only web links become links: a javascript: URL reported by a page must never run in the workspace. */
+function safeUrl(url: string): string | undefined {
+  return /^https?:\/\//i.test(url) ? url : undefined;
+}

@@ -1,0 +1,221 @@
+// The middle column: the open conversation's header and actions, its messages in seq order with date
+// separators, private notes, the visitor's read mark and typing indicator, and the composer.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { dayLabel, hhmm, sameDay } from '../format';
+import { useT } from '../hooks';
+import { contactName, mayAct } from '../lists';
+import { store } from '../socket';
+import { visitorReadMark, type Timeline } from '../timeline';
+import type { Conversation, Lang } from '../types';
+import { Composer } from './Composer';
+import { TransferDialog } from './TransferDialog';
+
+function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: string | null; lang: Lang }) {
+  const text = useT();
+  // Pushes for other conversations re-render the app; the same vnodes let Preact skip this list entirely.
+  return useMemo(() => {
+    const out = [];
+    let prev: string | null = null;
+    for (const m of timeline.messages) {
+      if (!prev || !sameDay(prev, m.created_at)) {
+        out.push(
+          <div class="day-sep" key={`d-${m.seq}`}>
+            <span>{dayLabel(m.created_at, lang, text)}</span>
+          </div>,
+        );
+      }
+      prev = m.created_at;
+      const side = m.sender.kind === 'visitor' ? 'them' : m.sender.kind === 'system' ? 'system' : 'us';
+      out.push(
+        <div
+          key={m.id}
+          class={`msg ${side} ${m.private ? 'note' : ''}`}
+          data-seq={m.seq}
+          data-testid={m.private ? 'private-note' : 'message'}
+        >
+          <div class="msg-meta">
+            <span class="msg-sender">{m.sender.name}</span>
+            {m.private && <span class="note-label">{text.privateNote}</span>}
+            <time dateTime={m.created_at} title={new Date(m.created_at).toLocaleString(lang)}>
+              {hhmm(m.created_at, lang)}
+            </time>
+          </div>
+          <div class="bubble">{m.content}</div>
+          {m.id === readMark && (
+            <div class="read-mark" data-testid="visitor-read">
+              ✓✓ {text.read}
+            </div>
+          )}
+        </div>,
+      );
+    }
+    return out;
+  }, [timeline.messages, readMark, lang]);
+}
+
+function Pending({ id, timeline }: { id: string; timeline: Timeline }) {
+  const text = useT();
+  return (
+    <>
+      {timeline.pending.map((p) => (
+        <div key={p.client_id} class={`msg us pending ${p.private ? 'note' : ''}`} data-testid="pending-message">
+          <div class="bubble">{p.content}</div>
+          {p.failed ? (
+            <div class="send-failed" data-testid="send-failed">
+              {text.notSent}: {p.failed}
+              <button type="button" class="link" onClick={() => store.retry(id, p.client_id)} data-testid="send-retry">
+                {text.retry}
+              </button>
+              <button type="button" class="link muted" onClick={() => store.discard(id, p.client_id)}>
+                {text.dismiss}
+              </button>
+            </div>
+          ) : (
+            <div class="msg-meta muted">{text.sending}</div>
+          )}
+        </div>
+      ))}
+    </>
+  );
+}
+
+function Actions({ c }: { c: Conversation }) {
+  const text = useT();
+  const me = store.me!;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [transfer, setTransfer] = useState(false);
+  const act = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const can = mayAct(c, me);
+  const canReopen = c.status === 'closed' && can;
+  return (
+    <div class="conv-actions">
+      {error && (
+        <span class="form-error inline" role="alert" data-testid="action-error">
+          {error}
+        </span>
+      )}
+      {c.status !== 'closed' && can && (
+        <>
+          <button type="button" class="btn" disabled={busy} onClick={() => setTransfer(true)} data-testid="transfer-button">
+            {text.transfer}
+          </button>
+          <button type="button" class="btn" disabled={busy} onClick={() => act(() => store.close(c.id))} data-testid="close-button">
+            {text.close}
+          </button>
+        </>
+      )}
+      {canReopen && (
+        <button type="button" class="btn primary" disabled={busy} onClick={() => act(() => store.reopen(c.id))} data-testid="reopen-button">
+          {text.reopen}
+        </button>
+      )}
+      {transfer && <TransferDialog conversation={c} onClose={() => setTransfer(false)} />}
+    </div>
+  );
+}
+
+export function ConversationView({ id }: { id: string }) {
+  const text = useT();
+  const c = store.conversations.get(id);
+  const timeline = store.timelines.get(id);
+  const error = store.timelineError.get(id);
+  const typing = store.typing.get(id);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+
+  // Follow new messages only when the agent is already at the bottom, so reading history is not interrupted.
+  const count = (timeline?.messages.length ?? 0) + (timeline?.pending.length ?? 0) + (typing ? 1 : 0);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [count, id]);
+  useEffect(() => store.markRead(), [timeline]);
+
+  if (!c) {
+    return <div class="empty-state muted">{error ? <span class="form-error">{error}</span> : text.loading}</div>;
+  }
+  const name = contactName(c, text.visitor);
+  const readMark = timeline ? visitorReadMark(timeline, c.visitor_read_seq) : null;
+  return (
+    <div class="conversation" data-testid="conversation" data-conversation-id={c.id} data-status={c.status}>
+      <div class="conv-header">
+        <div class="conv-title">
+          <h2 title={name}>{name}</h2>
+          <div class="conv-sub">
+            <span class={`status-pill ${c.status}`} data-testid="conversation-status">
+              {text.statuses[c.status]}
+            </span>
+            {c.status === 'queued' && c.queue_position && <span class="muted">{text.queuePosition(c.queue_position)}</span>}
+            <span class="muted">
+              {text.assignee}: <span data-testid="conversation-assignee">{c.assignee?.name ?? text.unassigned}</span>
+            </span>
+            {c.rating && (
+              <span class="stars" title={c.rating.comment ?? undefined}>
+                {'★'.repeat(c.rating.score)}
+                {'☆'.repeat(5 - c.rating.score)}
+              </span>
+            )}
+          </div>
+        </div>
+        <Actions c={c} />
+      </div>
+      <div
+        class="messages"
+        ref={scroller}
+        role="log"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+        }}
+      >
+        {!timeline ? (
+          error ? (
+            <div class="empty-state">
+              <p class="form-error">{error}</p>
+              <button type="button" class="btn" onClick={() => void store.catchUp(id)}>
+                {text.retry}
+              </button>
+            </div>
+          ) : (
+            <div class="empty-state muted">{text.loading}</div>
+          )
+        ) : (
+          <>
+            {timeline.messages.length === 0 && timeline.pending.length === 0 && <div class="empty-state muted">{text.noMessages}</div>}
+            <Messages timeline={timeline} readMark={readMark} lang={store.lang} />
+            <Pending id={id} timeline={timeline} />
+          </>
+        )}
+        {c.rating?.comment && (
+          <div class="rating-note">
+            <span class="stars">{'★'.repeat(c.rating.score)}</span> {c.rating.comment}
+          </div>
+        )}
+      </div>
+      <div class="typing-line" aria-live="polite">
+        {typing && (
+          <span data-testid="visitor-typing">
+            <span class="typing-dots" aria-hidden="true">
+              <i />
+              <i />
+              <i />
+            </span>
+            {text.isTyping(typing.name)}
+          </span>
+        )}
+      </div>
+      <Composer conversation={c} />
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+// The server's object shapes as the workspace uses them (docs/realtime.md §4 and /api/openapi.json).
+// Fields marked "newer server" may be absent on an older binary: the UI falls back when they are.
+
+export type Role = 'agent' | 'supervisor' | 'admin';
+export type Presence = 'online' | 'away' | 'offline';
+export type Lang = 'zh-CN' | 'en';
+export type ConversationStatus = 'queued' | 'assigned' | 'closed';
+
+export interface User {
+  id: string;
+  org_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  capacity: number;
+  active: boolean;
+  presence: Presence;
+  teams: string[];
+  created_at: string;
+  /** Newer server: the user's chosen language; null follows the browser. */
+  locale?: Lang | null;
+}
+
+export interface Sender {
+  kind: 'visitor' | 'agent' | 'system';
+  id: string | null;
+  name: string;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender: Sender;
+  content: string;
+  private: boolean;
+  client_id?: string;
+  created_at: string;
+}
+
+export interface Rating {
+  score: number;
+  comment: string | null;
+  rated_at: string;
+}
+
+export interface Conversation {
+  id: string;
+  org_id: string;
+  inbox_id: string;
+  contact_id: string;
+  status: ConversationStatus;
+  assignee: { id: string; name: string } | null;
+  team_id: string | null;
+  last_seq: number;
+  queue_position?: number;
+  created_at: string;
+  first_response_at: string | null;
+  closed_at: string | null;
+  updated_at: string;
+  rating: Rating | null;
+  visitor_read_seq: number;
+  agent_read_seq: number;
+  /** Newer server: the contact's current name. */
+  contact_name?: string;
+}
+
+export interface Contact {
+  id: string;
+  org_id: string;
+  inbox_id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  attributes: {
+    page?: { url: string; title?: string };
+    referrer?: string;
+    browser?: string;
+    locale?: string;
+    fields?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  last_agent_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Team {
+  id: string;
+  org_id: string;
+  name: string;
+  members: string[];
+  created_at: string;
+}
+
+export interface Inbox {
+  id: string;
+  org_id: string;
+  kind: string;
+  name: string;
+  widget_token: string | null;
+  settings: Record<string, unknown>;
+  teams: string[];
+  created_at: string;
+  /** Newer server, admins only: the secret for Kefu.setUser's hash. */
+  identity_secret?: string | null;
+}
+
+export interface CannedReply {
+  id: string;
+  shortcut: string;
+  content: string;
+  owner_id: string | null;
+  shared: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Localised = { 'zh-CN': string; en: string };
+
+export interface PreChatField {
+  key: string;
+  required: boolean;
+  label: Localised;
+}
+
+export interface Span {
+  from: string;
+  to: string;
+}
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+export interface WorkingHours extends Record<Day, Span[]> {
+  enabled: boolean;
+  timezone: string;
+}
+
+export interface WidgetSettings {
+  color: string;
+  position: 'right' | 'left';
+  language: 'auto' | Lang;
+  greeting: Localised;
+  pre_chat: { enabled: boolean; fields: PreChatField[] };
+  working_hours: WorkingHours;
+  offline_message: Localised;
+}
