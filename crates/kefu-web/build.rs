@@ -41,10 +41,13 @@ fn main() {
     let inputs = [
         "src",
         "widget",
+        "app",
+        "scripts",
         "package.json",
         "package-lock.json",
         "vite.config.ts",
         "vite.loader.config.ts",
+        "vite.app.config.ts",
         "tsconfig.json",
     ];
     for input in inputs {

@@ -1,5 +1,5 @@
-//! Kefu's web front ends as the binary carries them: the widget loader (`/widget.js`) and the widget's chat page
-//! (`/widget/`), built from web/ by this crate's build script.
+//! Kefu's web front ends as the binary carries them: the widget loader (`/widget.js`), the widget's chat page
+//! (`/widget/`) and the agents' workspace (`/app/`), built from web/ by this crate's build script.
 
 use std::borrow::Cow;
 

@@ -46,7 +46,10 @@ export function Workspace() {
         ) : (
           <div class="empty-state">
             <div class="empty-icon" aria-hidden="true">
-              💬
+              {/* Drawn, not an emoji: support desks often lack a colour-emoji font. */}
+              <svg viewBox="0 0 24 24" width="44" height="44" fill="currentColor">
+                <path d="M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.4 6.1L4.5 21l4.3-2.3c1 .2 2.1.3 3.2.3 5.5 0 10-3.6 10-8S17.5 3 12 3z" />
+              </svg>
             </div>
             <h2>{text.noConversation}</h2>
             <p class="muted">{text.noConversationHint}</p>
