@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { startServer, connectAgent, request, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
+import { startServer, connectAgent, connectVisitor, request, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
 const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
@@ -300,6 +300,44 @@ test('Kefu.setUser signs the visitor in on every device; a wrong hash is ignored
   await laptop.close();
   await phone.close();
   await other.close();
+});
+
+test('a queued visitor sees their place in line and the expected wait', async () => {
+  // A server of its own, with one agent of capacity 1, so that a queue forms and moves.
+  const own = await startServer({ args: ['--demo'] });
+  try {
+    const ownAdmin = await login(own, ADMIN.email, ADMIN.password);
+    const demo = (await api(own, 'GET', '/api/v1/users', { token: ownAdmin })).body.users.find((u) => u.email === 'agent@demo.kefu');
+    await api(own, 'PATCH', `/api/v1/users/${demo.id}`, { token: ownAdmin, body: { capacity: 1 } });
+    const { socket: desk } = await connectAgent(own, await login(own, 'agent@demo.kefu', 'kefu-demo'));
+    await request(desk, 'status:set', { status: 'online' });
+    const site = (await api(own, 'GET', '/api/v1/inboxes', { token: ownAdmin })).body.inboxes.find((i) => i.name === 'Website');
+    const visitors = [];
+    for (const text of ['first in line', 'second in line']) {
+      const v = await connectVisitor(own, site.widget_token);
+      const sent = await request(v.socket, 'message:send', { client_id: uid('c'), content: text });
+      visitors.push({ socket: v.socket, cid: sent.message.conversation_id });
+    }
+    await desk.next('conversation:assigned', (d) => d.conversation.id === visitors[0].cid);
+
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${own.url}/`);
+    await page.locator('[data-kefu] >> button').click();
+    const chat = page.frameLocator('iframe[title="Kefu chat"]');
+    await say(chat, 'third in line');
+    await chat.getByText('Connecting you to an agent: 1 ahead of you').waitFor();
+    // The one in front must have waited over a second to tell the queue's pace.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await request(desk, 'conversation:close', { conversation_id: visitors[0].cid });
+    await chat.getByText('Connecting you to an agent: you are next, about 1 min to wait').waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/widget-queue.png` });
+    await context.close();
+    for (const v of visitors) v.socket.close();
+    desk.close();
+  } finally {
+    await own.stop();
+  }
 });
 
 test('the widget rides out a server restart: a banner while away, then nothing lost or doubled', async () => {

@@ -285,3 +285,137 @@ test('inbox settings: a live preview, the snippet, and the widget follows what w
     await context.close();
   }
 });
+
+test('admin: a team with members, a shared canned reply, and a new identity secret', async () => {
+  const member = await newAgent('Sun Li 孙丽');
+  const { context, page } = await workspace('admin@demo.kefu', DEMO_PASSWORD, { online: false });
+  try {
+    await page.getByTestId('nav-admin').click();
+    await page.getByTestId('admin-tab-teams').click();
+    const teamName = uid('Billing 账务');
+    await page.getByTestId('new-team-name').fill(teamName);
+    const [made] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/teams') && r.request().method() === 'POST'),
+      page.getByTestId('new-team-submit').click(),
+    ]);
+    const teamId = (await made.json()).team.id;
+    const card = page.locator(`[data-testid="team-card"][data-team-id="${teamId}"]`);
+    await card.getByTestId('team-add-member').selectOption(member.id);
+    await card.locator(`[data-testid="team-member"][data-user-id="${member.id}"]`).waitFor();
+    const team = (await api(server, 'GET', `/api/v1/teams/${teamId}`, { token: admin })).body.team;
+    assert.equal(team.name, teamName);
+    assert.deepEqual(team.members, [member.id]);
+
+    await page.getByTestId('admin-tab-canned').click();
+    const shortcut = uid('refund').toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 30);
+    await page.getByTestId('new-canned-shortcut').fill(shortcut);
+    await page.getByTestId('new-canned-content').fill('Refunds take 3-5 working days. 退款需要 3-5 个工作日。');
+    await page.getByTestId('new-canned-shared').check();
+    const [saved] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/canned_replies') && r.request().method() === 'POST'),
+      page.getByTestId('new-canned-submit').click(),
+    ]);
+    assert.equal(saved.status(), 201);
+    await page.locator(`[data-testid="canned-row"][data-canned-id="${(await saved.json()).canned_reply.id}"]`).waitFor();
+    const replies = (await api(server, 'GET', `/api/v1/canned_replies?q=${shortcut}`, { token: admin })).body.canned_replies;
+    assert.equal(replies.length, 1);
+    assert.equal(replies[0].shared, true);
+    await page.screenshot({ path: `${ARTIFACTS}/workspace-admin-canned.png` });
+
+    await page.getByTestId('admin-tab-inboxes').click();
+    const before = (await api(server, 'GET', `/api/v1/inboxes/${website.id}`, { token: admin })).body.inbox.identity_secret;
+    page.once('dialog', (d) => d.accept());
+    const [rotated] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/api/v1/inboxes/${website.id}/identity_secret`)),
+      page.getByTestId('identity-generate').click(),
+    ]);
+    assert.equal(rotated.status(), 200);
+    const after = (await api(server, 'GET', `/api/v1/inboxes/${website.id}`, { token: admin })).body.inbox.identity_secret;
+    assert.notEqual(after, before, 'a new secret');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByTestId('identity-secret').filter({ hasText: after }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
+
+test('a new assignment chimes and notifies the desktop; a message in another conversation shows as unread', async () => {
+  const agent = await newAgent('Zhou Min 周敏');
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  // Record what the page asks of the browser's audio and notification APIs; the page itself is the real app.
+  await context.addInitScript(() => {
+    window.__notified = [];
+    window.__chimes = 0;
+    window.Notification = class {
+      static permission = 'granted';
+      static requestPermission() { return Promise.resolve('granted'); }
+      constructor(title, options) { window.__notified.push({ title, body: options?.body }); }
+      close() {}
+    };
+    const Real = window.AudioContext;
+    window.AudioContext = class extends Real { constructor() { super(); window.__chimes += 1; } };
+    document.hasFocus = () => false;
+  });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/app/`);
+  await page.getByTestId('login-email').fill(agent.email);
+  await page.getByTestId('login-password').fill(agent.password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('status-online').click();
+  await page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
+  const visitors = [];
+  try {
+    for (const text of ['first visitor here', 'second visitor here']) {
+      const v = await visitor();
+      await say(v.chat, text);
+      visitors.push(v);
+      await page.getByTestId('conversation-item').filter({ hasText: text }).waitFor();
+    }
+    await page.waitForFunction(() => window.__notified.length === 2 && window.__chimes >= 2);
+    const notified = await page.evaluate(() => window.__notified);
+    assert.ok(notified.every((n) => n.title === 'Kefu' && /Visitor/.test(n.body)), JSON.stringify(notified));
+
+    // Reading the first conversation; the second one's new message counts as unread until opened.
+    await page.getByTestId('conversation-item').filter({ hasText: 'first visitor here' }).click();
+    await page.getByTestId('conversation').getByText('first visitor here').waitFor();
+    await say(visitors[1].chat, 'are you there?');
+    const second = page.getByTestId('conversation-item').filter({ hasText: 'are you there?' });
+    await second.getByTestId('unread-badge').filter({ hasText: '2' }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/workspace-unread.png` });
+    await second.click();
+    await page.getByTestId('conversation').getByText('are you there?').waitFor();
+    await second.getByTestId('unread-badge').waitFor({ state: 'detached' });
+  } finally {
+    await page.getByTestId('status-offline').click();
+    for (const v of visitors) await v.context.close();
+    await context.close();
+  }
+});
+
+test('the workspace rides out a server restart and shows every message once, in order', async () => {
+  const agent = await newAgent('Wu Gang 吴刚');
+  const { context, page } = await workspace(agent.email, agent.password);
+  try {
+    const v = await visitor();
+    await say(v.chat, 'before the restart');
+    await page.getByTestId('conversation-item').filter({ hasText: 'before the restart' }).click();
+    await page.getByTestId('conversation').getByText('before the restart').waitFor();
+    await server.kill9();
+    await page.getByTestId('reconnecting').waitFor();
+    await server.restart();
+    await page.getByTestId('reconnecting').waitFor({ state: 'hidden', timeout: 30000 });
+    // The agent went offline with the server; the conversation stays theirs within the grace.
+    await page.getByTestId('status-online').click();
+    await say(v.chat, 'after the restart');
+    await page.getByTestId('conversation').getByText('after the restart').waitFor();
+    await write(page, 'still here');
+    await v.chat.getByText('still here').waitFor();
+    const bodies = await page.getByTestId('conversation').locator('.msg[data-seq] .bubble').allTextContents();
+    const shown = ['before the restart', 'after the restart', 'still here'].map((t) => bodies.filter((b) => b.includes(t)).length);
+    assert.deepEqual(shown, [1, 1, 1], JSON.stringify(bodies));
+    await v.context.close();
+  } finally {
+    await page.getByTestId('status-offline').click().catch(() => {});
+    await context.close();
+  }
+});

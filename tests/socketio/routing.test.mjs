@@ -119,3 +119,36 @@ test('a visitor waiting past the queue timeout is told so once', async () => {
   assert.equal(visitor.all('conversation:queue_timeout').length, 0, 'told once, not on every tick');
   visitor.close(); later.close();
 });
+
+test('a waiting visitor is told the expected wait once the queue has shown its pace', async () => {
+  // A server of its own: the pace is learned per organisation, and other tests' queues must not teach it.
+  const fresh = await startServer();
+  try {
+    const { widgetToken, agents } = await setupTeam(fresh, { capacity: 1 });
+    const agent = await onlineAgent(fresh, agents[0]);
+    const open = async (i) => {
+      const { socket } = await connectVisitor(fresh, widgetToken);
+      const sent = await request(socket, 'message:send', { client_id: uid('c'), content: `visitor ${i}` });
+      const cid = sent.message.conversation_id;
+      const update = await socket.next('conversation:updated', (d) => d.conversation.id === cid);
+      return { socket, cid, update };
+    };
+    const served = await open(0);
+    await agent.next('conversation:assigned', (d) => d.conversation.id === served.cid);
+    const next = await open(1);
+    const last = await open(2);
+    assert.equal(last.update.conversation.queue_position, 2);
+    assert.equal(last.update.conversation.expected_wait_secs, undefined, 'no promise before the queue has moved');
+    // The one in front must have waited over a second, or its wait says nothing about the queue's pace.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await request(agent, 'conversation:close', { conversation_id: served.cid })).ok, true);
+    await agent.next('conversation:assigned', (d) => d.conversation.id === next.cid);
+    const moved = await last.socket.next('conversation:updated', (d) => d.conversation.queue_position === 1);
+    assert.ok(moved.conversation.expected_wait_secs >= 1 && moved.conversation.expected_wait_secs <= 30,
+      JSON.stringify(moved.conversation));
+    for (const v of [served, next, last]) v.socket.close();
+    agent.close();
+  } finally {
+    await fresh.stop();
+  }
+});

@@ -6,6 +6,7 @@ pub mod error;
 pub mod model;
 pub mod routing;
 pub mod validate;
+pub mod wait;
 pub mod widget;
 
 pub use error::DomainError;

@@ -211,6 +211,10 @@ pub struct Conversation {
     /// Position (from 1) in the queue while queued; filled in by whoever knows the queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,
+    /// Seconds the visitor can expect to wait at that position, judged from the queue's recent pace; only with a
+    /// `queue_position`, and only once the pace is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_wait_secs: Option<u32>,
     pub created_at: Timestamp,
     pub first_response_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,

@@ -398,7 +398,7 @@ impl Service {
                 let mut router = tx.load_router(contact.org_id, None).await?;
                 // The new conversation is already in the queue the router loaded: drain it.
                 let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
-                let conversation = with_position(tx.conversation(conversation_id).await?, &router);
+                let conversation = self.with_position(tx.conversation(conversation_id).await?, &router);
                 let mut notes = vec![Notification::MessageNew {
                     conversation: conversation.clone(),
                     message: message.clone(),
@@ -714,7 +714,7 @@ impl Service {
             }
         };
         let mut notes = self.route(&mut tx, user.org_id, &mut router, Some(step), now).await?;
-        let conversation = with_position(tx.conversation(conversation_id).await?, &router);
+        let conversation = self.with_position(tx.conversation(conversation_id).await?, &router);
         notes.insert(
             0,
             Notification::ConversationUpdated {
@@ -805,7 +805,7 @@ impl Service {
         };
         let step = Step::Event(routing::Event::Waiting(waiting));
         let mut notes = self.route(&mut tx, user.org_id, &mut router, Some(step), now).await?;
-        let conversation = with_position(tx.conversation(conversation_id).await?, &router);
+        let conversation = self.with_position(tx.conversation(conversation_id).await?, &router);
         notes.insert(
             0,
             Notification::ConversationUpdated {
@@ -871,6 +871,7 @@ impl Service {
         now: i64,
     ) -> Result<Vec<Notification>> {
         let before: HashMap<Uuid, u32> = router.queue_positions().into_iter().collect();
+        let queued_since: HashMap<Uuid, i64> = router.queue().map(|w| (w.conversation_id, w.queued_at)).collect();
         let decisions = match step {
             None => router.drain(),
             Some(Step::Event(e)) => router.apply(e),
@@ -887,6 +888,11 @@ impl Service {
                     let last = router.agent(agent_id).map_or(now, |a| a.last_assigned);
                     tx.assign(conversation_id, agent_id, last, now).await?;
                     let conversation = tx.conversation(conversation_id).await?;
+                    // Only a conversation that was already waiting tells how fast the queue moves.
+                    if let Some(queued_at) = queued_since.get(&conversation_id) {
+                        let mut pace = self.inner.pace.lock().unwrap_or_else(|e| e.into_inner());
+                        pace.entry(org_id).or_default().taken(now, now - queued_at);
+                    }
                     notes.push(Notification::ConversationAssigned {
                         conversation: conversation.clone(),
                     });
@@ -919,10 +925,7 @@ impl Service {
                 .collect();
             for (id, position) in moved {
                 if let Some(c) = queued.get(&id) {
-                    let conversation = Conversation {
-                        queue_position: Some(position),
-                        ..c.clone()
-                    };
+                    let conversation = self.placed(c.clone(), Some(position));
                     let previous = decisions.iter().find_map(|d| match d {
                         Decision::Requeued {
                             conversation_id,
@@ -938,6 +941,28 @@ impl Service {
             }
         }
         Ok(notes)
+    }
+
+    /// The conversation with its place in the queue and the wait that place means, while it is queued.
+    fn with_position(&self, conversation: Conversation, router: &Router) -> Conversation {
+        let position = router
+            .queue_positions()
+            .into_iter()
+            .find(|(id, _)| *id == conversation.id)
+            .map(|(_, p)| p);
+        self.placed(conversation, position)
+    }
+
+    fn placed(&self, conversation: Conversation, position: Option<u32>) -> Conversation {
+        let expected_wait_secs = position.and_then(|p| {
+            let pace = self.inner.pace.lock().unwrap_or_else(|e| e.into_inner());
+            pace.get(&conversation.org_id)?.expected_wait_secs(p)
+        });
+        Conversation {
+            queue_position: position,
+            expected_wait_secs,
+            ..conversation
+        }
     }
 
     /// Tells visitors who have waited too long that nobody is free, once per wait.
@@ -986,18 +1011,6 @@ impl Service {
 
 fn can_act(user: &User, c: &Conversation) -> bool {
     user.org_id == c.org_id && (user.role.oversees() || c.assignee.as_ref().is_some_and(|a| a.id == user.id))
-}
-
-fn with_position(conversation: Conversation, router: &Router) -> Conversation {
-    let position = router
-        .queue_positions()
-        .into_iter()
-        .find(|(id, _)| *id == conversation.id)
-        .map(|(_, p)| p);
-    Conversation {
-        queue_position: position,
-        ..conversation
-    }
 }
 
 /// Two updates of the same conversation in a row say the same thing: keep one, with whatever the later adds.

@@ -60,6 +60,8 @@ struct Inner {
     config: ServiceConfig,
     presence: presence::Tracker,
     limiter: auth::LoginLimiter,
+    /// Each organisation's queue pace, for the expected wait visitors are shown. Learned as this node routes.
+    pace: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, kefu_core::wait::WaitEstimator>>,
 }
 
 impl Service {
@@ -72,6 +74,7 @@ impl Service {
                 config,
                 presence: Default::default(),
                 limiter,
+                pace: Default::default(),
             }),
         }
     }

@@ -121,6 +121,7 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
         team_id: opt_uuid(row, "team_id")?,
         last_seq: row.try_get("last_seq")?,
         queue_position: None,
+        expected_wait_secs: None,
         created_at: ts(row, "created_at")?,
         first_response_at: opt_ts(row, "first_response_at")?,
         closed_at: opt_ts(row, "closed_at")?,

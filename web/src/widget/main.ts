@@ -11,6 +11,7 @@ interface Conversation {
   status: 'queued' | 'assigned' | 'closed';
   assignee: { id: string; name: string } | null;
   queue_position?: number;
+  expected_wait_secs?: number;
   rating?: { score: number; comment: string | null } | null;
   agent_read_seq?: number;
 }
@@ -270,9 +271,15 @@ function renderStatus() {
   else if (conversation.status === 'closed') statusLine.textContent = text.closed;
   else if (conversation.status === 'assigned' && conversation.assignee)
     statusLine.textContent = text.assigned(conversation.assignee.name);
-  else if (conversation.queue_position && conversation.queue_position > 1)
-    statusLine.textContent = text.queued(conversation.queue_position);
-  else statusLine.textContent = text.queuedFirst;
+  else {
+    const place =
+      conversation.queue_position && conversation.queue_position > 1
+        ? text.queued(conversation.queue_position)
+        : text.queuedFirst;
+    // Whole minutes, at least one: a countdown in seconds would promise a precision nobody has.
+    const wait = conversation.expected_wait_secs;
+    statusLine.textContent = wait ? `${place}${text.expectedWait(Math.max(1, Math.ceil(wait / 60)))}` : place;
+  }
 }
 
 function adopt(c: Conversation) {
@@ -282,9 +289,11 @@ function adopt(c: Conversation) {
     saved.conversationId = c.id;
     save();
   }
-  const position = c.queue_position ?? (c.status === 'queued' ? conversation?.queue_position : undefined);
+  const queued = c.status === 'queued';
+  const position = c.queue_position ?? (queued ? conversation?.queue_position : undefined);
+  const wait = c.expected_wait_secs ?? (queued && c.queue_position === undefined ? conversation?.expected_wait_secs : undefined);
   agentReadSeq = Math.max(c.id === conversation?.id ? agentReadSeq : 0, c.agent_read_seq ?? 0);
-  conversation = { ...c, queue_position: position };
+  conversation = { ...c, queue_position: position, expected_wait_secs: wait };
 }
 
 async function sync() {
