@@ -3,24 +3,18 @@
 // official socket.io-client. Screenshots of the main screens go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, launch } from './browser.mjs';
 import { startServer, connectAgent, connectVisitor, request, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
-const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
-const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let server;
 let browser;
 let agent;
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer({ args: ['--demo'] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launch();
   // Every test opens a conversation with the demo agent: give them room for all of them.
   const admin = await login(server, ADMIN.email, ADMIN.password);
   const demoAgent = (await api(server, 'GET', '/api/v1/users', { token: admin })).body.users.find((u) => u.email === 'agent@demo.kefu');

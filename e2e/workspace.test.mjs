@@ -3,14 +3,9 @@
 // screens go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, launch } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
-const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
-const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const DEMO_PASSWORD = 'kefu-demo';
 
 let server;
@@ -19,9 +14,8 @@ let admin;
 let website;
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer({ args: ['--demo'] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launch();
   admin = await login(server, ADMIN.email, ADMIN.password);
   website = (await api(server, 'GET', '/api/v1/inboxes', { token: admin })).body.inboxes.find((i) => i.name === 'Website');
 });
@@ -90,6 +84,8 @@ test('an agent answers a visitor from the workspace: pop, reply, canned reply, p
   const other = await workspace(second.email, second.password, { online: false });
   try {
     const v = await visitor();
+    // The demo page points a newcomer to the workspace.
+    assert.equal(await v.page.getByRole('link', { name: /Open the workspace/ }).getAttribute('href'), '/app/');
     await v.chat.getByLabel('Name *').fill('Wang Fang 王芳');
     await v.chat.getByLabel('Email').fill('wang.fang@example.com');
     await v.chat.getByRole('button', { name: 'Start chat' }).click();

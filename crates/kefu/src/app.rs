@@ -92,6 +92,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("Kefu listening on http://{bound}");
+    println!("Agents' workspace: http://{bound}/app/");
     if args.demo {
         println!("Demo page: http://{bound}/");
     }

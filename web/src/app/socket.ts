@@ -26,6 +26,7 @@ import {
   type Timeline,
 } from './timeline';
 import type { Conversation, Lang, Message, Presence, User } from './types';
+import { chime } from '../shared/chime';
 
 interface Ack {
   ok: boolean;
@@ -516,7 +517,7 @@ class Store {
     const pop = { key: ++this.popKey, conversation: c };
     this.pops = [...this.pops.filter((p) => p.conversation.id !== c.id), pop].slice(-3);
     setTimeout(() => this.dismiss(pop.key), 12_000);
-    chime();
+    chime([660, 990]);
     if ('Notification' in window && Notification.permission === 'granted' && !document.hasFocus()) {
       try {
         const name = contactName(c, t(this.lang).visitor);
@@ -540,24 +541,5 @@ class Store {
   }
 }
 
-/** Two short rising tones, as in the visitor widget: audible but not alarming. */
-function chime() {
-  try {
-    const audio = new AudioContext();
-    const gain = audio.createGain();
-    gain.gain.value = 0.05;
-    gain.connect(audio.destination);
-    [660, 990].forEach((hz, i) => {
-      const tone = audio.createOscillator();
-      tone.frequency.value = hz;
-      tone.connect(gain);
-      tone.start(audio.currentTime + i * 0.12);
-      tone.stop(audio.currentTime + i * 0.12 + 0.1);
-    });
-    setTimeout(() => void audio.close(), 500);
-  } catch {
-    // No audio here: the toast still tells.
-  }
-}
 
 export const store = new Store();

@@ -21,22 +21,7 @@ export interface User {
   locale?: Lang | null;
 }
 
-export interface Sender {
-  kind: 'visitor' | 'agent' | 'system';
-  id: string | null;
-  name: string;
-}
-
-export interface Message {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender: Sender;
-  content: string;
-  private: boolean;
-  client_id?: string;
-  created_at: string;
-}
+export type { Message, Sender } from '../shared/protocol';
 
 export interface Rating {
   score: number;

@@ -1,22 +1,8 @@
 // The visitor's view of one conversation: messages kept in seq order without duplicates, whatever order pushes,
 // acks and syncs arrive in. Pure, so it is easy to test.
 
-export interface Sender {
-  kind: 'visitor' | 'agent' | 'system';
-  id: string | null;
-  name: string;
-}
-
-export interface Message {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender: Sender;
-  content: string;
-  private: boolean;
-  client_id?: string;
-  created_at: string;
-}
+import type { Message } from '../shared/protocol';
+export type { Message, Sender } from '../shared/protocol';
 
 /** A message typed here and not yet acked. */
 export interface Pending {

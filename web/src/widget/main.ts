@@ -4,6 +4,7 @@
 import { io, Socket } from 'socket.io-client';
 import { pickLang, t } from './i18n';
 import { Timeline, type Message } from './conversation';
+import { chime } from '../shared/chime';
 import './style.css';
 
 interface Conversation {
@@ -181,25 +182,6 @@ function markRead() {
   socket.emit('conversation:read', { conversation_id: timeline.conversationId, seq: last });
 }
 
-/** A short two-note chime for a new message while the chat is hidden; silent where audio is not allowed. */
-function chime() {
-  try {
-    const audio = new AudioContext();
-    const gain = audio.createGain();
-    gain.gain.value = 0.05;
-    gain.connect(audio.destination);
-    [880, 1320].forEach((hz, i) => {
-      const tone = audio.createOscillator();
-      tone.frequency.value = hz;
-      tone.connect(gain);
-      tone.start(audio.currentTime + i * 0.12);
-      tone.stop(audio.currentTime + i * 0.12 + 0.1);
-    });
-    setTimeout(() => void audio.close(), 500);
-  } catch {
-    // No audio here: the badge and the title still tell.
-  }
-}
 
 /** After the agent closes: 1-5 stars and a comment, stored on the conversation. */
 function survey(c: Conversation): HTMLElement {

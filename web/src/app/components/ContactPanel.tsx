@@ -6,6 +6,7 @@ import { fullDate, summariseUserAgent } from '../format';
 import { useT } from '../hooks';
 import { store } from '../socket';
 import type { Contact, Conversation } from '../types';
+import { Stars } from './Stars';
 
 type Editable = 'name' | 'email' | 'phone';
 
@@ -108,10 +109,7 @@ function Past({ contactId, currentId }: { contactId: string; currentId: string }
             <span class="past-bottom muted small">
               <span class="ellipsis">{c.assignee?.name ?? text.unassigned}</span>
               {c.rating && (
-                <span class="stars" title={c.rating.comment ?? undefined}>
-                  {'★'.repeat(c.rating.score)}
-                  {'☆'.repeat(5 - c.rating.score)}
-                </span>
+                <Stars rating={c.rating} />
               )}
             </span>
           </button>

@@ -9,6 +9,7 @@ import { visitorReadMark, type Timeline } from '../timeline';
 import type { Conversation, Lang } from '../types';
 import { Composer } from './Composer';
 import { TransferDialog } from './TransferDialog';
+import { Stars } from './Stars';
 
 function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: string | null; lang: Lang }) {
   const text = useT();
@@ -161,10 +162,7 @@ export function ConversationView({ id }: { id: string }) {
               {text.assignee}: <span data-testid="conversation-assignee">{c.assignee?.name ?? text.unassigned}</span>
             </span>
             {c.rating && (
-              <span class="stars" title={c.rating.comment ?? undefined}>
-                {'★'.repeat(c.rating.score)}
-                {'☆'.repeat(5 - c.rating.score)}
-              </span>
+              <Stars rating={c.rating} />
             )}
           </div>
         </div>
