@@ -21,6 +21,8 @@ pub enum DomainError {
     AgentAtCapacity,
     #[error("the conversation is already assigned to this agent")]
     AlreadyAssigned,
+    #[error("the ticket is closed")]
+    TicketClosed,
 }
 
 impl DomainError {
@@ -34,6 +36,7 @@ impl DomainError {
             DomainError::AgentUnavailable => "agent_unavailable",
             DomainError::AgentAtCapacity => "agent_at_capacity",
             DomainError::AlreadyAssigned => "already_assigned",
+            DomainError::TicketClosed => "ticket_closed",
         }
     }
 

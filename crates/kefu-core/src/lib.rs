@@ -5,6 +5,7 @@
 pub mod error;
 pub mod model;
 pub mod routing;
+pub mod ticket;
 pub mod validate;
 pub mod wait;
 pub mod widget;

@@ -1,8 +1,6 @@
 //! The nouns of customer support, as the rest of Kefu sees them.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
 
 macro_rules! string_enum {
@@ -20,11 +18,11 @@ macro_rules! string_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = crate::DomainError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
@@ -38,6 +36,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// What a user may do. Admins configure; supervisors see and act on every conversation; agents answer.
@@ -146,6 +145,8 @@ pub struct Team {
     pub org_id: Uuid,
     pub name: String,
     pub members: Vec<Uuid>,
+    /// The working hours the team's tickets count their SLA targets in; `null` counts around the clock.
+    pub business_hours: Option<crate::widget::WorkingHours>,
     pub created_at: Timestamp,
 }
 

@@ -87,7 +87,11 @@ impl WorkingHours {
     }
 
     fn check(&self) -> Result<(), DomainError> {
-        let field = "settings.widget.working_hours";
+        self.check_as("settings.widget.working_hours")
+    }
+
+    /// Refuses an unknown time zone or malformed spans, naming `field` in the error.
+    pub fn check_as(&self, field: &'static str) -> Result<(), DomainError> {
         self.timezone
             .parse::<chrono_tz::Tz>()
             .map_err(|_| DomainError::invalid(field, format!("unknown time zone {:?}", self.timezone)))?;
@@ -103,6 +107,52 @@ impl WorkingHours {
             }
         }
         Ok(())
+    }
+
+    /// The moment `minutes` of working time after `start` have passed: time outside the spans does not count,
+    /// so 2 hours from Friday 17:00 on a 09:00-18:00 weekday schedule is Monday 10:00. Around the clock when
+    /// hours are not enabled (or no day has a span).
+    pub fn add_working_minutes(
+        &self,
+        start: chrono::DateTime<chrono::Utc>,
+        minutes: i64,
+    ) -> chrono::DateTime<chrono::Utc> {
+        use chrono::{Datelike, Duration, TimeZone};
+        let plain = start + Duration::minutes(minutes);
+        let tz = match self.timezone.parse::<chrono_tz::Tz>() {
+            Ok(tz) if self.enabled && self.days().iter().any(|d| !d.is_empty()) => tz,
+            _ => return plain,
+        };
+        let mut left = Duration::minutes(minutes.max(0));
+        let mut date = start.with_timezone(&tz).date_naive();
+        // A schedule has a span at least once a week: a few years of days is far more than any SLA needs.
+        for _ in 0..3660 {
+            let mut spans: Vec<(u32, u32)> = self.days()[date.weekday().num_days_from_monday() as usize]
+                .iter()
+                .filter_map(|s| Some((self::minutes(&s.from)?, self::minutes(&s.to)?)))
+                .collect();
+            spans.sort_unstable();
+            for (from, to) in spans {
+                let at = |m: u32| {
+                    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists") + Duration::minutes(i64::from(m));
+                    // On a DST change a local time may be ambiguous or skipped: take the earliest real instant.
+                    tz.from_local_datetime(&local)
+                        .earliest()
+                        .unwrap_or_else(|| tz.from_utc_datetime(&local))
+                        .with_timezone(&chrono::Utc)
+                };
+                let (begin, end) = (at(from).max(start), at(to));
+                if end <= begin {
+                    continue;
+                }
+                if end - begin >= left {
+                    return begin + left;
+                }
+                left -= end - begin;
+            }
+            date = date.succ_opt().expect("dates go on");
+        }
+        plain
     }
 
     /// Whether agents answer at `now` (always, when hours are not enabled).
@@ -270,6 +320,77 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use serde_json::json;
+
+    #[test]
+    fn working_minutes_skip_nights_and_weekends_in_the_schedules_time_zone() {
+        let utc = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let office = WorkingHours {
+            enabled: true,
+            ..WorkingHours::default()
+        };
+        // Friday 2026-11-27 17:00 in Shanghai is 09:00 UTC; two working hours later it is Monday 10:00 there.
+        assert_eq!(
+            office.add_working_minutes(utc("2026-11-27T09:00:00Z"), 120),
+            utc("2026-11-30T02:00:00Z")
+        );
+        // Saturday night counts from Monday's opening.
+        assert_eq!(
+            office.add_working_minutes(utc("2026-11-28T14:00:00Z"), 30),
+            utc("2026-11-30T01:30:00Z")
+        );
+        // Within one span it is plain addition; zero minutes is the start itself.
+        assert_eq!(
+            office.add_working_minutes(utc("2026-11-26T02:00:00Z"), 60),
+            utc("2026-11-26T03:00:00Z")
+        );
+        assert_eq!(
+            office.add_working_minutes(utc("2026-11-26T02:00:00Z"), 0),
+            utc("2026-11-26T02:00:00Z")
+        );
+        // Two spans in a day (a lunch break) and a full week of 45 h.
+        let lunch = WorkingHours {
+            enabled: true,
+            timezone: "UTC".into(),
+            mon: vec![
+                Span {
+                    from: "09:00".into(),
+                    to: "12:00".into(),
+                },
+                Span {
+                    from: "13:00".into(),
+                    to: "18:00".into(),
+                },
+            ],
+            ..WorkingHours::default()
+        };
+        assert_eq!(
+            lunch.add_working_minutes(utc("2026-11-30T11:00:00Z"), 120),
+            utc("2026-11-30T14:00:00Z")
+        );
+        assert_eq!(
+            office.add_working_minutes(utc("2026-11-30T01:00:00Z"), 45 * 60),
+            utc("2026-12-04T10:00:00Z")
+        );
+        // Not enabled, or a schedule without a single span: around the clock.
+        let always = WorkingHours::default();
+        assert_eq!(
+            always.add_working_minutes(utc("2026-11-28T14:00:00Z"), 30),
+            utc("2026-11-28T14:30:00Z")
+        );
+        let never = WorkingHours {
+            enabled: true,
+            mon: vec![],
+            tue: vec![],
+            wed: vec![],
+            thu: vec![],
+            fri: vec![],
+            ..WorkingHours::default()
+        };
+        assert_eq!(
+            never.add_working_minutes(utc("2026-11-28T14:00:00Z"), 30),
+            utc("2026-11-28T14:30:00Z")
+        );
+    }
 
     #[test]
     fn working_hours_follow_the_time_zone_and_the_day() {

@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod routes;
+mod tickets;
 
 pub use error::ApiError;
 

@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body whose every rejection is one of our errors.
 pub struct Body<T>(pub T);
@@ -95,6 +95,7 @@ impl Modify for BearerAuth {
         (name = "conversations", description = "Conversations and their messages"),
         (name = "contacts", description = "Customers"),
         (name = "canned_replies", description = "Ready-made answers, shared and personal"),
+        (name = "tickets", description = "Tickets, their history and SLA policies"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -102,7 +103,7 @@ struct ApiDoc;
 
 /// The API's routes and its OpenAPI document, built from the same handler descriptions.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(login))
@@ -126,8 +127,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_contact, update_contact))
         .routes(routes!(widget_config))
         .routes(routes!(list_canned_replies, create_canned_reply))
-        .routes(routes!(update_canned_reply, delete_canned_reply))
-        .split_for_parts();
+        .routes(routes!(update_canned_reply, delete_canned_reply));
+    let (api, doc) = crate::tickets::routes(api).split_for_parts();
     let api = api
         .route("/", axum::routing::get(landing))
         .route("/widget.js", axum::routing::get(web_asset))
@@ -504,17 +505,42 @@ async fn get_team(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid
     }))
 }
 
-#[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = TeamName,
-    responses((status = 200, description = "Renamed", body = TeamBody)))]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamPatch {
+    name: Option<String>,
+    /// The working hours the team's tickets count their SLA targets in (the widget's working-hours format);
+    /// `null` counts around the clock.
+    #[serde(default, deserialize_with = "crate::tickets::present")]
+    #[schema(value_type = Option<Object>)]
+    business_hours: Option<Option<kefu_core::widget::WorkingHours>>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), request_body = TeamPatch,
+    responses((status = 200, description = "Changed", body = TeamBody),
+    (status = 422, description = "An invalid name or working hours (`invalid_input`)", body = ErrorBody)))]
 async fn rename_team(
     State(s): State<AppState>,
     c: CurrentUser,
     Path(id): Path<Uuid>,
-    Body(b): Body<TeamName>,
+    Body(b): Body<TeamPatch>,
 ) -> ApiResult<Json<TeamBody>> {
-    Ok(Json(TeamBody {
-        team: s.service.rename_team(&c.user, id, &b.name).await?,
-    }))
+    // Checked before anything is written, so a bad request changes nothing.
+    if let Some(Some(hours)) = &b.business_hours {
+        hours.check_as("business_hours")?;
+    }
+    let mut team = None;
+    if let Some(name) = &b.name {
+        team = Some(s.service.rename_team(&c.user, id, name).await?);
+    }
+    if let Some(hours) = &b.business_hours {
+        team = Some(s.service.set_team_business_hours(&c.user, id, hours.as_ref()).await?);
+    }
+    let team = match team {
+        Some(t) => t,
+        None => s.service.team(&c.user, id).await?,
+    };
+    Ok(Json(TeamBody { team }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)), responses(

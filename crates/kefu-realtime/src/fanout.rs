@@ -188,6 +188,21 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             let body = json!({ "agent_id": agent_id, "name": name, "status": presence });
             emit(io, "/agent", vec![format!("org:{org_id}")], "presence", &body).await;
         }
+        Notification::TicketUpdated { ticket } => {
+            let mut rooms = vec![format!("supervisors:{}", ticket.org_id)];
+            if let Some(a) = &ticket.assignee {
+                rooms.push(format!("agent:{}", a.id));
+            }
+            if let Some(team) = ticket.team_id {
+                rooms.push(format!("team:{team}"));
+            }
+            emit(io, "/agent", rooms, "ticket:updated", &json!({ "ticket": ticket })).await;
+        }
+        Notification::TicketSlaBreached { ticket, target } => {
+            let rooms = vec![format!("supervisors:{}", ticket.org_id)];
+            let body = json!({ "ticket": ticket, "target": target });
+            emit(io, "/agent", rooms, "ticket:sla_breached", &body).await;
+        }
         Notification::QueueTimeout { conversation } => {
             let body = json!({ "conversation_id": conversation.id });
             let rooms = vec![

@@ -3,6 +3,7 @@
 //! writers may differ from commit order: clients order messages by seq, never by arrival.
 
 use kefu_core::model::{Conversation, Message, Presence, Sender};
+use kefu_core::ticket::{SlaTarget, Ticket};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -46,6 +47,15 @@ pub enum Notification {
     /// A user's access changed (deactivated, role, teams, password): their sockets must reconnect to pick it up.
     UserChanged {
         user_id: Uuid,
+    },
+    /// A ticket was created or changed.
+    TicketUpdated {
+        ticket: Ticket,
+    },
+    /// A ticket missed a service-level target (announced once per target).
+    TicketSlaBreached {
+        ticket: Ticket,
+        target: SlaTarget,
     },
 }
 

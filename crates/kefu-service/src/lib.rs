@@ -9,6 +9,7 @@ mod conversations;
 mod error;
 mod identity;
 mod presence;
+mod tickets;
 
 pub use admin::{NewInbox, UserChanges, WidgetState};
 pub use auth::{LoginLimits, hash_token, session_key};
@@ -16,6 +17,7 @@ pub use bus::{Bus, Notification};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
 pub use error::ServiceError;
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
+pub use tickets::{NewTicket, RequesterInput, TicketChanges};
 
 use kefu_store::Store;
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub struct ServiceConfig {
     pub session_ttl: Duration,
     /// How often timers (queue timeout, session expiry) are checked.
     pub timer_tick: Duration,
+    /// How long a solved ticket stays solved before it closes by itself.
+    pub ticket_autoclose: Duration,
     pub login_limits: LoginLimits,
 }
 
@@ -43,6 +47,7 @@ impl Default for ServiceConfig {
             queue_timeout: Duration::from_secs(600),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             timer_tick: Duration::from_secs(1),
+            ticket_autoclose: Duration::from_secs(7 * 24 * 3600),
             login_limits: LoginLimits::default(),
         }
     }

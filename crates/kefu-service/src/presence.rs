@@ -110,6 +110,9 @@ impl Service {
                 if let Err(e) = service.notify_queue_timeouts().await {
                     tracing::error!(error = %e, "queue timeout check failed");
                 }
+                if let Err(e) = service.run_ticket_timers().await {
+                    tracing::error!(error = %e, "ticket SLA and auto-close check failed");
+                }
                 if ticks.is_multiple_of(600) {
                     service.prune_login_failures();
                     let swept = async {

@@ -7,9 +7,11 @@
 mod migrate;
 mod read;
 mod rows;
+mod tickets;
 mod tx;
 
 pub use read::{ConversationFilter, Credentials};
+pub use tickets::TicketFilter;
 pub use tx::{NewMessage, NewUser, Tx};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

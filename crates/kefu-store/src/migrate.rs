@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_canned_replies.sql"),
     ),
     (5, "workspace", include_str!("../migrations/0005_workspace.sql")),
+    (6, "tickets", include_str!("../migrations/0006_tickets.sql")),
 ];
 
 impl Store {

@@ -4,7 +4,7 @@
 use crate::rows::{
     self, CANNED_COLUMNS, CONTACT_COLUMNS, CONVERSATION_SELECT, INBOX_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS,
 };
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 use kefu_core::model::*;
 use sqlx::{Any, AssertSqlSafe, Executor, Row};
 use uuid::Uuid;
@@ -72,11 +72,12 @@ pub(crate) async fn user_teams<'c, E: Executor<'c, Database = Any>>(e: E, user_i
 
 /// A team with its members; on a connection so that a transaction and the pool share it.
 pub(crate) async fn team(conn: &mut sqlx::AnyConnection, org_id: Uuid, id: Uuid) -> Result<Option<Team>> {
-    let Some(row) = sqlx::query("SELECT id, org_id, name, created_at FROM teams WHERE id = $1 AND org_id = $2")
-        .bind(id.to_string())
-        .bind(org_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?
+    let Some(row) =
+        sqlx::query("SELECT id, org_id, name, business_hours, created_at FROM teams WHERE id = $1 AND org_id = $2")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
     else {
         return Ok(None);
     };
@@ -92,6 +93,10 @@ pub(crate) async fn team(conn: &mut sqlx::AnyConnection, org_id: Uuid, id: Uuid)
         org_id,
         name: row.try_get("name")?,
         members,
+        business_hours: row
+            .try_get::<Option<String>, _>("business_hours")?
+            .map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("business_hours: {e}"))))
+            .transpose()?,
         created_at: Timestamp(row.try_get("created_at")?),
     }))
 }
@@ -314,6 +319,20 @@ impl Store {
     }
 
     /// The contact a customer's server identified as `external_id` (a verified `Kefu.setUser`).
+    /// The organisation's oldest contact with this (lower-case) email.
+    pub async fn contact_by_email(&self, org_id: Uuid, email: &str) -> Result<Option<Contact>> {
+        let sql =
+            format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE org_id = $1 AND email = $2 ORDER BY id LIMIT 1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(email)
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(rows::contact)
+            .transpose()
+    }
+
     pub async fn contact_by_external_id(&self, inbox_id: Uuid, external_id: &str) -> Result<Option<Contact>> {
         let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE inbox_id = $1 AND external_id = $2");
         sqlx::query(AssertSqlSafe(sql))

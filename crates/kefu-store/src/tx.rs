@@ -10,8 +10,8 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use uuid::Uuid;
 
 pub struct Tx {
-    tx: Transaction<'static, Any>,
-    backend: Backend,
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) backend: Backend,
     _open: crate::WriteGuard,
 }
 
@@ -226,6 +226,11 @@ impl Tx {
     /// Deletes a team; its conversations fall back to their inbox's teams.
     pub async fn delete_team(&mut self, org_id: Uuid, id: Uuid) -> Result<bool> {
         sqlx::query("UPDATE conversations SET team_id = NULL WHERE team_id = $1 AND org_id = $2")
+            .bind(id.to_string())
+            .bind(org_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("UPDATE tickets SET team_id = NULL WHERE team_id = $1 AND org_id = $2")
             .bind(id.to_string())
             .bind(org_id.to_string())
             .execute(&mut *self.tx)

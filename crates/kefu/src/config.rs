@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Days a login session lasts.
     #[arg(long, env = "KEFU_SESSION_TTL_DAYS", default_value_t = 30)]
     pub session_ttl_days: u64,
+    /// Days a solved ticket stays solved before it closes by itself (fractions allowed: 0.5 is 12 hours).
+    #[arg(long, env = "KEFU_TICKET_AUTOCLOSE_DAYS", default_value_t = 7.0)]
+    pub ticket_autoclose_days: f64,
     /// Largest Socket.IO message or polling body, in bytes.
     #[arg(long, env = "KEFU_SOCKET_MAX_PAYLOAD", default_value_t = 64 * 1024)]
     pub socket_max_payload: u64,
@@ -88,6 +91,9 @@ impl ServeArgs {
         if self.queue_timeout_secs == 0 {
             bail!("KEFU_QUEUE_TIMEOUT_SECS / --queue-timeout-secs must be at least 1");
         }
+        if !(self.ticket_autoclose_days > 0.0 && self.ticket_autoclose_days <= 3650.0) {
+            bail!("KEFU_TICKET_AUTOCLOSE_DAYS / --ticket-autoclose-days must be more than 0 and at most 3650");
+        }
         if self.session_ttl_days == 0 {
             bail!("KEFU_SESSION_TTL_DAYS / --session-ttl-days must be at least 1");
         }
@@ -98,6 +104,7 @@ impl ServeArgs {
             offline_grace: Duration::from_secs(self.offline_grace_secs),
             queue_timeout: Duration::from_secs(self.queue_timeout_secs),
             session_ttl: Duration::from_secs(self.session_ttl_days * 24 * 3600),
+            ticket_autoclose: Duration::from_secs_f64(self.ticket_autoclose_days * 24.0 * 3600.0),
             ..Default::default()
         })
     }

@@ -1,0 +1,622 @@
+//! Tickets: creating them (by hand, through the API, or from a chat), changing them with every change written
+//! to the history, comments and replies, bulk status changes, the SLA policies and team calendars their due
+//! times are counted in, and the timers that announce breaches and close solved tickets.
+
+use crate::{Notification, Result, Service, ServiceError, new_id};
+use kefu_core::model::*;
+use kefu_core::ticket::*;
+use kefu_core::widget::WorkingHours;
+use kefu_core::{DomainError, validate};
+use kefu_store::{TicketFilter, Tx, now_ms};
+use uuid::Uuid;
+
+/// Who a new ticket is for: a known contact, or someone described by name, email and phone.
+#[derive(Debug, Clone, Default)]
+pub struct RequesterInput {
+    pub id: Option<Uuid>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewTicket {
+    pub subject: String,
+    pub description: String,
+    pub priority: Option<TicketPriority>,
+    pub requester: Option<RequesterInput>,
+    pub assignee_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub tags: Vec<String>,
+}
+
+/// A change to a ticket; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct TicketChanges {
+    pub subject: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<TicketPriority>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub team_id: Option<Option<Uuid>>,
+    pub tags: Option<Vec<String>>,
+}
+
+fn actor_of(user: &User) -> Actor {
+    Actor {
+        kind: ActorKind::Agent,
+        id: Some(user.id),
+        name: user.name.clone(),
+    }
+}
+
+fn system() -> Actor {
+    Actor {
+        kind: ActorKind::System,
+        id: None,
+        name: "Kefu".into(),
+    }
+}
+
+/// A history line.
+fn line(ticket: Uuid, actor: &Actor, kind: TicketEventKind, now: i64) -> TicketEvent {
+    TicketEvent {
+        id: new_id(),
+        ticket_id: ticket,
+        actor: actor.clone(),
+        kind,
+        field: None,
+        old: None,
+        new: None,
+        content: None,
+        private: false,
+        created_at: Timestamp(now),
+    }
+}
+
+fn change(ticket: Uuid, actor: &Actor, field: &str, old: Option<String>, new: Option<String>, now: i64) -> TicketEvent {
+    TicketEvent {
+        field: Some(field.into()),
+        old,
+        new,
+        ..line(ticket, actor, TicketEventKind::Changed, now)
+    }
+}
+
+impl Service {
+    fn ticket_view(&self, record: &TicketRecord) -> Ticket {
+        record.view(now_ms())
+    }
+
+    fn publish_ticket(&self, record: &TicketRecord) {
+        self.publish(vec![Notification::TicketUpdated {
+            ticket: self.ticket_view(record),
+        }]);
+    }
+
+    /// The policy for a priority and the calendar of a team, which together give a ticket its due times.
+    async fn sla_terms(
+        &self,
+        org_id: Uuid,
+        priority: TicketPriority,
+        team: Option<Uuid>,
+    ) -> Result<(Option<SlaPolicy>, WorkingHours)> {
+        let policy = self
+            .store()
+            .sla_policies(org_id)
+            .await?
+            .into_iter()
+            .find(|p| p.priority == priority);
+        let hours = match team {
+            Some(t) => self.store().team(org_id, t).await?.and_then(|t| t.business_hours),
+            None => None,
+        };
+        // No calendar: the clock runs around the clock.
+        Ok((policy, hours.unwrap_or_default()))
+    }
+
+    async fn recompute_due(&self, record: &mut TicketRecord) -> Result<()> {
+        let (policy, hours) = self.sla_terms(record.org_id, record.priority, record.team_id).await?;
+        record.due = SlaDue::compute(policy.as_ref(), &hours, &record.clock);
+        Ok(())
+    }
+
+    async fn assignee(&self, org_id: Uuid, id: Uuid) -> Result<Assignee> {
+        let user = self
+            .store()
+            .user(org_id, id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or(ServiceError::NotFound("agent"))?;
+        Ok(Assignee {
+            id: user.id,
+            name: user.name,
+        })
+    }
+
+    async fn check_team(&self, org_id: Uuid, id: Uuid) -> Result<Team> {
+        self.store()
+            .team(org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("team"))
+    }
+
+    /// The contact a new ticket is for: the one named, the one with that email, or a new contact in the
+    /// organisation's first inbox.
+    async fn requester(&self, tx: &mut Tx, org_id: Uuid, input: &RequesterInput, now: i64) -> Result<Requester> {
+        let contact = match input.id {
+            Some(id) => self
+                .store()
+                .contact(org_id, id)
+                .await?
+                .ok_or(ServiceError::NotFound("contact"))?,
+            None => {
+                let trimmed =
+                    |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from);
+                let email = trimmed(&input.email).map(|e| validate::email(&e)).transpose()?;
+                let phone = trimmed(&input.phone).map(|p| validate::phone(&p)).transpose()?;
+                let name = trimmed(&input.name)
+                    .map(|n| validate::name("requester.name", &n))
+                    .transpose()?;
+                let known = match &email {
+                    Some(e) => self.store().contact_by_email(org_id, e).await?,
+                    None => None,
+                };
+                match known {
+                    Some(c) => c,
+                    None => {
+                        let Some(label) = name.clone().or_else(|| email.clone()).or_else(|| phone.clone()) else {
+                            return Err(DomainError::invalid("requester", "give a name, an email or a phone").into());
+                        };
+                        let inbox = self
+                            .store()
+                            .inboxes(org_id)
+                            .await?
+                            .into_iter()
+                            .next()
+                            .ok_or(ServiceError::NotFound("inbox"))?;
+                        let id = new_id();
+                        tx.insert_contact(id, org_id, inbox.id, None, &label, &serde_json::json!({}), now)
+                            .await?;
+                        tx.update_contact(id, None, Some(email.as_deref()), Some(phone.as_deref()), None, now)
+                            .await?
+                    }
+                }
+            }
+        };
+        Ok(Requester {
+            id: contact.id,
+            name: contact.name,
+            email: contact.email,
+            phone: contact.phone,
+        })
+    }
+
+    pub async fn create_ticket(&self, user: &User, new: NewTicket) -> Result<Ticket> {
+        self.insert_new_ticket(user, new, None).await
+    }
+
+    async fn insert_new_ticket(&self, user: &User, new: NewTicket, conversation_id: Option<Uuid>) -> Result<Ticket> {
+        let subject = subject(&new.subject)?;
+        if new.description.chars().count() > 50_000 {
+            return Err(DomainError::invalid("description", "at most 50000 characters").into());
+        }
+        let tags = tags(&new.tags)?;
+        let assignee = match new.assignee_id {
+            Some(id) => Some(self.assignee(user.org_id, id).await?),
+            None => None,
+        };
+        if let Some(team) = new.team_id {
+            self.check_team(user.org_id, team).await?;
+        }
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        tx.lock_organisation(user.org_id).await?;
+        let requester = match &new.requester {
+            Some(r) => Some(self.requester(&mut tx, user.org_id, r, now).await?),
+            None => None,
+        };
+        let mut record = TicketRecord {
+            id: new_id(),
+            org_id: user.org_id,
+            number: tx.next_ticket_number(user.org_id).await?,
+            subject,
+            description: new.description,
+            status: TicketStatus::New,
+            priority: new.priority.unwrap_or(TicketPriority::Normal),
+            assignee,
+            team_id: new.team_id,
+            requester,
+            tags,
+            conversation_id,
+            clock: SlaClock {
+                created_at: now,
+                ..Default::default()
+            },
+            due: SlaDue::default(),
+            announced: Vec::new(),
+            closed_at: None,
+            updated_at: now,
+        };
+        self.recompute_due(&mut record).await?;
+        tx.insert_ticket(&record).await.map_err(|e| {
+            if e.is_unique_violation() {
+                ServiceError::Conflict("this conversation already has a ticket".into())
+            } else {
+                e.into()
+            }
+        })?;
+        tx.insert_ticket_event(&line(record.id, &actor_of(user), TicketEventKind::Created, now))
+            .await?;
+        tx.commit().await?;
+        self.publish_ticket(&record);
+        Ok(self.ticket_view(&record))
+    }
+
+    /// Turns a chat into a ticket: the chat's contact asks, its first visitor message says what about.
+    pub async fn convert_to_ticket(
+        &self,
+        user: &User,
+        conversation_id: Uuid,
+        subject: Option<String>,
+        priority: Option<TicketPriority>,
+    ) -> Result<Ticket> {
+        let conversation = self.readable_conversation(user, conversation_id).await?;
+        if let Some(existing) = self.store().ticket_for_conversation(conversation_id).await? {
+            return Err(ServiceError::Conflict(format!(
+                "this conversation is already ticket #{}",
+                existing.number
+            )));
+        }
+        let first = self
+            .agent_sync(user, conversation_id, 0)
+            .await?
+            .messages
+            .into_iter()
+            .find(|m| m.sender.kind == SenderKind::Visitor);
+        let contact = self
+            .store()
+            .contact(user.org_id, conversation.contact_id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))?;
+        let subject = subject
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| {
+                first
+                    .as_ref()
+                    .and_then(|m| m.content.lines().map(str::trim).find(|l| !l.is_empty()))
+                    .map(|l| l.chars().take(200).collect())
+            })
+            .unwrap_or_else(|| format!("Chat with {}", contact.name));
+        let new = NewTicket {
+            subject,
+            description: first.map(|m| m.content).unwrap_or_default(),
+            priority,
+            requester: Some(RequesterInput {
+                id: Some(contact.id),
+                ..Default::default()
+            }),
+            assignee_id: conversation
+                .assignee
+                .as_ref()
+                .map(|a| a.id)
+                .filter(|_| conversation.status != ConversationStatus::Queued),
+            team_id: conversation.team_id,
+            tags: Vec::new(),
+        };
+        self.insert_new_ticket(user, new, Some(conversation_id)).await
+    }
+
+    pub async fn ticket(&self, user: &User, id: Uuid) -> Result<(Ticket, Vec<TicketEvent>)> {
+        let record = self
+            .store()
+            .ticket(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?;
+        let events = self.store().ticket_events(id).await?;
+        Ok((self.ticket_view(&record), events))
+    }
+
+    pub async fn tickets(&self, user: &User, filter: TicketFilter) -> Result<Vec<Ticket>> {
+        let now = now_ms();
+        let records = self.store().tickets(user.org_id, &filter, now).await?;
+        Ok(records.iter().map(|r| r.view(now)).collect())
+    }
+
+    /// Applies `changes` to a locked ticket, recording each one. Returns the history lines written.
+    async fn apply_changes(
+        &self,
+        tx: &mut Tx,
+        record: &mut TicketRecord,
+        actor: &Actor,
+        changes: &TicketChanges,
+        now: i64,
+    ) -> Result<Vec<TicketEvent>> {
+        check_changeable(record.status)?;
+        let mut events = Vec::new();
+        let mut due_changed = false;
+        if let Some(s) = &changes.subject {
+            let s = subject(s)?;
+            if s != record.subject {
+                events.push(change(
+                    record.id,
+                    actor,
+                    "subject",
+                    Some(record.subject.clone()),
+                    Some(s.clone()),
+                    now,
+                ));
+                record.subject = s;
+            }
+        }
+        if let Some(p) = changes.priority.filter(|p| *p != record.priority) {
+            events.push(change(
+                record.id,
+                actor,
+                "priority",
+                Some(record.priority.to_string()),
+                Some(p.to_string()),
+                now,
+            ));
+            record.priority = p;
+            due_changed = true;
+        }
+        if let Some(a) = changes.assignee_id {
+            let assignee = match a {
+                Some(id) => Some(self.assignee(record.org_id, id).await?),
+                None => None,
+            };
+            if assignee.as_ref().map(|a| a.id) != record.assignee.as_ref().map(|a| a.id) {
+                let name = |a: &Option<Assignee>| a.as_ref().map(|a| a.name.clone());
+                events.push(change(
+                    record.id,
+                    actor,
+                    "assignee",
+                    name(&record.assignee),
+                    name(&assignee),
+                    now,
+                ));
+                record.assignee = assignee;
+            }
+        }
+        if let Some(t) = changes.team_id.filter(|t| *t != record.team_id) {
+            let name = |team: Option<Team>| team.map(|t| t.name);
+            let old = match record.team_id {
+                Some(id) => name(self.store().team(record.org_id, id).await?),
+                None => None,
+            };
+            let new = match t {
+                Some(id) => Some(self.check_team(record.org_id, id).await?.name),
+                None => None,
+            };
+            events.push(change(record.id, actor, "team", old, new, now));
+            record.team_id = t;
+            due_changed = true;
+        }
+        if let Some(t) = &changes.tags {
+            let t = tags(t)?;
+            if t != record.tags {
+                events.push(change(
+                    record.id,
+                    actor,
+                    "tags",
+                    Some(record.tags.join(",")),
+                    Some(t.join(",")),
+                    now,
+                ));
+                record.tags = t;
+            }
+        }
+        if let Some(s) = changes.status.filter(|s| *s != record.status) {
+            events.push(change(
+                record.id,
+                actor,
+                "status",
+                Some(record.status.to_string()),
+                Some(s.to_string()),
+                now,
+            ));
+            match s {
+                TicketStatus::Solved => record.clock.solved_at = Some(now),
+                TicketStatus::Closed => {
+                    record.clock.solved_at.get_or_insert(now);
+                    record.closed_at = Some(now);
+                }
+                _ => record.clock.solved_at = None,
+            }
+            record.status = s;
+        }
+        if due_changed {
+            self.recompute_due(record).await?;
+        }
+        if !events.is_empty() {
+            record.updated_at = now;
+            tx.save_ticket(record).await?;
+            for e in &events {
+                tx.insert_ticket_event(e).await?;
+            }
+        }
+        Ok(events)
+    }
+
+    pub async fn update_ticket(&self, user: &User, id: Uuid, changes: TicketChanges) -> Result<Ticket> {
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        let mut record = tx
+            .ticket_for_update(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?;
+        let events = self
+            .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
+            .await?;
+        tx.commit().await?;
+        if !events.is_empty() {
+            self.publish_ticket(&record);
+        }
+        Ok(self.ticket_view(&record))
+    }
+
+    /// Sets the status of several tickets at once: all of them, or none when one cannot change.
+    pub async fn bulk_ticket_status(&self, user: &User, ids: &[Uuid], status: TicketStatus) -> Result<Vec<Ticket>> {
+        if ids.is_empty() || ids.len() > 200 {
+            return Err(DomainError::invalid("ids", "give 1-200 tickets").into());
+        }
+        let now = now_ms();
+        let changes = TicketChanges {
+            status: Some(status),
+            ..Default::default()
+        };
+        let mut tx = self.store().begin().await?;
+        let mut changed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut record = tx
+                .ticket_for_update(user.org_id, *id)
+                .await?
+                .ok_or(ServiceError::NotFound("ticket"))?;
+            self.apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
+                .await
+                .map_err(|e| match e {
+                    ServiceError::Domain(DomainError::TicketClosed) => ServiceError::Domain(DomainError::invalid(
+                        "ids",
+                        format!("ticket #{} is closed", record.number),
+                    )),
+                    other => other,
+                })?;
+            changed.push(record);
+        }
+        tx.commit().await?;
+        for r in &changed {
+            self.publish_ticket(r);
+        }
+        Ok(changed.iter().map(|r| self.ticket_view(r)).collect())
+    }
+
+    /// A reply to the requester (public) or an internal note (private). The first reply is the first response;
+    /// a reply answers whatever the requester wrote last; a reply to a new ticket opens it.
+    pub async fn comment_ticket(&self, user: &User, id: Uuid, content: &str, private: bool) -> Result<TicketEvent> {
+        validate::message_content(content)?;
+        let now = now_ms();
+        let actor = actor_of(user);
+        let mut tx = self.store().begin().await?;
+        let mut record = tx
+            .ticket_for_update(user.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?;
+        check_changeable(record.status)?;
+        let comment = TicketEvent {
+            content: Some(content.to_string()),
+            private,
+            ..line(id, &actor, TicketEventKind::Comment, now)
+        };
+        tx.insert_ticket_event(&comment).await?;
+        if !private {
+            record.clock.first_response_at.get_or_insert(now);
+            record.clock.awaiting_reply_since = None;
+            record.due.next_response = None;
+            if record.status == TicketStatus::New {
+                let open = TicketChanges {
+                    status: Some(TicketStatus::Open),
+                    ..Default::default()
+                };
+                self.apply_changes(&mut tx, &mut record, &actor, &open, now).await?;
+            }
+        }
+        record.updated_at = now;
+        tx.save_ticket(&record).await?;
+        tx.commit().await?;
+        self.publish_ticket(&record);
+        Ok(comment)
+    }
+
+    pub async fn sla_policies(&self, user: &User) -> Result<Vec<SlaPolicy>> {
+        Ok(self.store().sla_policies(user.org_id).await?)
+    }
+
+    /// Replaces the organisation's SLA policies. Tickets opened from now on get the new due times.
+    pub async fn set_sla_policies(&self, admin: &User, policies: &[SlaPolicy]) -> Result<Vec<SlaPolicy>> {
+        crate::auth::require_admin(admin)?;
+        for (i, p) in policies.iter().enumerate() {
+            p.check()?;
+            if policies[..i].iter().any(|q| q.priority == p.priority) {
+                return Err(DomainError::invalid("policies", format!("{} is given twice", p.priority)).into());
+            }
+        }
+        let mut tx = self.store().begin().await?;
+        tx.set_sla_policies(admin.org_id, policies).await?;
+        tx.commit().await?;
+        self.sla_policies(admin).await
+    }
+
+    /// The working hours a team's tickets count their SLA in; `None` counts around the clock.
+    pub async fn set_team_business_hours(
+        &self,
+        admin: &User,
+        team_id: Uuid,
+        hours: Option<&WorkingHours>,
+    ) -> Result<Team> {
+        crate::auth::require_admin(admin)?;
+        if let Some(h) = hours {
+            h.check_as("business_hours")?;
+        }
+        let json = hours.map(|h| serde_json::to_string(h).expect("working hours serialize"));
+        let mut tx = self.store().begin().await?;
+        if !tx
+            .set_team_business_hours(admin.org_id, team_id, json.as_deref())
+            .await?
+        {
+            return Err(ServiceError::NotFound("team"));
+        }
+        tx.commit().await?;
+        self.team(admin, team_id).await
+    }
+
+    /// Announces SLA targets missed since the last look (once each, in the history and to supervisors) and
+    /// closes solved tickets nobody has touched for the configured time.
+    pub(crate) async fn run_ticket_timers(&self) -> Result<()> {
+        let now = now_ms();
+        for (id, org_id) in self.store().tickets_to_check(now).await? {
+            let mut tx = self.store().begin().await?;
+            let Some(mut record) = tx.ticket_for_update(org_id, id).await? else {
+                continue;
+            };
+            let breaches = record.new_breaches(now);
+            let breached_any = !breaches.is_empty();
+            for target in &breaches {
+                let mut e = line(id, &system(), TicketEventKind::SlaBreached, now);
+                e.field = Some(target.to_string());
+                tx.insert_ticket_event(&e).await?;
+                record.announced.push(*target);
+            }
+            // Saving also moves the next look past what was just announced.
+            tx.save_ticket(&record).await?;
+            tx.commit().await?;
+            let ticket = self.ticket_view(&record);
+            self.publish(
+                breaches
+                    .into_iter()
+                    .map(|target| Notification::TicketSlaBreached {
+                        ticket: ticket.clone(),
+                        target,
+                    })
+                    .collect(),
+            );
+            if breached_any {
+                self.publish_ticket(&record);
+            }
+        }
+        let cutoff = now - self.config().ticket_autoclose.as_millis() as i64;
+        let close = TicketChanges {
+            status: Some(TicketStatus::Closed),
+            ..Default::default()
+        };
+        for (id, org_id) in self.store().tickets_to_close(cutoff).await? {
+            let mut tx = self.store().begin().await?;
+            let Some(mut record) = tx.ticket_for_update(org_id, id).await? else {
+                continue;
+            };
+            self.apply_changes(&mut tx, &mut record, &system(), &close, now).await?;
+            tx.commit().await?;
+            self.publish_ticket(&record);
+        }
+        Ok(())
+    }
+}
