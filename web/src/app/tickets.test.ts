@@ -150,7 +150,7 @@ describe('history lines', () => {
     expect(historyLine(ev({ field: 'priority', old: 'normal', new: 'urgent' }), en)).toBe('Li Lei changed priority from Normal to Urgent');
     expect(historyLine(ev({ field: 'assignee', old: null, new: 'Han Mei' }), en)).toBe('Li Lei set assignee to Han Mei');
     expect(historyLine(ev({ field: 'team', old: 'Billing', new: null }), en)).toBe('Li Lei cleared team (was Billing)');
-    expect(historyLine(ev({ field: 'tags', old: 'a', new: 'a,vip' }), en)).toBe('Li Lei changed tags from a to a,vip');
+    expect(historyLine(ev({ field: 'tags', old: 'a', new: 'a,vip' }), en)).toBe('Li Lei changed tags from a to a, vip');
     expect(historyLine(ev({ kind: 'created' }), en)).toBe('Li Lei created the ticket');
     expect(historyLine(ev({ kind: 'comment', private: true }), en)).toBe('Li Lei added an internal note');
     expect(historyLine(ev({ kind: 'sla_breached', field: 'first_response', actor: { kind: 'system', id: null, name: '' } }), en)).toBe(

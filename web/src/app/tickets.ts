@@ -147,6 +147,7 @@ export function targetState(t: Ticket, target: SlaTarget, now: number): 'met' | 
 function valueText(field: string | null, v: string, text: Strings): string {
   if (field === 'status') return text.ticketStatuses[v] ?? v;
   if (field === 'priority') return text.priorities[v] ?? v;
+  if (field === 'tags') return v.split(',').join(', ');
   return v;
 }
 
