@@ -117,6 +117,11 @@ describe('SLA due', () => {
     expect(dueState(at(-1), NOW)).toBe('breached');
     expect(slaSummary(ticket(1, { sla: sla({ resolution_due: at(-120) }) }), NOW, en)).toMatchObject({ text: '2 h overdue', state: 'breached', target: 'resolution' });
     expect(slaSummary(ticket(1), NOW, en)).toBeNull();
+    // The server's breach wins over a browser clock that is a few seconds behind.
+    expect(slaSummary(ticket(1, { sla: sla({ first_response_due: at(0.5), breached: ['first_response'] }) }), NOW, en)).toMatchObject({
+      text: '1 min overdue',
+      state: 'breached',
+    });
     expect(slaSummary(ticket(1, { status: 'solved', sla: sla({ breached: ['resolution'] }) }), NOW, en)?.state).toBe('breached');
   });
 

@@ -112,8 +112,17 @@ export function span(ms: number, text: Pick<Strings, 'spanMin' | 'spanHour' | 's
   return text.spanDay(Math.floor(hours / 24));
 }
 
-export function relativeDue(at: string, now: number, text: Pick<Strings, 'spanMin' | 'spanHour' | 'spanDay' | 'dueIn' | 'overdue' | 'dueNow'>): string {
-  const left = Date.parse(at) - now;
+/**
+ * "in 45 min", "2 h overdue", "due now". A target the server already counts as breached reads as overdue even
+ * when this browser's clock (or its last tick) is a little behind.
+ */
+export function relativeDue(
+  at: string,
+  now: number,
+  text: Pick<Strings, 'spanMin' | 'spanHour' | 'spanDay' | 'dueIn' | 'overdue' | 'dueNow'>,
+  breached = false,
+): string {
+  const left = breached ? Math.min(Date.parse(at) - now, -60_000) : Date.parse(at) - now;
   if (Math.abs(left) < 60_000) return text.dueNow;
   return left > 0 ? text.dueIn(span(left, text)) : text.overdue(span(left, text));
 }
@@ -128,7 +137,10 @@ export interface SlaSummary {
 /** What a list row shows in its SLA column: the nearest due as relative time, or "breached" once nothing runs. */
 export function slaSummary(t: Ticket, now: number, text: Strings): SlaSummary | null {
   const due = nextDue(t);
-  if (due) return { text: relativeDue(due.at, now, text), state: dueState(due.at, now), target: due.target, at: due.at };
+  if (due) {
+    const breached = t.sla.breached.includes(due.target);
+    return { text: relativeDue(due.at, now, text, breached), state: breached ? 'breached' : dueState(due.at, now), target: due.target, at: due.at };
+  }
   if (t.sla.breached.length) return { text: text.slaBreachedShort, state: 'breached', target: t.sla.breached[0], at: null };
   return null;
 }

@@ -61,7 +61,7 @@ export function NewTicketDialog({ dir, onClose, onCreated }: { dir: Directory; o
         <div class="modal-body form-stack">
           <label>
             {text.subject}
-            <input value={f.subject} autofocus maxLength={500} onInput={(e) => set({ subject: e.currentTarget.value })} data-testid="new-ticket-subject" />
+            <input value={f.subject} autofocus maxLength={200} onInput={(e) => set({ subject: e.currentTarget.value })} data-testid="new-ticket-subject" />
           </label>
           <label>
             {text.description}

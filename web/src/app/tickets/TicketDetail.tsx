@@ -30,7 +30,7 @@ function Subject({ t, save }: { t: Ticket; save: (p: TicketPatch) => Promise<boo
       class="ticket-subject"
       value={value}
       aria-label={text.subject}
-      maxLength={500}
+      maxLength={200}
       onFocus={() => (editing.current = true)}
       onInput={(e) => setValue(e.currentTarget.value)}
       onKeyDown={(e) => {
@@ -154,7 +154,7 @@ function Sla({ t, now }: { t: Ticket; now: number }) {
                 {at && (
                   <span class="sla-when small">
                     <time dateTime={at}>{fullDate(at, store.lang)}</time>
-                    {(state === 'ok' || state === 'due_soon' || state === 'breached') && <span class={`sla-due ${state}`}> · {relativeDue(at, now, text)}</span>}
+                    {(state === 'ok' || state === 'due_soon' || state === 'breached') && <span class={`sla-due ${state}`}> · {relativeDue(at, now, text, state === 'breached')}</span>}
                   </span>
                 )}
               </li>
