@@ -185,7 +185,7 @@ const en = {
   tagFilter: 'Tag',
   anySla: 'Any SLA',
   slaStates: { ok: 'On track', due_soon: 'Due soon', breached: 'Breached' } as Record<string, string>,
-  searchTickets: 'Search subject or #number',
+  searchTickets: 'Subject or #number',
   resetFilters: 'Reset',
   newTicket: 'New ticket',
   subject: 'Subject',

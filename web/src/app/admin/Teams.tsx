@@ -15,7 +15,8 @@ function BusinessHours({ team, onSaved }: { team: Team; onSaved: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const current = readHours(team.business_hours);
+  // What the server holds: from the card's team, then from each save's answer (the list reloads after it).
+  const [current, setCurrent] = useState(() => readHours(team.business_hours));
   return (
     <div class="team-hours">
       <button type="button" class="link small" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="team-hours-toggle">
@@ -27,7 +28,7 @@ function BusinessHours({ team, onSaved }: { team: Team; onSaved: () => void }) {
           onSubmit={async (e) => {
             e.preventDefault();
             setBusy(true);
-            const err = await attempt(() => rest.setBusinessHours(team.id, hours));
+            const err = await attempt(async () => setCurrent(readHours((await rest.setBusinessHours(team.id, hours)).team.business_hours)));
             setBusy(false);
             setError(err);
             setSaved(!err);
