@@ -1,6 +1,6 @@
 // REST calls to /api/v1: the bearer token, JSON in and out, and the server's stable error shape
 // ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
-import type { CannedReply, Contact, Conversation, Inbox, Lang, Team, User } from './types';
+import type { CannedReply, Contact, Conversation, Inbox, Lang, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, WorkingHours } from './types';
 
 const TOKEN_KEY = 'kefu.token';
 
@@ -65,6 +65,23 @@ export interface ConversationPage {
   next_cursor: string | null;
 }
 
+export interface TicketPage {
+  tickets: Ticket[];
+  next_cursor: string | null;
+}
+
+export interface NewTicket {
+  subject: string;
+  description?: string;
+  priority?: string;
+  requester?: { name?: string; email?: string; phone?: string };
+  assignee_id?: string;
+  team_id?: string;
+  tags?: string[];
+}
+
+export type TicketPatch = Partial<{ subject: string; status: string; priority: string; assignee_id: string | null; team_id: string | null; tags: string[] }>;
+
 export const rest = {
   login: (email: string, password: string) =>
     api<{ token: string; user: User; csrf_token: string }>('POST', '/auth/login', { email, password }),
@@ -90,6 +107,7 @@ export const rest = {
   teams: () => api<{ teams: Team[] }>('GET', '/teams'),
   createTeam: (name: string) => api<{ team: Team }>('POST', '/teams', { name }),
   renameTeam: (id: string, name: string) => api<{ team: Team }>('PATCH', `/teams/${id}`, { name }),
+  setBusinessHours: (id: string, business_hours: WorkingHours) => api<{ team: Team }>('PATCH', `/teams/${id}`, { business_hours }),
   deleteTeam: (id: string) => api<unknown>('DELETE', `/teams/${id}`),
   addMember: (id: string, userId: string) => api<unknown>('PUT', `/teams/${id}/members/${userId}`),
   removeMember: (id: string, userId: string) => api<unknown>('DELETE', `/teams/${id}/members/${userId}`),
@@ -106,4 +124,16 @@ export const rest = {
   updateCanned: (id: string, patch: { shortcut?: string; content?: string }) =>
     api<{ canned_reply: CannedReply }>('PATCH', `/canned_replies/${id}`, patch),
   deleteCanned: (id: string) => api<unknown>('DELETE', `/canned_replies/${id}`),
+
+  tickets: (query: string) => api<TicketPage>('GET', `/tickets?${query}`),
+  ticket: (id: string) => api<{ ticket: Ticket; events: TicketEvent[] }>('GET', `/tickets/${id}`),
+  createTicket: (body: NewTicket) => api<{ ticket: Ticket }>('POST', '/tickets', body),
+  updateTicket: (id: string, patch: TicketPatch) => api<{ ticket: Ticket }>('PATCH', `/tickets/${id}`, patch),
+  comment: (id: string, content: string, isPrivate: boolean) =>
+    api<{ event: TicketEvent }>('POST', `/tickets/${id}/comments`, { content, private: isPrivate }),
+  bulkStatus: (ids: string[], status: TicketStatus) => api<{ tickets: Ticket[] }>('POST', '/tickets/bulk', { ids, status }),
+  /** A chat becomes a ticket (409 conflict when it already is one: the message names its number). */
+  convertToTicket: (conversationId: string) => api<{ ticket: Ticket }>('POST', `/conversations/${conversationId}/ticket`, {}),
+  slaPolicies: () => api<{ policies: SlaPolicy[] }>('GET', '/sla_policies'),
+  saveSlaPolicies: (policies: SlaPolicy[]) => api<{ policies: SlaPolicy[] }>('PUT', '/sla_policies', { policies }),
 };

@@ -1,6 +1,6 @@
-// Boot: the session check, the 401 → login wiring, and the top-level routes (login, workspace, admin).
-// The admin screens are a separate chunk loaded on first visit, so agents never download them.
-import { render } from 'preact';
+// Boot: the session check, the 401 → login wiring, and the top-level routes (login, workspace, tickets, admin).
+// The admin and ticket screens are separate chunks loaded on first visit, so the desk itself stays small.
+import { render, type ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { handleUnauthorized } from './api';
 import { useStore, useT } from './hooks';
@@ -8,21 +8,24 @@ import { store } from './socket';
 import { Login } from './components/Login';
 import { Header } from './components/Header';
 import { Workspace } from './components/Workspace';
+import { SlaPops } from './components/SlaPops';
 import './style.css';
 
-type AdminModule = typeof import('./admin/Admin');
-
-function AdminRoute() {
-  const [mod, setMod] = useState<AdminModule | null>(null);
+/** A screen from its own chunk: "Loading…" until it arrives, the error word if it cannot. */
+function Lazy({ load }: { load: () => Promise<ComponentType> }) {
+  const [Screen, setScreen] = useState<{ C: ComponentType } | null>(null);
   const [failed, setFailed] = useState(false);
   const text = useT();
   useEffect(() => {
-    import('./admin/Admin').then(setMod, () => setFailed(true));
-  }, []);
+    load().then((C) => setScreen({ C }), () => setFailed(true));
+  }, [load]);
   if (failed) return <div class="empty-state">{text.error}</div>;
-  if (!mod) return <div class="empty-state muted">{text.loading}</div>;
-  return <mod.Admin />;
+  if (!Screen) return <div class="empty-state muted">{text.loading}</div>;
+  return <Screen.C />;
 }
+
+const loadAdmin = () => import('./admin/Admin').then((m) => m.Admin);
+const loadTickets = () => import('./tickets/Tickets').then((m) => m.Tickets);
 
 function App() {
   const s = useStore();
@@ -30,6 +33,7 @@ function App() {
   if (s.booting) return <div class="splash">{text.loading}</div>;
   if (!s.me) return <Login />;
   const admin = s.path.startsWith('/app/admin');
+  const tickets = s.path.startsWith('/app/tickets');
   return (
     <div class="shell">
       <Header />
@@ -38,7 +42,8 @@ function App() {
           {text.reconnecting}
         </div>
       )}
-      {admin ? <AdminRoute /> : <Workspace />}
+      {admin ? <Lazy key="admin" load={loadAdmin} /> : tickets ? <Lazy key="tickets" load={loadTickets} /> : <Workspace />}
+      <SlaPops />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // The workspace's live state and its /agent Socket.IO connection: who is signed in, the conversation lists,
-// each opened conversation's timeline, typing and presence, and the pushes that keep them current.
+// each opened conversation's timeline, typing and presence, and the pushes that keep them current (tickets'
+// pushes are handed to whichever ticket screen listens, and SLA breaches pop up for supervisors anywhere).
 // Components read `store` and re-render on `subscribe`; every server rule lives in lists.ts and timeline.ts.
 import { io, type Socket } from 'socket.io-client';
 import { ApiError, getToken, rest, setToken } from './api';
@@ -13,6 +14,7 @@ import {
   listsFor,
   mayAct,
   mergeConversation,
+  oversees,
   type ListKey,
 } from './lists';
 import {
@@ -25,7 +27,7 @@ import {
   receive,
   type Timeline,
 } from './timeline';
-import type { Conversation, Lang, Message, Presence, User } from './types';
+import type { Conversation, Lang, Message, Presence, SlaTarget, Ticket, User } from './types';
 import { chime } from '../shared/chime';
 
 interface Ack {
@@ -38,6 +40,15 @@ export interface Pop {
   key: number;
   conversation: Conversation;
 }
+
+export interface SlaPop {
+  key: number;
+  ticket: Ticket;
+  target: SlaTarget;
+}
+
+/** A pushed ticket, or null after a reconnect: pushes are not replayed, so a listener refetches. */
+export type TicketListener = (ticket: Ticket | null) => void;
 
 export interface Preview {
   text: string;
@@ -75,12 +86,14 @@ class Store {
   typing = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>();
   colleagues = new Map<string, Presence>();
   pops: Pop[] = [];
+  slaPops: SlaPop[] = [];
   path = location.pathname;
   /** Until the stored token has been checked: a splash instead of a flash of the login page. */
   booting = true;
 
   private socket: Socket | null = null;
   private listeners = new Set<() => void>();
+  private ticketListeners = new Set<TicketListener>();
   private scheduled = false;
   private syncing = new Map<string, Promise<void>>();
   private syncAgain = new Set<string>();
@@ -91,6 +104,16 @@ class Store {
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** The ticket screens live in their own chunk; they hear ticket pushes through this while mounted. */
+  onTicket(fn: TicketListener): () => void {
+    this.ticketListeners.add(fn);
+    return () => this.ticketListeners.delete(fn);
+  }
+
+  private ticketPushed(ticket: Ticket | null) {
+    for (const fn of this.ticketListeners) fn(ticket);
   }
 
   /** Many pushes can land in one tick (e.g. a reconnect's sync); one render covers them. */
@@ -220,6 +243,7 @@ class Store {
     for (const { timer } of this.typing.values()) clearTimeout(timer);
     this.typing.clear();
     this.pops = [];
+    this.slaPops = [];
   }
 
   // ---- the socket ----
@@ -234,6 +258,7 @@ class Store {
       // Pushes are not replayed: whatever happened while away comes from REST and sync (docs/realtime.md §11.2).
       void this.refreshLists();
       for (const id of this.timelines.keys()) void this.catchUp(id);
+      this.ticketPushed(null);
     });
     socket.on('disconnect', (reason) => {
       if (this.leaving) return;
@@ -266,6 +291,11 @@ class Store {
       // Earlier messages (e.g. sent while queued) were not pushed to the new assignee.
       if (this.timelines.has(conversation.id)) void this.catchUp(conversation.id);
       this.announce(conversation);
+    });
+    socket.on('ticket:updated', ({ ticket }: { ticket: Ticket }) => this.ticketPushed(ticket));
+    socket.on('ticket:sla_breached', ({ ticket, target }: { ticket: Ticket; target: SlaTarget }) => {
+      this.ticketPushed(ticket);
+      if (this.me && oversees(this.me)) this.announceBreach(ticket, target);
     });
     socket.on('message:new', ({ message }: { message: Message }) => this.onMessage(message));
     socket.on('typing', (p: { conversation_id: string; sender: { kind: string; name: string }; is_typing: boolean }) => {
@@ -532,6 +562,20 @@ class Store {
       }
     }
     this.changed();
+  }
+
+  private announceBreach(ticket: Ticket, target: SlaTarget) {
+    const pop = { key: ++this.popKey, ticket, target };
+    this.slaPops = [...this.slaPops.filter((p) => p.ticket.id !== ticket.id || p.target !== target), pop].slice(-3);
+    setTimeout(() => this.dismissBreach(pop.key), 20_000);
+    chime([880, 440]);
+    this.changed();
+  }
+
+  dismissBreach(key: number) {
+    const before = this.slaPops.length;
+    this.slaPops = this.slaPops.filter((p) => p.key !== key);
+    if (this.slaPops.length !== before) this.changed();
   }
 
   dismiss(key: number) {

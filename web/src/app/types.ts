@@ -76,6 +76,8 @@ export interface Team {
   name: string;
   members: string[];
   created_at: string;
+  /** Newer server: the calendar its tickets' SLA counts in (null or enabled=false = around the clock). */
+  business_hours?: WorkingHours | null;
 }
 
 export interface Inbox {
@@ -130,4 +132,62 @@ export interface WidgetSettings {
   pre_chat: { enabled: boolean; fields: PreChatField[] };
   working_hours: WorkingHours;
   offline_message: Localised;
+}
+
+// ---- tickets (newer server) ----
+
+export const TICKET_STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export type SlaState = 'none' | 'ok' | 'due_soon' | 'breached';
+export const SLA_TARGETS = ['first_response', 'next_response', 'resolution'] as const;
+export type SlaTarget = (typeof SLA_TARGETS)[number];
+
+export interface Ticket {
+  id: string;
+  org_id: string;
+  number: number;
+  subject: string;
+  description: string;
+  status: TicketStatus;
+  priority: Priority;
+  assignee: { id: string; name: string } | null;
+  team_id: string | null;
+  requester: { id: string; name: string; email: string | null; phone: string | null } | null;
+  tags: string[];
+  conversation_id: string | null;
+  sla: {
+    first_response_due: string | null;
+    next_response_due: string | null;
+    resolution_due: string | null;
+    state: SlaState;
+    breached: SlaTarget[];
+  };
+  first_response_at: string | null;
+  solved_at: string | null;
+  closed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TicketEvent {
+  id: string;
+  ticket_id: string;
+  actor: { kind: 'agent' | 'contact' | 'system'; id: string | null; name: string };
+  kind: 'created' | 'changed' | 'comment' | 'sla_breached';
+  /** For sla_breached: the target that was missed. */
+  field: string | null;
+  old: string | null;
+  new: string | null;
+  content: string | null;
+  private: boolean;
+  created_at: string;
+}
+
+export interface SlaPolicy {
+  priority: Priority;
+  first_response_mins: number | null;
+  next_response_mins: number | null;
+  resolution_mins: number | null;
 }

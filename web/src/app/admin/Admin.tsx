@@ -1,15 +1,16 @@
-// Admin screens (a lazily loaded chunk, so agents never download them): agents, teams, inboxes with the
-// widget's settings, and canned replies. Supervisors may look; the server refuses their writes, and the
-// screens show its words.
+// Admin screens (a lazily loaded chunk, so agents never download them): agents, teams with their business
+// hours, inboxes with the widget's settings, canned replies, and SLA policies. Supervisors may look; the
+// server refuses their writes, and the screens show its words.
 import { useT } from '../hooks';
 import { store } from '../socket';
 import { Agents } from './Agents';
 import { Canned } from './Canned';
 import { Inboxes } from './Inboxes';
+import { Sla } from './Sla';
 import { Teams } from './Teams';
 import './admin.css';
 
-const TABS = ['agents', 'teams', 'inboxes', 'canned'] as const;
+const TABS = ['agents', 'teams', 'inboxes', 'canned', 'sla'] as const;
 
 export function Admin() {
   const text = useT();
@@ -38,6 +39,7 @@ export function Admin() {
         {tab === 'teams' && <Teams />}
         {tab === 'inboxes' && <Inboxes />}
         {tab === 'canned' && <Canned />}
+        {tab === 'sla' && <Sla />}
       </div>
     </main>
   );

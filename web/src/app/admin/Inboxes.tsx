@@ -4,9 +4,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import { t as dictionary } from '../i18n';
-import { DAYS, type Inbox, type Lang, type Localised, type PreChatField, type Team, type WidgetSettings } from '../types';
+import { type Inbox, type Lang, type Localised, type PreChatField, type Team, type WidgetSettings } from '../types';
 import { BUILT_IN_FIELDS, isHexColor, mergeWidget, readWidget } from './widgetSettings';
 import { attempt, useLoad } from './useLoad';
+import { HoursEditor } from './HoursEditor';
 
 function LocalisedInputs({ value, onChange, multiline, testid }: { value: Localised; onChange: (v: Localised) => void; multiline?: boolean; testid: string }) {
   const text = useT();
@@ -84,55 +85,6 @@ function PreChatEditor({ w, set }: { w: WidgetSettings; set: (w: WidgetSettings)
           + {text.addField}
         </button>
       )}
-    </fieldset>
-  );
-}
-
-function HoursEditor({ w, set }: { w: WidgetSettings; set: (w: WidgetSettings) => void }) {
-  const text = useT();
-  const h = w.working_hours;
-  const setH = (patch: Partial<typeof h>) => set({ ...w, working_hours: { ...h, ...patch } });
-  return (
-    <fieldset>
-      <legend>{text.workingHours}</legend>
-      <label class="check">
-        <input type="checkbox" checked={h.enabled} onChange={(e) => setH({ enabled: e.currentTarget.checked })} data-testid="hours-enabled" />
-        {text.workingHoursEnabled}
-      </label>
-      <label class="row-label">
-        {text.timezone}
-        <input value={h.timezone} list="timezones" onInput={(e) => setH({ timezone: e.currentTarget.value })} data-testid="hours-timezone" />
-      </label>
-      <datalist id="timezones">
-        {['Asia/Shanghai', 'Asia/Hong_Kong', 'Asia/Taipei', 'Asia/Singapore', 'Asia/Tokyo', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'UTC'].map((z) => (
-          <option value={z} />
-        ))}
-      </datalist>
-      <div class="days">
-        {DAYS.map((d) => (
-          <div class="day" key={d} data-testid={`hours-${d}`}>
-            <span class="day-name">{text.days[d]}</span>
-            <div class="spans">
-              {h[d].length === 0 && <span class="muted small">{text.closedAllDay}</span>}
-              {h[d].map((s, i) => (
-                <span class="span" key={i}>
-                  <input type="time" value={s.from} onInput={(e) => setH({ [d]: h[d].map((x, j) => (j === i ? { ...x, from: e.currentTarget.value } : x)) })} />
-                  –
-                  <input type="time" value={s.to === '24:00' ? '23:59' : s.to} onInput={(e) => setH({ [d]: h[d].map((x, j) => (j === i ? { ...x, to: e.currentTarget.value } : x)) })} />
-                  <button type="button" class="icon-btn" aria-label={text.remove} onClick={() => setH({ [d]: h[d].filter((_, j) => j !== i) })}>
-                    ×
-                  </button>
-                </span>
-              ))}
-              {h[d].length < 4 && (
-                <button type="button" class="link small" onClick={() => setH({ [d]: [...h[d], { from: '09:00', to: '18:00' }] })}>
-                  + {text.addSpan}
-                </button>
-              )}
-            </div>
-          </div>
-        ))}
-      </div>
     </fieldset>
   );
 }
@@ -349,7 +301,12 @@ function InboxEditor({ inbox, teams, onSaved }: { inbox: Inbox; teams: Team[]; o
             <LocalisedInputs value={w.greeting} onChange={(greeting) => set({ ...w, greeting })} testid="widget-greeting" />
           </fieldset>
           <PreChatEditor w={w} set={set} />
-          <HoursEditor w={w} set={set} />
+          <HoursEditor
+            value={w.working_hours}
+            onChange={(working_hours) => set({ ...w, working_hours })}
+            legend={text.workingHours}
+            enabledLabel={text.workingHoursEnabled}
+          />
           <fieldset>
             <legend>
               {text.offlineMessage} <span class="muted small">({text.builtInText})</span>

@@ -1,9 +1,66 @@
-// Teams: create, rename, delete, and add or remove members.
+// Teams: create, rename, delete, add or remove members, and each team's business hours (the calendar its
+// tickets' SLA time counts in).
 import { useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import type { Team, User } from '../types';
+import { HoursEditor } from './HoursEditor';
+import { readHours } from './widgetSettings';
 import { attempt, useLoad } from './useLoad';
+
+function BusinessHours({ team, onSaved }: { team: Team; onSaved: () => void }) {
+  const text = useT();
+  const [open, setOpen] = useState(false);
+  const [hours, setHours] = useState(() => readHours(team.business_hours));
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  // What the server holds: from the card's team, then from each save's answer (the list reloads after it).
+  const [current, setCurrent] = useState(() => readHours(team.business_hours));
+  return (
+    <div class="team-hours">
+      <button type="button" class="link small" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="team-hours-toggle">
+        {open ? '▾' : '▸'} {text.businessHours}: {current.enabled ? current.timezone : text.aroundTheClock}
+      </button>
+      {open && (
+        <form
+          class="team-hours-form"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setBusy(true);
+            const err = await attempt(async () => setCurrent(readHours((await rest.setBusinessHours(team.id, hours)).team.business_hours)));
+            setBusy(false);
+            setError(err);
+            setSaved(!err);
+            if (!err) onSaved();
+          }}
+        >
+          <HoursEditor
+            value={hours}
+            onChange={(h) => {
+              setHours(h);
+              setSaved(false);
+            }}
+            legend={text.businessHours}
+            enabledLabel={text.businessHoursEnabled}
+            testid="team-hours"
+          />
+          {error && (
+            <div class="form-error" role="alert" data-testid="team-hours-error">
+              {error}
+            </div>
+          )}
+          <div class="form-end gap">
+            {saved && <span class="form-ok">{text.saved}</span>}
+            <button type="submit" class="btn small primary" disabled={busy} data-testid="team-hours-save">
+              {busy ? text.saving : text.save}
+            </button>
+          </div>
+        </form>
+      )}
+    </div>
+  );
+}
 
 function TeamCard({ team, users, onChanged, setError }: { team: Team; users: User[]; onChanged: () => void; setError: (e: string | null) => void }) {
   const text = useT();
@@ -66,6 +123,7 @@ function TeamCard({ team, users, onChanged, setError }: { team: Team; users: Use
           ))}
         </select>
       )}
+      <BusinessHours team={team} onSaved={onChanged} />
     </div>
   );
 }

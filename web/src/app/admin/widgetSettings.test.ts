@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeWidget, readWidget } from './widgetSettings';
+import { mergeWidget, readHours, readWidget } from './widgetSettings';
 
 describe('widget settings', () => {
   it('fills in the server defaults', () => {
@@ -28,5 +28,13 @@ describe('widget settings', () => {
     expect(merged.other).toEqual({ a: 1 });
     expect((merged.widget as Record<string, unknown>).future_key).toBe(true);
     expect((merged.widget as Record<string, unknown>).color).toBe('#123456');
+  });
+
+  it("reads a team's business hours in the same format, around the clock when absent", () => {
+    expect(readHours(null).enabled).toBe(false);
+    const h = readHours({ enabled: true, timezone: 'Europe/Berlin', mon: [{ from: '08:00', to: '12:00' }, { from: '13:00', to: '17:00' }] });
+    expect(h.timezone).toBe('Europe/Berlin');
+    expect(h.mon).toHaveLength(2);
+    expect(h.tue).toEqual([{ from: '09:00', to: '18:00' }]);
   });
 });

@@ -13,14 +13,19 @@ export function defaultHours(): WorkingHours {
   return { enabled: false, timezone: 'Asia/Shanghai', mon: weekday(), tue: weekday(), wed: weekday(), thu: weekday(), fri: weekday(), sat: [], sun: [] };
 }
 
-export function readWidget(settings: Record<string, unknown> | null | undefined): WidgetSettings {
-  const w = ((settings?.widget && typeof settings.widget === 'object' ? settings.widget : {}) ?? {}) as Record<string, unknown>;
-  const pre = (w.pre_chat && typeof w.pre_chat === 'object' ? w.pre_chat : {}) as Record<string, unknown>;
-  const wh = (w.working_hours && typeof w.working_hours === 'object' ? w.working_hours : {}) as Record<string, unknown>;
+/** A weekly calendar as the server stores it (widget working hours, team business hours), defaults filled in. */
+export function readHours(raw: unknown): WorkingHours {
+  const wh = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const hours = defaultHours();
   hours.enabled = wh.enabled === true;
   hours.timezone = str(wh.timezone, hours.timezone);
   for (const d of DAYS) if (Array.isArray(wh[d])) hours[d] = (wh[d] as { from: string; to: string }[]).map((s) => ({ from: s.from, to: s.to }));
+  return hours;
+}
+
+export function readWidget(settings: Record<string, unknown> | null | undefined): WidgetSettings {
+  const w = ((settings?.widget && typeof settings.widget === 'object' ? settings.widget : {}) ?? {}) as Record<string, unknown>;
+  const pre = (w.pre_chat && typeof w.pre_chat === 'object' ? w.pre_chat : {}) as Record<string, unknown>;
   return {
     color: str(w.color, '#1677ff'),
     position: w.position === 'left' ? 'left' : 'right',
@@ -32,7 +37,7 @@ export function readWidget(settings: Record<string, unknown> | null | undefined)
         ? (pre.fields as Record<string, unknown>[]).map((f) => ({ key: str(f.key, ''), required: f.required === true, label: localised(f.label) }))
         : [],
     },
-    working_hours: hours,
+    working_hours: readHours(w.working_hours),
     offline_message: localised(w.offline_message),
   };
 }

@@ -1,6 +1,8 @@
 // The middle column: the open conversation's header and actions, its messages in seq order with date
-// separators, private notes, the visitor's read mark and typing indicator, and the composer.
+// separators, private notes, the visitor's read mark and typing indicator, the composer, and "Create ticket"
+// (the chat becomes a ticket, which then opens).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { rest } from '../api';
 import { dayLabel, hhmm, sameDay } from '../format';
 import { useT } from '../hooks';
 import { contactName, mayAct } from '../lists';
@@ -99,6 +101,8 @@ function Actions({ c }: { c: Conversation }) {
   };
   const can = mayAct(c, me);
   const canReopen = c.status === 'closed' && can;
+  // 409 when the chat already is a ticket: the server's message names its number ("already ticket #12").
+  const toTicket = () => act(async () => store.navigate(`/app/tickets/${(await rest.convertToTicket(c.id)).ticket.id}`));
   return (
     <div class="conv-actions">
       {error && (
@@ -106,6 +110,9 @@ function Actions({ c }: { c: Conversation }) {
           {error}
         </span>
       )}
+      <button type="button" class="btn" disabled={busy} onClick={toTicket} data-testid="convert-to-ticket">
+        {text.convertToTicket}
+      </button>
       {c.status !== 'closed' && can && (
         <>
           <button type="button" class="btn" disabled={busy} onClick={() => setTransfer(true)} data-testid="transfer-button">

@@ -1,4 +1,5 @@
-// The top bar: brand, the user's presence switch (always visible), language, the Admin link and logout.
+// The top bar: brand, the Workspace / Tickets / Admin links, the user's presence switch (always visible),
+// language and logout.
 import { useState } from 'preact/hooks';
 import { useT } from '../hooks';
 import { store } from '../socket';
@@ -53,6 +54,7 @@ export function Header() {
   const text = useT();
   const me = store.me!;
   const inAdmin = store.path.startsWith('/app/admin');
+  const inTickets = store.path.startsWith('/app/tickets');
   return (
     <header class="topbar">
       <a
@@ -69,31 +71,40 @@ export function Header() {
         {text.appName}
       </a>
       <nav class="topnav">
+        <a
+          href="/app/"
+          class={!inAdmin && !inTickets ? 'active' : ''}
+          onClick={(e) => {
+            e.preventDefault();
+            store.navigate('/app/');
+          }}
+          data-testid="nav-workspace"
+        >
+          {text.workspace}
+        </a>
+        <a
+          href="/app/tickets"
+          class={inTickets ? 'active' : ''}
+          onClick={(e) => {
+            e.preventDefault();
+            store.navigate('/app/tickets');
+          }}
+          data-testid="tickets-nav"
+        >
+          {text.tickets}
+        </a>
         {me.role === 'admin' && (
-          <>
-            <a
-              href="/app/"
-              class={!inAdmin ? 'active' : ''}
-              onClick={(e) => {
-                e.preventDefault();
-                store.navigate('/app/');
-              }}
-              data-testid="nav-workspace"
-            >
-              {text.workspace}
-            </a>
-            <a
-              href="/app/admin/agents"
-              class={inAdmin ? 'active' : ''}
-              onClick={(e) => {
-                e.preventDefault();
-                store.navigate('/app/admin/agents');
-              }}
-              data-testid="nav-admin"
-            >
-              {text.admin}
-            </a>
-          </>
+          <a
+            href="/app/admin/agents"
+            class={inAdmin ? 'active' : ''}
+            onClick={(e) => {
+              e.preventDefault();
+              store.navigate('/app/admin/agents');
+            }}
+            data-testid="nav-admin"
+          >
+            {text.admin}
+          </a>
         )}
       </nav>
       <div class="spacer" />
