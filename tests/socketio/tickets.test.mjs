@@ -233,6 +233,10 @@ test('the workspace hears about ticket changes: supervisors, the assignee and th
   await patch(admin, `/api/v1/tickets/${t.id}`, { assignee_id: agents[0].id, team_id: null });
   const pushed = await agent.next('ticket:updated', (d) => d.ticket.id === t.id && d.ticket.assignee !== null);
   assert.equal(pushed.ticket.assignee.id, agents[0].id);
+  // Taken away again: the agent it was taken from hears it too, so their list drops it.
+  await patch(admin, `/api/v1/tickets/${t.id}`, { assignee_id: null });
+  const dropped = await agent.next('ticket:updated', (d) => d.ticket.id === t.id && d.ticket.assignee === null);
+  assert.equal(dropped.ticket.team_id, null);
   sup.close();
   agent.close();
 });

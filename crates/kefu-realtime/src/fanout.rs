@@ -188,14 +188,26 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             let body = json!({ "agent_id": agent_id, "name": name, "status": presence });
             emit(io, "/agent", vec![format!("org:{org_id}")], "presence", &body).await;
         }
-        Notification::TicketUpdated { ticket } => {
+        Notification::TicketUpdated {
+            ticket,
+            previous_assignee,
+            previous_team,
+        } => {
             let mut rooms = vec![format!("supervisors:{}", ticket.org_id)];
-            if let Some(a) = &ticket.assignee {
-                rooms.push(format!("agent:{}", a.id));
-            }
-            if let Some(team) = ticket.team_id {
-                rooms.push(format!("team:{team}"));
-            }
+            let agents = ticket
+                .assignee
+                .as_ref()
+                .map(|a| a.id)
+                .into_iter()
+                .chain(previous_assignee);
+            rooms.extend(agents.map(|a| format!("agent:{a}")));
+            rooms.extend(
+                ticket
+                    .team_id
+                    .into_iter()
+                    .chain(previous_team)
+                    .map(|t| format!("team:{t}")),
+            );
             emit(io, "/agent", rooms, "ticket:updated", &json!({ "ticket": ticket })).await;
         }
         Notification::TicketSlaBreached { ticket, target } => {

@@ -51,6 +51,10 @@ pub enum Notification {
     /// A ticket was created or changed.
     TicketUpdated {
         ticket: Ticket,
+        /// The agent the change took the ticket from, if it did.
+        previous_assignee: Option<Uuid>,
+        /// The team the change took the ticket from, if it did.
+        previous_team: Option<Uuid>,
     },
     /// A ticket missed a service-level target (announced once per target).
     TicketSlaBreached {

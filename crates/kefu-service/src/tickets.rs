@@ -88,8 +88,21 @@ impl Service {
     }
 
     fn publish_ticket(&self, record: &TicketRecord) {
+        self.publish_ticket_change(record, None, None);
+    }
+
+    /// Also tells whoever the ticket was taken from, and the team it left, so their lists drop it.
+    fn publish_ticket_change(
+        &self,
+        record: &TicketRecord,
+        previous_assignee: Option<Uuid>,
+        previous_team: Option<Uuid>,
+    ) {
+        let assignee = record.assignee.as_ref().map(|a| a.id);
         self.publish(vec![Notification::TicketUpdated {
             ticket: self.ticket_view(record),
+            previous_assignee: previous_assignee.filter(|p| Some(*p) != assignee),
+            previous_team: previous_team.filter(|p| Some(*p) != record.team_id),
         }]);
     }
 
@@ -117,6 +130,9 @@ impl Service {
     async fn recompute_due(&self, record: &mut TicketRecord) -> Result<()> {
         let (policy, hours) = self.sla_terms(record.org_id, record.priority, record.team_id).await?;
         record.due = SlaDue::compute(policy.as_ref(), &hours, &record.clock);
+        // A breach announced under the old terms stands only if the new terms are missed too.
+        let missed = record.due.breached(&record.clock, now_ms());
+        record.announced.retain(|t| missed.contains(t));
         Ok(())
     }
 
@@ -295,11 +311,13 @@ impl Service {
                 id: Some(contact.id),
                 ..Default::default()
             }),
-            assignee_id: conversation
-                .assignee
-                .as_ref()
-                .map(|a| a.id)
-                .filter(|_| conversation.status != ConversationStatus::Queued),
+            assignee_id: match conversation.assignee.as_ref() {
+                // Whoever had the chat has the ticket, unless they have left since.
+                Some(a) if conversation.status != ConversationStatus::Queued => {
+                    self.assignee(user.org_id, a.id).await.ok().map(|a| a.id)
+                }
+                _ => None,
+            },
             team_id: conversation.team_id,
             tags: Vec::new(),
         };
@@ -445,12 +463,13 @@ impl Service {
             .ticket_for_update(user.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound("ticket"))?;
+        let (before_assignee, before_team) = (record.assignee.as_ref().map(|a| a.id), record.team_id);
         let events = self
             .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
             .await?;
         tx.commit().await?;
         if !events.is_empty() {
-            self.publish_ticket(&record);
+            self.publish_ticket_change(&record, before_assignee, before_team);
         }
         Ok(self.ticket_view(&record))
     }
@@ -570,7 +589,7 @@ impl Service {
     }
 
     /// Announces SLA targets missed since the last look (once each, in the history and to supervisors) and
-    /// closes solved tickets nobody has touched for the configured time.
+    /// closes tickets that have stayed solved for the configured time (counted from when they were solved).
     pub(crate) async fn run_ticket_timers(&self) -> Result<()> {
         let now = now_ms();
         for (id, org_id) in self.store().tickets_to_check(now).await? {
