@@ -64,7 +64,7 @@ string_enum!(
 );
 
 string_enum!(
-    InboxKind { Web => "web" }
+    InboxKind { Web => "web", Email => "email" }
 );
 
 /// Who wrote a message, as shown to readers.
@@ -165,6 +165,9 @@ pub struct Inbox {
     /// The key a customer's server signs visitor ids with for `Kefu.setUser`. Shown to admins only: `null` for
     /// everyone else.
     pub identity_secret: Option<String>,
+    /// How the channel's connection is doing (email: `{status, message, since}`); `null` for the web.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub channel_state: Option<serde_json::Value>,
     pub created_at: Timestamp,
 }
 

@@ -260,13 +260,27 @@ impl Service {
         if !new.settings.is_object() {
             return Err(DomainError::invalid("settings", "must be an object").into());
         }
-        kefu_core::widget::WidgetSettings::from_inbox_settings(&new.settings)?;
+        // A web inbox has a widget token; an email inbox has passwords, sealed apart from its settings.
+        let (token, settings, sealed) = match new.kind {
+            InboxKind::Web => {
+                kefu_core::widget::WidgetSettings::from_inbox_settings(&new.settings)?;
+                (Some(crate::auth::new_token()), new.settings.clone(), None)
+            }
+            InboxKind::Email => {
+                let (settings, sealed) = self.seal_email_settings(&new.settings, None)?;
+                (None, settings, Some(sealed))
+            }
+        };
         self.check_teams(admin.org_id, &new.teams).await?;
         let id = new_id();
-        let token = crate::auth::new_token();
         let mut tx = self.store().begin().await?;
-        tx.insert_inbox(id, admin.org_id, new.kind, &name, Some(&token), &new.settings, now_ms())
+        tx.insert_inbox(id, admin.org_id, new.kind, &name, token.as_deref(), &settings, now_ms())
             .await?;
+        if let Some(sealed) = &sealed {
+            tx.set_inbox_secrets(id, sealed).await?;
+            let state = serde_json::json!({ "status": "connecting", "message": "", "since": Timestamp(now_ms()) });
+            tx.set_channel_state(id, &state).await?;
+        }
         tx.set_inbox_teams(id, &new.teams).await?;
         tx.set_inbox_identity_secret(id, &crate::auth::new_token(), now_ms())
             .await?;
@@ -284,12 +298,27 @@ impl Service {
     ) -> Result<Inbox> {
         require_admin(admin)?;
         let name = name.map(|n| validate::name("name", n)).transpose()?;
+        let current = self.inbox(admin, id).await?;
+        let mut sealed = None;
+        let mut stored = None;
         if let Some(settings) = settings {
             if !settings.is_object() {
                 return Err(DomainError::invalid("settings", "must be an object").into());
             }
-            kefu_core::widget::WidgetSettings::from_inbox_settings(settings)?;
+            match current.kind {
+                InboxKind::Web => {
+                    kefu_core::widget::WidgetSettings::from_inbox_settings(settings)?;
+                }
+                InboxKind::Email => {
+                    // Passwords left out of an edit stay as they were.
+                    let previous = self.email_secrets(id).await.ok().flatten();
+                    let (redacted, s) = self.seal_email_settings(settings, previous.as_ref())?;
+                    stored = Some(redacted);
+                    sealed = Some(s);
+                }
+            }
         }
+        let settings = stored.as_ref().or(settings);
         if let Some(teams) = teams {
             self.check_teams(admin.org_id, teams).await?;
         }
@@ -302,6 +331,9 @@ impl Service {
         }
         if let Some(teams) = teams {
             tx.set_inbox_teams(id, teams).await?;
+        }
+        if let Some(sealed) = &sealed {
+            tx.set_inbox_secrets(id, sealed).await?;
         }
         tx.commit().await?;
         if teams.is_some() {

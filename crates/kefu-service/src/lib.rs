@@ -6,17 +6,21 @@ mod admin;
 mod auth;
 mod bus;
 mod conversations;
+mod email;
 mod error;
 mod identity;
 mod presence;
+mod secret;
 mod tickets;
 
 pub use admin::{NewInbox, UserChanges, WidgetState};
 pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
+pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
+pub use secret::{SecretBox, SecretError};
 pub use tickets::{NewTicket, RequesterInput, TicketChanges};
 
 use kefu_store::Store;
@@ -37,6 +41,8 @@ pub struct ServiceConfig {
     pub timer_tick: Duration,
     /// How long a solved ticket stays solved before it closes by itself.
     pub ticket_autoclose: Duration,
+    /// Seals channel credentials at rest.
+    pub secrets: SecretBox,
     pub login_limits: LoginLimits,
 }
 
@@ -48,6 +54,8 @@ impl Default for ServiceConfig {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             timer_tick: Duration::from_secs(1),
             ticket_autoclose: Duration::from_secs(7 * 24 * 3600),
+            // Tests and tools that seal nothing lasting: a key of the moment. The server always loads its own.
+            secrets: SecretBox::ephemeral(),
             login_limits: LoginLimits::default(),
         }
     }

@@ -4,12 +4,14 @@
 //! Writes go through `Tx`, whose methods the service composes into one transaction per decision; reads go through
 //! the `Store` itself.
 
+mod email;
 mod migrate;
 mod read;
 mod rows;
 mod tickets;
 mod tx;
 
+pub use email::EmailRecord;
 pub use read::{ConversationFilter, Credentials};
 pub use tickets::TicketFilter;
 pub use tx::{NewMessage, NewUser, Tx};

@@ -231,7 +231,7 @@ impl Store {
         Ok(teams)
     }
 
-    async fn with_inbox_teams(&self, mut inbox: Inbox) -> Result<Inbox> {
+    pub(crate) async fn with_inbox_teams(&self, mut inbox: Inbox) -> Result<Inbox> {
         inbox.teams = sqlx::query("SELECT team_id FROM inbox_teams WHERE inbox_id = $1 ORDER BY team_id")
             .bind(inbox.id.to_string())
             .fetch_all(&self.reader)

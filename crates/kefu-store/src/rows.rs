@@ -60,7 +60,8 @@ pub(crate) fn user(row: &AnyRow) -> Result<User> {
     })
 }
 
-pub(crate) const INBOX_COLUMNS: &str = "id, org_id, kind, name, widget_token, settings, identity_secret, created_at";
+pub(crate) const INBOX_COLUMNS: &str =
+    "id, org_id, kind, name, widget_token, settings, identity_secret, channel_state, created_at";
 
 pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
     Ok(Inbox {
@@ -72,6 +73,10 @@ pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
         settings: json(row, "settings")?,
         teams: Vec::new(),
         identity_secret: row.try_get("identity_secret")?,
+        channel_state: row
+            .try_get::<Option<String>, _>("channel_state")?
+            .map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("channel_state: {e}"))))
+            .transpose()?,
         created_at: ts(row, "created_at")?,
     })
 }

@@ -80,6 +80,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     kefu_realtime::register(&io);
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
     service.start_timers().await?;
+    let email = kefu_channels::email::fetch::start(service.clone());
 
     let app = kefu_http::router(
         kefu_http::AppState {
@@ -118,6 +119,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !store.wait_for_writes(Duration::from_secs(10)).await {
         tracing::warn!("some writes were still open after 10 s; closing anyway (they roll back, unacked)");
     }
+    email.abort();
     fanout.abort();
     store.close().await;
     tracing::info!("stopped");

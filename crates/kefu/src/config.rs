@@ -71,6 +71,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KEFU_SOCKET_MAX_PAYLOAD", default_value_t = 64 * 1024)]
     pub socket_max_payload: u64,
     /// Email of the first admin, created on an empty database (with KEFU_ADMIN_PASSWORD).
+    /// Seals channel passwords (IMAP, SMTP) at rest: at least 32 characters. Without it, Kefu makes a key file
+    /// in the data directory; keep that file with the database, or the passwords must be entered again.
+    #[arg(long, env = "KEFU_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
     #[arg(long, env = "KEFU_ADMIN_EMAIL", hide = true)]
     pub admin_email: Option<String>,
     #[arg(long, env = "KEFU_ADMIN_PASSWORD", hide = true)]
@@ -105,6 +110,8 @@ impl ServeArgs {
             queue_timeout: Duration::from_secs(self.queue_timeout_secs),
             session_ttl: Duration::from_secs(self.session_ttl_days * 24 * 3600),
             ticket_autoclose: Duration::from_secs_f64(self.ticket_autoclose_days * 24.0 * 3600.0),
+            secrets: kefu_service::SecretBox::load(self.secret_key.as_deref(), &self.db.data_dir)
+                .map_err(|e| anyhow::anyhow!("KEFU_SECRET_KEY: {e}"))?,
             ..Default::default()
         })
     }

@@ -1,0 +1,274 @@
+//! Email inboxes in the application: their settings with the passwords sealed apart, the connection state admins
+//! see, and a received mail becoming a message — in the conversation it threads into (by Message-ID, then the
+//! reply address's tag, then a `[#123]` ticket tag), else in a new conversation routed like any other. A mail
+//! is taken in once, however often it is fetched; a machine-written one is recorded and never answered.
+
+use crate::{Result, Service, ServiceError, new_id};
+use base64::Engine;
+use kefu_core::email::{EmailSecrets, EmailSettings};
+use kefu_core::model::*;
+use kefu_store::now_ms;
+use uuid::Uuid;
+
+/// A received mail, as the email channel hands it over.
+#[derive(Debug, Clone, Default)]
+pub struct InboundEmail {
+    pub message_id: String,
+    /// The mails it answers, In-Reply-To first.
+    pub answers: Vec<String>,
+    pub from_address: String,
+    pub from_name: Option<String>,
+    pub subject: String,
+    /// What agents read, quotes trimmed; at most 10,000 characters.
+    pub text: String,
+    /// The original mail.
+    pub raw: Vec<u8>,
+    pub automatic: bool,
+    /// `[#123]` in the subject.
+    pub ticket_number: Option<i64>,
+    /// The tag of a plus-address it was sent to (`support+<tag>@…`): Kefu's reply addresses carry the
+    /// conversation's id there.
+    pub address_tag: Option<String>,
+}
+
+/// What became of a received mail.
+#[derive(Debug, Clone)]
+pub enum Taken {
+    Message(Message),
+    /// Taken in before (a retry, or a fetch after a restart).
+    Duplicate,
+    /// Written by a machine: recorded, not shown.
+    Ignored,
+}
+
+/// An email inbox ready to fetch: its settings and its passwords.
+#[derive(Debug, Clone)]
+pub struct EmailInbox {
+    pub inbox: Inbox,
+    pub settings: EmailSettings,
+    pub secrets: EmailSecrets,
+}
+
+/// The tag Kefu puts in a reply address for a conversation.
+pub fn conversation_tag(conversation_id: Uuid) -> String {
+    format!("c{}", conversation_id.simple())
+}
+
+fn tagged_conversation(tag: &str) -> Option<Uuid> {
+    Uuid::parse_str(tag.strip_prefix('c')?).ok()
+}
+
+impl Service {
+    /// Checks an email inbox's settings and seals its passwords: (settings to store, sealed secrets).
+    pub(crate) fn seal_email_settings(
+        &self,
+        settings: &serde_json::Value,
+        previous: Option<&EmailSecrets>,
+    ) -> Result<(serde_json::Value, String)> {
+        let (parsed, secrets) = EmailSettings::parse(settings, previous)?;
+        let sealed = self
+            .config()
+            .secrets
+            .seal(&serde_json::to_string(&secrets).expect("secrets serialize"));
+        Ok((parsed.redacted(), sealed))
+    }
+
+    pub(crate) async fn email_secrets(&self, inbox_id: Uuid) -> Result<Option<EmailSecrets>> {
+        let Some(sealed) = self.store().inbox_secrets(inbox_id).await? else {
+            return Ok(None);
+        };
+        let plain = self.config().secrets.open(&sealed).map_err(ServiceError::internal)?;
+        Ok(Some(serde_json::from_str(&plain).map_err(ServiceError::internal)?))
+    }
+
+    /// Every email inbox whose settings and passwords can be read. One that cannot (sealed with another
+    /// installation's key) is marked in error, for its admin to re-enter the passwords.
+    pub async fn email_inboxes(&self) -> Result<Vec<EmailInbox>> {
+        let mut out = Vec::new();
+        for inbox in self.store().email_inboxes().await? {
+            let secrets = match self.email_secrets(inbox.id).await {
+                Ok(Some(s)) => s,
+                Ok(None) | Err(_) => {
+                    self.set_channel_state(
+                        inbox.id,
+                        "error",
+                        "the stored passwords cannot be read: enter them again",
+                    )
+                    .await?;
+                    continue;
+                }
+            };
+            match EmailSettings::parse(&inbox.settings, Some(&secrets)) {
+                Ok((settings, secrets)) => out.push(EmailInbox {
+                    inbox,
+                    settings,
+                    secrets,
+                }),
+                Err(e) => self.set_channel_state(inbox.id, "error", &e.to_string()).await?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records how the inbox's connection is doing, for its admins.
+    pub async fn set_channel_state(&self, inbox_id: Uuid, status: &str, message: &str) -> Result<()> {
+        let state = serde_json::json!({ "status": status, "message": message, "since": Timestamp(now_ms()) });
+        let mut tx = self.store().begin().await?;
+        tx.set_channel_state(inbox_id, &state).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn email_cursor(&self, inbox_id: Uuid) -> Result<Option<(i64, i64)>> {
+        Ok(self.store().email_cursor(inbox_id).await?)
+    }
+
+    pub async fn set_email_cursor(&self, inbox_id: Uuid, uid_validity: i64, last_uid: i64) -> Result<()> {
+        let mut tx = self.store().begin().await?;
+        tx.set_email_cursor(inbox_id, uid_validity, last_uid).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The conversation a mail continues, if any: by the mails it answers, the reply address's tag, or the
+    /// ticket number in its subject — so a changed subject does not break the thread.
+    async fn email_thread(&self, inbox: &Inbox, mail: &InboundEmail) -> Result<Option<Uuid>> {
+        if let Some(c) = self.store().email_thread(inbox.id, &mail.answers).await? {
+            return Ok(Some(c));
+        }
+        if let Some(c) = mail.address_tag.as_deref().and_then(tagged_conversation)
+            && self
+                .store()
+                .conversation(c)
+                .await?
+                .is_some_and(|c| c.inbox_id == inbox.id)
+        {
+            return Ok(Some(c));
+        }
+        if let Some(n) = mail.ticket_number {
+            let filter = kefu_store::TicketFilter {
+                query: Some(format!("#{n}")),
+                limit: 5,
+                ..Default::default()
+            };
+            let found = self.store().tickets(inbox.org_id, &filter, now_ms()).await?;
+            return Ok(found
+                .into_iter()
+                .find(|t| t.number == n)
+                .and_then(|t| t.conversation_id));
+        }
+        Ok(None)
+    }
+
+    /// The inbox's contact with the sender's address, made on the first mail.
+    async fn email_contact(&self, inbox: &Inbox, mail: &InboundEmail) -> Result<Contact> {
+        if let Some(id) = self
+            .store()
+            .inbox_contact_by_email(inbox.id, &mail.from_address)
+            .await?
+        {
+            return self
+                .store()
+                .contact(inbox.org_id, id)
+                .await?
+                .ok_or(ServiceError::NotFound("contact"));
+        }
+        let now = now_ms();
+        let name = mail
+            .from_name
+            .clone()
+            .filter(|n| kefu_core::validate::name("name", n).is_ok())
+            .unwrap_or_else(|| mail.from_address.clone());
+        let mut tx = self.store().begin().await?;
+        let id = new_id();
+        tx.insert_contact(id, inbox.org_id, inbox.id, None, &name, &serde_json::json!({}), now)
+            .await?;
+        let contact = tx
+            .update_contact(id, None, Some(Some(&mail.from_address)), None, None, now)
+            .await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    /// Takes in one received mail.
+    pub async fn email_received(&self, inbox: &Inbox, mail: InboundEmail) -> Result<Taken> {
+        if self.store().email_record(inbox.id, &mail.message_id).await?.is_some() {
+            return Ok(Taken::Duplicate);
+        }
+        let now = now_ms();
+        let raw = base64::engine::general_purpose::STANDARD.encode(&mail.raw);
+        if mail.automatic {
+            let mut tx = self.store().begin().await?;
+            tx.insert_email_record(
+                inbox.id,
+                &mail.message_id,
+                None,
+                None,
+                "in",
+                &mail.subject,
+                Some(&raw),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Taken::Ignored);
+        }
+        let contact = self.email_contact(inbox, &mail).await?;
+        let thread = self.email_thread(inbox, &mail).await?;
+        let content = match mail.text.trim() {
+            "" if mail.subject.trim().is_empty() => "(empty mail)".to_string(),
+            "" => mail.subject.trim().to_string(),
+            _ => mail.text.clone(),
+        };
+        // The Message-ID is the idempotency key: fetching the mail again after a crash returns the stored message.
+        let client_id = if mail.message_id.len() <= 120 {
+            format!("email:{}", mail.message_id)
+        } else {
+            format!("email:{}", crate::hash_token(&mail.message_id))
+        };
+        let send = |conversation_id| crate::SendMessage {
+            conversation_id,
+            client_id: client_id.clone(),
+            content: content.clone(),
+            private: false,
+        };
+        let message = match self.visitor_send(&contact, send(thread)).await {
+            // The thread is another contact's (someone in Cc answered): a conversation of their own.
+            Err(ServiceError::NotFound(_)) if thread.is_some() => self.visitor_send(&contact, send(None)).await?,
+            other => other?,
+        };
+        let mut tx = self.store().begin().await?;
+        let recorded = tx
+            .insert_email_record(
+                inbox.id,
+                &mail.message_id,
+                Some(message.conversation_id),
+                Some(message.id),
+                "in",
+                &mail.subject,
+                Some(&raw),
+                now,
+            )
+            .await;
+        match recorded {
+            Ok(()) => tx.commit().await?,
+            // Fetched twice at once: the other fetch recorded it; the message itself exists once (client_id).
+            Err(e) if e.is_unique_violation() => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Taken::Message(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_tag_names_the_conversation() {
+        let id = Uuid::now_v7();
+        assert_eq!(tagged_conversation(&conversation_tag(id)), Some(id));
+        assert_eq!(tagged_conversation("x123"), None);
+        assert_eq!(tagged_conversation("cnot-a-uuid"), None);
+    }
+}
