@@ -40,8 +40,9 @@ pub async fn create_admin(db: DatabaseArgs, email: &str, password: &str, name: &
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = args.listen_addr()?;
-    let config = args.service_config()?;
+    let mut config = args.service_config()?;
     let store = open_store(&args.db).await?;
+    config.secrets = args.secret_box()?;
     let (bus, notifications) = Bus::new();
     let service = Service::new(store.clone(), bus, config);
     let setup = service.ensure_organisation().await?;

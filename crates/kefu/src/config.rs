@@ -92,6 +92,13 @@ impl ServeArgs {
         })
     }
 
+    /// The key channel passwords are sealed with: configured, or the data directory's key file (made on first
+    /// use, so only once the database is known to work).
+    pub fn secret_box(&self) -> anyhow::Result<kefu_service::SecretBox> {
+        kefu_service::SecretBox::load(self.secret_key.as_deref(), &self.db.data_dir)
+            .map_err(|e| anyhow::anyhow!("KEFU_SECRET_KEY: {e}"))
+    }
+
     pub fn service_config(&self) -> anyhow::Result<kefu_service::ServiceConfig> {
         if self.queue_timeout_secs == 0 {
             bail!("KEFU_QUEUE_TIMEOUT_SECS / --queue-timeout-secs must be at least 1");
@@ -110,8 +117,6 @@ impl ServeArgs {
             queue_timeout: Duration::from_secs(self.queue_timeout_secs),
             session_ttl: Duration::from_secs(self.session_ttl_days * 24 * 3600),
             ticket_autoclose: Duration::from_secs_f64(self.ticket_autoclose_days * 24.0 * 3600.0),
-            secrets: kefu_service::SecretBox::load(self.secret_key.as_deref(), &self.db.data_dir)
-                .map_err(|e| anyhow::anyhow!("KEFU_SECRET_KEY: {e}"))?,
             ..Default::default()
         })
     }
