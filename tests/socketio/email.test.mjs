@@ -4,16 +4,19 @@
 // restart neither doubles nor skips a mail; wrong credentials show as the inbox's error state; IDLE and polling.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
 import { startMailServer, mailServerAvailable } from './mailserver.mjs';
+import { startSmtpSink, smtpSinkAvailable } from './smtpsink.mjs';
 
 // Skipped, with the reason, on a machine without dovecot; CI requires it (see mailserver.mjs).
-const skip = mailServerAvailable() ? false : 'dovecot is not installed (apt-get install dovecot-imapd); CI runs these';
+const available = mailServerAvailable() && (smtpSinkAvailable() || process.env.KEFU_REQUIRE_MAILSERVER === '1');
+const skip = available ? false : 'dovecot or aiosmtpd is not installed (apt-get install dovecot-imapd; pip install aiosmtpd); CI runs these';
 const test = (name, fn) => nodeTest(name, { skip }, fn);
 
 let server;
 let mail;
 let polling;
+let sink;
 before(async () => {
   if (skip) return;
   mail = await startMailServer({ users: [
@@ -22,18 +25,20 @@ before(async () => {
     { user: 'sales@kefu.test', password: 'imap-pass-3' },
   ] });
   polling = await startMailServer({ idle: false, users: [{ user: 'slow@kefu.test', password: 'imap-pass-4' }] });
+  sink = await startSmtpSink();
   server = await startServer();
 });
 after(async () => {
   await server?.stop();
   await mail?.stop();
   await polling?.stop();
+  await sink?.stop();
 });
 
 function settings(srv, user, password, extra = {}) {
   return {
     imap: { host: srv.host, port: srv.imapPort, tls: 'none', user, password, folder: 'INBOX' },
-    smtp: { host: '127.0.0.1', port: 2525, tls: 'none', from_address: user, from_name: 'Support' },
+    smtp: { host: sink.host, port: sink.port, tls: 'none', from_address: user, from_name: 'Support 客服' },
     ...extra,
   };
 }
@@ -176,5 +181,67 @@ test('wrong credentials put the inbox in an error state until they are fixed; th
   });
   assert.equal(bad.status, 422);
   assert.match(bad.body.error.message, /imap.password/);
+  agent.close();
+});
+
+test('an agent\'s reply goes out by SMTP with threading headers, and the answer to it threads back', async () => {
+  const { admin, agents, inbox } = await emailInbox(mail, 'support@kefu.test', 'imap-pass-1');
+  const agent = await onlineAgent(server, agents[0]);
+  await waitState(admin, inbox.id, 'ok');
+  const customer = `${uid('zhang')}@example.com`;
+  const first = message({ from: `Zhang Wei <${customer}>`, subject: 'Broken kettle', body: 'It leaks.' });
+  await mail.deliver('support@kefu.test', first.raw);
+  const arrived = await agent.next('message:new', (d) => d.message.content === 'It leaks.', 20000);
+  const cid = arrived.message.conversation_id;
+  const ticket = (await api(server, 'POST', `/api/v1/conversations/${cid}/ticket`, { token: admin, body: {} })).body.ticket;
+
+  const sent = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: 'Sorry! A new one is on its way.' });
+  assert.equal(sent.ok, true, JSON.stringify(sent));
+  assert.deepEqual(sent.message.delivery, { status: 'pending', error: null });
+  const note = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('n'), content: 'internal only', private: true });
+  assert.equal(note.message.delivery, undefined, 'a private note is never mailed');
+
+  const out = await sink.next((m) => m.rcpt_tos.includes(customer));
+  assert.equal(out.headers.subject, `Re: Broken kettle [#${ticket.number}]`);
+  assert.equal(out.headers['in-reply-to'], first.messageId);
+  assert.ok(out.headers.references.includes(first.messageId));
+  assert.match(out.headers['reply-to'], new RegExp(`support\\+c${cid.replaceAll('-', '')}@kefu\\.test`));
+  assert.match(out.headers['message-id'], new RegExp(`<${sent.message.id}@kefu\\.test>`));
+  assert.match(out.body, /Sorry! A new one is on its way\./);
+  assert.equal(sink.mails().some((m) => m.raw.includes('internal only')), false);
+  const updated = await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
+  assert.equal(updated.message.delivery.error, null);
+
+  // The customer answers Kefu's mail with another subject: it threads back by In-Reply-To.
+  const answer = message({ from: customer, subject: 'thanks', headers: `In-Reply-To: ${out.headers['message-id']}\r\n`, body: 'Got it, thanks' });
+  await mail.deliver('support@kefu.test', answer.raw);
+  const back = await agent.next('message:new', (d) => d.message.content === 'Got it, thanks', 20000);
+  assert.equal(back.message.conversation_id, cid);
+  agent.close();
+});
+
+test('a refused reply shows as failed with the server\'s reason; a busy server is tried again', async () => {
+  const { admin, agents, inbox } = await emailInbox(mail, 'support@kefu.test', 'imap-pass-1');
+  const agent = await onlineAgent(server, agents[0]);
+  await waitState(admin, inbox.id, 'ok');
+  const conversationOf = async (from, body) => {
+    await mail.deliver('support@kefu.test', message({ from, body }).raw);
+    return (await agent.next('message:new', (d) => d.message.content === body, 20000)).message.conversation_id;
+  };
+  const gone = await conversationOf(`reject-${uid('x')}@example.com`, 'please answer me');
+  const refused = await request(agent, 'message:send', { conversation_id: gone, client_id: uid('r'), content: 'Hello?' });
+  const failed = await agent.next('message:updated', (d) => d.message.id === refused.message.id && d.message.delivery.status === 'failed');
+  assert.match(failed.message.delivery.error, /550/);
+  assert.match(failed.message.delivery.error, /User unknown/);
+  const stored = (await api(server, 'GET', `/api/v1/conversations/${gone}/messages`, { token: admin })).body.messages.at(-1);
+  assert.equal(stored.delivery.status, 'failed', 'the failure is kept on the message');
+
+  const busy = `later-${uid('y')}@example.com`;
+  const waiting = await conversationOf(busy, 'are you busy?');
+  const retried = await request(agent, 'message:send', { conversation_id: waiting, client_id: uid('r'), content: 'Not too busy for you' });
+  // Two 451s, then accepted: 5 s and 10 s of backoff.
+  const delivered = await agent.next('message:updated', (d) => d.message.id === retried.message.id && d.message.delivery.status === 'sent', 40000);
+  assert.equal(delivered.message.delivery.error, null);
+  assert.equal(sink.mails().filter((m) => m.rcpt_tos.includes(busy)).length, 1, 'delivered once');
   agent.close();
 });

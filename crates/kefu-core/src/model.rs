@@ -255,6 +255,22 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub created_at: Timestamp,
+    /// For a reply Kefu delivers to another channel (email): whether it went out. Omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+string_enum!(
+    /// Where the delivery of a reply to an external channel stands.
+    DeliveryStatus { Pending => "pending", Sent => "sent", Failed => "failed" }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    pub status: DeliveryStatus,
+    /// Why it failed, in the words of the server that refused it; or why the last try did not work.
+    pub error: Option<String>,
 }
 
 /// A ready-made answer an agent inserts by its shortcut. Shared ones (no owner) are the team's; personal ones are

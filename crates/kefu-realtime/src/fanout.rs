@@ -188,6 +188,13 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             let body = json!({ "agent_id": agent_id, "name": name, "status": presence });
             emit(io, "/agent", vec![format!("org:{org_id}")], "presence", &body).await;
         }
+        Notification::MessageUpdated { conversation, message } => {
+            let mut rooms = vec![format!("supervisors:{}", conversation.org_id)];
+            if let Some(a) = &conversation.assignee {
+                rooms.push(format!("agent:{}", a.id));
+            }
+            emit(io, "/agent", rooms, "message:updated", &json!({ "message": message })).await;
+        }
         Notification::TicketUpdated {
             ticket,
             previous_assignee,

@@ -48,6 +48,11 @@ pub enum Notification {
     UserChanged {
         user_id: Uuid,
     },
+    /// A message changed after it was stored: its delivery to another channel went out, or failed.
+    MessageUpdated {
+        conversation: Conversation,
+        message: Message,
+    },
     /// A ticket was created or changed.
     TicketUpdated {
         ticket: Ticket,

@@ -634,6 +634,23 @@ impl Service {
         if first_response {
             tx.mark_first_response(conversation_id, now).await?;
         }
+        // A reply in a conversation from another channel goes out through the outbox, committed with it.
+        let mut message = message;
+        if !req.private && self.delivers(&conversation).await? {
+            tx.enqueue_delivery(
+                new_id(),
+                conversation.org_id,
+                conversation.inbox_id,
+                conversation_id,
+                message.id,
+                now,
+            )
+            .await?;
+            message.delivery = Some(Delivery {
+                status: DeliveryStatus::Pending,
+                error: None,
+            });
+        }
         tx.commit().await?;
         let conversation = Conversation {
             last_seq: message.seq,

@@ -9,6 +9,7 @@ mod conversations;
 mod email;
 mod error;
 mod identity;
+mod outbox;
 mod presence;
 mod secret;
 mod tickets;
@@ -20,6 +21,7 @@ pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, Vi
 pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
+pub use outbox::{EmailJob, MAX_ATTEMPTS, Outcome};
 pub use secret::{SecretBox, SecretError};
 pub use tickets::{NewTicket, RequesterInput, TicketChanges};
 

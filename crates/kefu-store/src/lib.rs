@@ -6,12 +6,14 @@
 
 mod email;
 mod migrate;
+mod outbox;
 mod read;
 mod rows;
 mod tickets;
 mod tx;
 
 pub use email::EmailRecord;
+pub use outbox::{EmailThread, OutboxItem};
 pub use read::{ConversationFilter, Credentials};
 pub use tickets::TicketFilter;
 pub use tx::{NewMessage, NewUser, Tx};

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "workspace", include_str!("../migrations/0005_workspace.sql")),
     (6, "tickets", include_str!("../migrations/0006_tickets.sql")),
     (7, "email", include_str!("../migrations/0007_email.sql")),
+    (8, "outbox", include_str!("../migrations/0008_outbox.sql")),
 ];
 
 impl Store {

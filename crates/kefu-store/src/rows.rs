@@ -145,8 +145,8 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
     })
 }
 
-pub(crate) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at, \
+     delivery_status, delivery_error";
 
 pub(crate) fn message(row: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -162,6 +162,15 @@ pub(crate) fn message(row: &AnyRow) -> Result<Message> {
         private: flag(row, "private")?,
         client_id: row.try_get("client_id")?,
         created_at: ts(row, "created_at")?,
+        delivery: match row.try_get::<Option<String>, _>("delivery_status")? {
+            Some(status) => Some(Delivery {
+                status: status
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("delivery_status: {status:?}")))?,
+                error: row.try_get("delivery_error")?,
+            }),
+            None => None,
+        },
     })
 }
 

@@ -534,6 +534,7 @@ impl Tx {
             private: m.private,
             client_id: m.client_id.map(str::to_string),
             created_at: Timestamp(m.now),
+            delivery: None,
         })
     }
 

@@ -1,0 +1,156 @@
+//! Delivering agents' replies to other channels: what the delivery worker needs to send one (the inbox, the
+//! message, who to, the thread), and settling it afterwards — sent, failed for good with the server's reason,
+//! or tried again later — with the message's delivery state pushed to the agents.
+
+use crate::email::{EmailInbox, conversation_tag};
+use crate::{Notification, Result, Service, ServiceError};
+use kefu_core::email::EmailSettings;
+use kefu_core::model::*;
+use kefu_store::{EmailThread, OutboxItem, now_ms};
+
+/// How long a claimed delivery is a worker's: past it, another worker may take it (the first one died).
+const LEASE_MS: i64 = 5 * 60_000;
+/// Retryable failures are tried this many times in all before the delivery counts as failed.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// Everything needed to send one reply by email.
+#[derive(Debug, Clone)]
+pub struct EmailJob {
+    pub item: OutboxItem,
+    pub inbox: EmailInbox,
+    pub message: Message,
+    pub to_address: Option<String>,
+    pub to_name: String,
+    pub thread: EmailThread,
+    /// The reply address's tag, so the customer's answer finds this conversation.
+    pub reply_tag: String,
+    /// The ticket the conversation became, shown as `[#123]` in the subject.
+    pub ticket_number: Option<i64>,
+}
+
+/// How a try went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sent, with the Message-ID it went out with.
+    Sent { message_id: String },
+    /// Refused for good (an SMTP 5xx, no address): the reason, as the agent will read it.
+    Failed(String),
+    /// Might work later (a 4xx, the server unreachable).
+    Retry(String),
+}
+
+impl Service {
+    /// Whether replies in this conversation are delivered by Kefu to another channel.
+    pub(crate) async fn delivers(&self, conversation: &Conversation) -> Result<bool> {
+        let inbox = self
+            .store()
+            .inbox(conversation.org_id, conversation.inbox_id)
+            .await?
+            .ok_or(ServiceError::NotFound("inbox"))?;
+        Ok(inbox.kind != InboxKind::Web)
+    }
+
+    /// Email deliveries due now, each with what sending it needs.
+    pub async fn due_email_jobs(&self) -> Result<Vec<EmailJob>> {
+        let now = now_ms();
+        let mut jobs = Vec::new();
+        for item in self.store().claim_deliveries(now, now + LEASE_MS, 20).await? {
+            match self.email_job(item.clone()).await {
+                Ok(job) => jobs.push(job),
+                Err(e) => self.settle(&item, Outcome::Failed(e.to_string())).await?,
+            }
+        }
+        Ok(jobs)
+    }
+
+    async fn email_job(&self, item: OutboxItem) -> Result<EmailJob> {
+        let inbox = self
+            .store()
+            .inbox(item.org_id, item.inbox_id)
+            .await?
+            .ok_or(ServiceError::NotFound("inbox"))?;
+        let secrets = self
+            .email_secrets(inbox.id)
+            .await?
+            .ok_or(ServiceError::Conflict("the inbox's passwords are not set".into()))?;
+        let (settings, secrets) = EmailSettings::parse(&inbox.settings, Some(&secrets))?;
+        let message = self
+            .store()
+            .message(item.message_id)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))?;
+        let conversation = self
+            .store()
+            .conversation(item.conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let contact = self
+            .store()
+            .contact(item.org_id, conversation.contact_id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))?;
+        let ticket_number = self
+            .store()
+            .ticket_for_conversation(conversation.id)
+            .await?
+            .map(|t| t.number);
+        Ok(EmailJob {
+            thread: self.store().email_thread_of(conversation.id).await?,
+            reply_tag: conversation_tag(conversation.id),
+            ticket_number,
+            to_address: contact.email,
+            to_name: contact.name,
+            inbox: EmailInbox {
+                inbox,
+                settings,
+                secrets,
+            },
+            message,
+            item,
+        })
+    }
+
+    /// Records how a delivery went and tells the agents.
+    pub async fn settle(&self, item: &OutboxItem, outcome: Outcome) -> Result<()> {
+        let now = now_ms();
+        let attempts = item.attempts + 1;
+        let (status, error, next) = match &outcome {
+            Outcome::Sent { .. } => (DeliveryStatus::Sent, None, now),
+            Outcome::Failed(reason) => (DeliveryStatus::Failed, Some(reason.clone()), now),
+            Outcome::Retry(reason) if attempts >= MAX_ATTEMPTS => (
+                DeliveryStatus::Failed,
+                Some(format!("gave up after {attempts} tries: {reason}")),
+                now,
+            ),
+            // 5 s, 10 s, 20 s, … up to 10 minutes between tries.
+            Outcome::Retry(reason) => {
+                let wait = (5_000i64 << (attempts - 1).min(7)).min(600_000);
+                (DeliveryStatus::Pending, Some(reason.clone()), now + wait)
+            }
+        };
+        let mut tx = self.store().begin().await?;
+        tx.settle_delivery(item, status, error.as_deref(), next, now).await?;
+        if let Outcome::Sent { message_id } = &outcome {
+            let subject = self.store().email_thread_of(item.conversation_id).await?.subject;
+            tx.insert_email_record(
+                item.inbox_id,
+                message_id,
+                Some(item.conversation_id),
+                Some(item.message_id),
+                "out",
+                &subject,
+                None,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if let (Some(conversation), Some(message)) = (
+            self.store().conversation(item.conversation_id).await?,
+            self.store().message(item.message_id).await?,
+        ) {
+            self.publish(vec![Notification::MessageUpdated { conversation, message }]);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! The outbox in the database: a delivery is written with its message, claimed by a worker with a lease (so a
+//! worker that dies mid-send is replaced when the lease runs out), and settled as sent, failed, or retried later.
+
+use crate::rows::{self, MESSAGE_COLUMNS, uuid};
+use crate::{Result, Store, Tx};
+use kefu_core::model::{DeliveryStatus, Message};
+use sqlx::{AssertSqlSafe, Row};
+use uuid::Uuid;
+
+/// One delivery to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub inbox_id: Uuid,
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    pub attempts: i64,
+}
+
+/// What an email conversation's thread looks like to a reply: its subject and the Message-IDs in it, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailThread {
+    pub subject: String,
+    pub message_ids: Vec<String>,
+}
+
+impl Store {
+    pub async fn message(&self, id: Uuid) -> Result<Option<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(rows::message)
+            .transpose()
+    }
+
+    pub async fn email_thread_of(&self, conversation_id: Uuid) -> Result<EmailThread> {
+        let rows = sqlx::query(
+            "SELECT message_id, subject FROM email_messages WHERE conversation_id = $1 ORDER BY created_at, message_id",
+        )
+        .bind(conversation_id.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        let mut thread = EmailThread::default();
+        for r in rows {
+            let subject: String = r.try_get("subject")?;
+            if thread.subject.is_empty() {
+                thread.subject = subject;
+            }
+            thread.message_ids.push(r.try_get("message_id")?);
+        }
+        Ok(thread)
+    }
+
+    /// Claims up to `limit` deliveries due at `now` until `lease_until`; another worker skips them meanwhile.
+    pub async fn claim_deliveries(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, inbox_id, conversation_id, message_id, attempts FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut claimed = Vec::new();
+        for r in rows {
+            let item = OutboxItem {
+                id: uuid(&r, "id")?,
+                org_id: uuid(&r, "org_id")?,
+                inbox_id: uuid(&r, "inbox_id")?,
+                conversation_id: uuid(&r, "conversation_id")?,
+                message_id: uuid(&r, "message_id")?,
+                attempts: r.try_get("attempts")?,
+            };
+            let mut tx = self.begin().await?;
+            let done = sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $3",
+            )
+            .bind(item.id.to_string())
+            .bind(lease_until)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+            tx.commit().await?;
+            if done.rows_affected() == 1 {
+                claimed.push(item);
+            }
+        }
+        Ok(claimed)
+    }
+}
+
+impl Tx {
+    /// A reply to deliver: written with the message, so it is delivered exactly when the message exists.
+    pub async fn enqueue_delivery(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        inbox_id: Uuid,
+        conversation_id: Uuid,
+        message_id: Uuid,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, org_id, inbox_id, conversation_id, message_id, status, next_attempt_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6)",
+        )
+        .bind(id.to_string())
+        .bind(org_id.to_string())
+        .bind(inbox_id.to_string())
+        .bind(conversation_id.to_string())
+        .bind(message_id.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE messages SET delivery_status = 'pending' WHERE id = $1")
+            .bind(message_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Settles a delivery: sent, failed for good, or (pending) tried again at `next_attempt_at`.
+    pub async fn settle_delivery(
+        &mut self,
+        item: &OutboxItem,
+        status: DeliveryStatus,
+        error: Option<&str>,
+        next_attempt_at: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = $4, \
+             updated_at = $5 WHERE id = $1",
+        )
+        .bind(item.id.to_string())
+        .bind(status.as_str())
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE messages SET delivery_status = $2, delivery_error = $3 WHERE id = $1")
+            .bind(item.message_id.to_string())
+            .bind(status.as_str())
+            .bind(error)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+// A real SMTP sink for the email tests: smtp_sink.py (aiosmtpd) on a free loopback port, keeping each mail it
+// accepts as a file. `mails()` reads them back with their headers; `next(pred)` waits for one that matches.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SCRIPT = new URL('./smtp_sink.py', import.meta.url).pathname;
+
+/** Whether aiosmtpd can run here (the email suite needs it next to dovecot). */
+export function smtpSinkAvailable() {
+  return spawnSync('python3', ['-c', 'import aiosmtpd'], { stdio: 'ignore' }).status === 0;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+/** The headers of a raw mail, unfolded, by lower-case name. */
+export function headers(raw) {
+  const head = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const out = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export async function startSmtpSink() {
+  if (!smtpSinkAvailable()) throw new Error('aiosmtpd is not installed: python3 -m pip install aiosmtpd');
+  const dir = mkdtempSync(join(tmpdir(), 'kefu-smtp-'));
+  const port = await freePort();
+  const proc = spawn('python3', [SCRIPT, '--port', String(port), '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (c) => { err += c; });
+  await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (c) => { if (String(c).includes('READY')) resolve(); });
+    proc.once('exit', (code) => reject(new Error(`the SMTP sink exited (${code}): ${err}`)));
+  });
+  const mails = () => readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => {
+    const raw = readFileSync(join(dir, f), 'utf8');
+    const envelope = JSON.parse(readFileSync(join(dir, f.replace('.eml', '.json')), 'utf8'));
+    return { raw, headers: headers(raw), body: raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'), ...envelope };
+  });
+  return {
+    host: '127.0.0.1',
+    port,
+    mails,
+    /** The first accepted mail matching `pred`, waiting up to `ms` for it to arrive. */
+    async next(pred, ms = 20000) {
+      const end = Date.now() + ms;
+      for (;;) {
+        const found = mails().find(pred);
+        if (found) return found;
+        if (Date.now() > end) throw new Error(`no such mail arrived; have ${mails().length}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => { if (proc.exitCode !== null) r(); else proc.once('exit', r); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
