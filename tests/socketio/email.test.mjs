@@ -23,6 +23,9 @@ before(async () => {
     { user: 'support@kefu.test', password: 'imap-pass-1' },
     { user: 'help@kefu.test', password: 'imap-pass-2' },
     { user: 'sales@kefu.test', password: 'imap-pass-3' },
+    { user: 'desk@kefu.test', password: 'imap-pass-5' },
+    { user: 'outbound@kefu.test', password: 'imap-pass-6' },
+    { user: 'bounce@kefu.test', password: 'imap-pass-7' },
   ] });
   polling = await startMailServer({ idle: false, users: [{ user: 'slow@kefu.test', password: 'imap-pass-4' }] });
   sink = await startSmtpSink();
@@ -138,12 +141,16 @@ test('a restart neither doubles nor skips a mail', async () => {
   const agent = await onlineAgent(server, agents[0]);
   await waitState(admin, inbox.id, 'ok');
   const sender = `${uid('buyer')}@example.com`;
-  for (const n of [1, 2, 3]) await mail.deliver('sales@kefu.test', message({ to: 'sales@kefu.test', from: sender, body: `before ${n}` }).raw);
+  // One thread: every later mail answers the first.
+  const opening = message({ to: 'sales@kefu.test', from: sender, body: 'before 1' });
+  const inThread = (body) => message({ to: 'sales@kefu.test', from: sender, body, headers: `In-Reply-To: ${opening.messageId}\r\n` }).raw;
+  await mail.deliver('sales@kefu.test', opening.raw);
+  for (const n of [2, 3]) await mail.deliver('sales@kefu.test', inThread(`before ${n}`));
   await agent.next('message:new', (d) => d.message.content === 'before 3', 20000);
   agent.close();
   await server.kill9();
   // Mail that arrives while Kefu is down is fetched when it is back.
-  for (const n of [4, 5]) await mail.deliver('sales@kefu.test', message({ to: 'sales@kefu.test', from: sender, body: `during ${n}` }).raw);
+  for (const n of [4, 5]) await mail.deliver('sales@kefu.test', inThread(`during ${n}`));
   await server.restart();
   const again = await onlineAgent(server, agents[0]);
   await again.next('message:new', (d) => d.message.content === 'during 5', 30000);
@@ -185,12 +192,12 @@ test('wrong credentials put the inbox in an error state until they are fixed; th
 });
 
 test('an agent\'s reply goes out by SMTP with threading headers, and the answer to it threads back', async () => {
-  const { admin, agents, inbox } = await emailInbox(mail, 'support@kefu.test', 'imap-pass-1');
+  const { admin, agents, inbox } = await emailInbox(mail, 'outbound@kefu.test', 'imap-pass-6');
   const agent = await onlineAgent(server, agents[0]);
   await waitState(admin, inbox.id, 'ok');
   const customer = `${uid('zhang')}@example.com`;
-  const first = message({ from: `Zhang Wei <${customer}>`, subject: 'Broken kettle', body: 'It leaks.' });
-  await mail.deliver('support@kefu.test', first.raw);
+  const first = message({ from: `Zhang Wei <${customer}>`, to: 'outbound@kefu.test', subject: 'Broken kettle', body: 'It leaks.' });
+  await mail.deliver('outbound@kefu.test', first.raw);
   const arrived = await agent.next('message:new', (d) => d.message.content === 'It leaks.', 20000);
   const cid = arrived.message.conversation_id;
   const ticket = (await api(server, 'POST', `/api/v1/conversations/${cid}/ticket`, { token: admin, body: {} })).body.ticket;
@@ -205,27 +212,27 @@ test('an agent\'s reply goes out by SMTP with threading headers, and the answer 
   assert.equal(out.headers.subject, `Re: Broken kettle [#${ticket.number}]`);
   assert.equal(out.headers['in-reply-to'], first.messageId);
   assert.ok(out.headers.references.includes(first.messageId));
-  assert.match(out.headers['reply-to'], new RegExp(`support\\+c${cid.replaceAll('-', '')}@kefu\\.test`));
+  assert.match(out.headers['reply-to'], new RegExp(`outbound\\+c${cid.replaceAll('-', '')}@kefu\\.test`));
   assert.match(out.headers['message-id'], new RegExp(`<${sent.message.id}@kefu\\.test>`));
-  assert.match(out.body, /Sorry! A new one is on its way\./);
-  assert.equal(sink.mails().some((m) => m.raw.includes('internal only')), false);
+  assert.match(out.text, /Sorry! A new one is on its way\./);
+  assert.equal(sink.mails().some((m) => m.text.includes('internal only')), false);
   const updated = await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
   assert.equal(updated.message.delivery.error, null);
 
   // The customer answers Kefu's mail with another subject: it threads back by In-Reply-To.
-  const answer = message({ from: customer, subject: 'thanks', headers: `In-Reply-To: ${out.headers['message-id']}\r\n`, body: 'Got it, thanks' });
-  await mail.deliver('support@kefu.test', answer.raw);
+  const answer = message({ from: customer, to: 'outbound@kefu.test', subject: 'thanks', headers: `In-Reply-To: ${out.headers['message-id']}\r\n`, body: 'Got it, thanks' });
+  await mail.deliver('outbound@kefu.test', answer.raw);
   const back = await agent.next('message:new', (d) => d.message.content === 'Got it, thanks', 20000);
   assert.equal(back.message.conversation_id, cid);
   agent.close();
 });
 
 test('a refused reply shows as failed with the server\'s reason; a busy server is tried again', async () => {
-  const { admin, agents, inbox } = await emailInbox(mail, 'support@kefu.test', 'imap-pass-1');
+  const { admin, agents, inbox } = await emailInbox(mail, 'bounce@kefu.test', 'imap-pass-7');
   const agent = await onlineAgent(server, agents[0]);
   await waitState(admin, inbox.id, 'ok');
   const conversationOf = async (from, body) => {
-    await mail.deliver('support@kefu.test', message({ from, body }).raw);
+    await mail.deliver('bounce@kefu.test', message({ from, to: 'bounce@kefu.test', body }).raw);
     return (await agent.next('message:new', (d) => d.message.content === body, 20000)).message.conversation_id;
   };
   const gone = await conversationOf(`reject-${uid('x')}@example.com`, 'please answer me');
@@ -243,5 +250,63 @@ test('a refused reply shows as failed with the server\'s reason; a busy server i
   const delivered = await agent.next('message:updated', (d) => d.message.id === retried.message.id && d.message.delivery.status === 'sent', 40000);
   assert.equal(delivered.message.delivery.error, null);
   assert.equal(sink.mails().filter((m) => m.rcpt_tos.includes(busy)).length, 1, 'delivered once');
+  agent.close();
+});
+
+test('an inbox that makes tickets: a number mailed in the requester\'s language, replies by mail, solved and reopened', async () => {
+  const { admin, agents, inbox } = await emailInbox(mail, 'desk@kefu.test', 'imap-pass-5', { tickets: true });
+  await api(server, 'PUT', '/api/v1/sla_policies', { token: admin, body: { policies: [{ priority: 'normal', next_response_mins: 60 }] } });
+  const agent = await onlineAgent(server, agents[0]);
+  await waitState(admin, inbox.id, 'ok');
+  const customer = `${uid('chen')}@example.cn`;
+  const first = message({ from: `陈静 <${customer}>`, to: 'desk@kefu.test', subject: '发票抬头错了', body: '请帮我改一下发票抬头。' });
+  await mail.deliver('desk@kefu.test', first.raw);
+  const arrived = await agent.next('message:new', (d) => d.message.content === '请帮我改一下发票抬头。', 20000);
+  const cid = arrived.message.conversation_id;
+  // The ticket is announced to its team (the inbox's), the agent among them.
+  const { ticket } = await agent.next('ticket:updated', (d) => d.ticket.conversation_id === cid, 20000);
+  const found = (await api(server, 'GET', `/api/v1/tickets?q=${encodeURIComponent('发票抬头')}`, { token: admin })).body.tickets;
+  assert.ok(found.some((t) => t.id === ticket.id), 'the new thread is a ticket, found by its Chinese subject');
+  assert.equal(ticket.requester.email, customer);
+  assert.equal(ticket.subject, '发票抬头错了');
+  const history = (await api(server, 'GET', `/api/v1/tickets/${ticket.id}`, { token: admin })).body.events;
+  assert.equal(history[0].actor.kind, 'contact');
+
+  // The requester is told the number, in Chinese, threaded under their mail.
+  const opened = await sink.next((m) => m.rcpt_tos.includes(customer) && m.text.includes(`工单号为 #${ticket.number}`));
+  assert.equal(opened.headers['in-reply-to'], first.messageId);
+  assert.ok(opened.headers.subject.includes(`[#${ticket.number}]`));
+
+  // A public comment on the ticket reaches the requester by mail; an internal note does not.
+  await api(server, 'POST', `/api/v1/tickets/${ticket.id}/comments`, { token: admin, body: { content: 'Internal: check the order', private: true } });
+  await api(server, 'POST', `/api/v1/tickets/${ticket.id}/comments`, { token: admin, body: { content: 'Changed, see the new invoice.' } });
+  await sink.next((m) => m.rcpt_tos.includes(customer) && m.text.includes('Changed, see the new invoice.'));
+  assert.equal(sink.mails().some((m) => m.text.includes('Internal: check the order')), false);
+
+  // Solved: the requester is told; their answer opens the ticket again and owes them a next response.
+  await api(server, 'PATCH', `/api/v1/tickets/${ticket.id}`, { token: admin, body: { status: 'solved' } });
+  const solved = await sink.next((m) => m.rcpt_tos.includes(customer) && m.text.includes('已解决'));
+  // They answer the notice as a mail client does: to its Reply-To (tagged with the conversation), in reply to it.
+  const replyTo = solved.headers['reply-to'].match(/<([^>]+)>/)[1];
+  assert.match(replyTo, /^desk\+c[0-9a-f]{32}@kefu\.test$/);
+  agent.seen.length = 0;
+  const answer = message({ from: customer, to: replyTo, subject: 'Re: 还是不对', headers: `In-Reply-To: ${solved.headers['message-id']}\r\n`, body: '抬头还是不对' });
+  await mail.deliver('desk@kefu.test', answer.raw);
+  await agent.next('message:new', (d) => d.message.content === '抬头还是不对', 20000);
+  await agent.next('ticket:updated', (d) => d.ticket.id === ticket.id && d.ticket.status === 'open', 20000);
+  const reopened = (await api(server, 'GET', `/api/v1/tickets/${ticket.id}`, { token: admin })).body;
+  assert.equal(reopened.ticket.status, 'open');
+  assert.ok(reopened.ticket.sla.next_response_due, 'a next response is owed');
+  const change = reopened.events.filter((e) => e.field === 'status').at(-1);
+  assert.deepEqual([change.actor.kind, change.old, change.new], ['contact', 'solved', 'open']);
+
+  // A closed ticket is final: a mail about it opens a new ticket.
+  await api(server, 'PATCH', `/api/v1/tickets/${ticket.id}`, { token: admin, body: { status: 'closed' } });
+  await mail.deliver('desk@kefu.test', message({ from: customer, to: 'desk@kefu.test', subject: `Re: [#${ticket.number}] again`, body: '又出问题了' }).raw);
+  const again = await agent.next('message:new', (d) => d.message.content === '又出问题了', 20000);
+  assert.notEqual(again.message.conversation_id, cid);
+  const newer = await agent.next('ticket:updated', (d) => d.ticket.conversation_id === again.message.conversation_id, 20000);
+  assert.ok(newer.ticket.number > ticket.number);
+  await api(server, 'PUT', '/api/v1/sla_policies', { token: admin, body: { policies: [] } });
   agent.close();
 });

@@ -32,6 +32,19 @@ export function headers(raw) {
   return out;
 }
 
+/** A single-part mail's body as text, undoing its Content-Transfer-Encoding. */
+export function bodyText(raw) {
+  const h = headers(raw);
+  const body = raw.split(/\r?\n\r?\n/).slice(1).join('\r\n\r\n');
+  const encoding = (h['content-transfer-encoding'] ?? '').toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s/g, ''), 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, x) => String.fromCharCode(parseInt(x, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
 export async function startSmtpSink() {
   if (!smtpSinkAvailable()) throw new Error('aiosmtpd is not installed: python3 -m pip install aiosmtpd');
   const dir = mkdtempSync(join(tmpdir(), 'kefu-smtp-'));
@@ -46,7 +59,7 @@ export async function startSmtpSink() {
   const mails = () => readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => {
     const raw = readFileSync(join(dir, f), 'utf8');
     const envelope = JSON.parse(readFileSync(join(dir, f.replace('.eml', '.json')), 'utf8'));
-    return { raw, headers: headers(raw), body: raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'), ...envelope };
+    return { raw, headers: headers(raw), body: raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'), text: bodyText(raw), ...envelope };
   });
   return {
     host: '127.0.0.1',

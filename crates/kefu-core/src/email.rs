@@ -55,6 +55,43 @@ pub struct EmailSettings {
     /// How often to look for new mail when the server offers no IDLE, in seconds (5-3600, default 60).
     #[serde(default = "poll_interval")]
     pub poll_interval_secs: u32,
+    /// Every new thread becomes a ticket, whose requester is mailed when it is opened and when it is solved.
+    #[serde(default)]
+    pub tickets: bool,
+}
+
+/// The two mails a requester gets about their ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    Opened,
+    Solved,
+}
+
+/// Whether to write to someone in Chinese: they wrote in it (any CJK ideograph in what they sent).
+pub fn writes_chinese(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF))
+}
+
+/// The text of a notice mail about ticket `number`, in Chinese or English.
+pub fn notice(kind: Notice, chinese: bool, number: i64, subject: &str) -> String {
+    match (kind, chinese) {
+        (Notice::Opened, true) => format!(
+            "您好，\n\n我们已收到您的请求“{subject}”，工单号为 #{number}。客服会尽快回复您。\n\
+             如需补充信息，请直接回复本邮件（请保留主题中的 [#{number}]）。"
+        ),
+        (Notice::Opened, false) => format!(
+            "Hello,\n\nWe have received your request \"{subject}\" as ticket #{number}. An agent will answer you \
+             soon.\nTo add anything, reply to this email (keep [#{number}] in the subject)."
+        ),
+        (Notice::Solved, true) => format!(
+            "您好，\n\n您的工单 #{number}“{subject}”已解决。如果问题仍未解决，请直接回复本邮件，工单会重新打开。"
+        ),
+        (Notice::Solved, false) => format!(
+            "Hello,\n\nYour ticket #{number} \"{subject}\" has been solved. If anything is still wrong, reply to \
+             this email and the ticket opens again."
+        ),
+    }
 }
 
 fn poll_interval() -> u32 {
@@ -168,6 +205,16 @@ mod tests {
         };
         let (_, kept) = EmailSettings::parse(&edit, Some(&old)).unwrap();
         assert_eq!(kept, old);
+    }
+
+    #[test]
+    fn notices_speak_the_requesters_language_and_name_the_ticket() {
+        assert!(writes_chinese("我的订单没到"));
+        assert!(!writes_chinese("Where is my order? Grüße"));
+        let zh = notice(Notice::Opened, true, 12, "订单");
+        assert!(zh.contains("#12") && zh.contains("订单") && zh.contains("[#12]"));
+        let en = notice(Notice::Solved, false, 7, "Refund");
+        assert!(en.contains("ticket #7") && en.contains("\"Refund\""));
     }
 
     #[test]

@@ -309,6 +309,12 @@ impl Service {
     /// A visitor's message. The first one (or one after the conversation closed) opens a conversation and
     /// starts routing; a repeated client_id returns the message already stored.
     pub async fn visitor_send(&self, contact: &Contact, req: SendMessage) -> Result<Message> {
+        self.contact_send(contact, req, false).await
+    }
+
+    /// A contact's message. In a chat, one without a conversation continues the contact's open one; a mail that
+    /// threads into nothing (`new_thread`) is a new conversation, as a new subject is a new thread by email.
+    pub(crate) async fn contact_send(&self, contact: &Contact, req: SendMessage, new_thread: bool) -> Result<Message> {
         validate::client_id(&req.client_id)?;
         validate::message_content(&req.content)?;
         // A resend is recognised by the unique (sender, client_id) index when the insert fails, so the first
@@ -327,6 +333,7 @@ impl Service {
         // Writing to a closed conversation (or to none) continues the visitor's open one, if any, else opens one.
         let current = match named.filter(|c| c.status != ConversationStatus::Closed) {
             Some(c) => Some(c),
+            None if new_thread => None,
             None => {
                 let open = ConversationFilter {
                     contact_id: Some(contact.id),
@@ -799,9 +806,20 @@ impl Service {
         if before.status != ConversationStatus::Closed {
             return Err(DomainError::ConversationOpen.into());
         }
+        self.reopen_conversation(user.org_id, conversation_id, Some(user.id))
+            .await
+    }
+
+    /// Reopens a closed conversation and routes it, preferring whoever last served it, else `fallback`.
+    pub(crate) async fn reopen_conversation(
+        &self,
+        org_id: Uuid,
+        conversation_id: Uuid,
+        fallback: Option<Uuid>,
+    ) -> Result<Conversation> {
         let now = now_ms();
         let mut tx = self.store().begin().await?;
-        tx.lock_organisation(user.org_id).await?;
+        tx.lock_organisation(org_id).await?;
         let current = tx
             .conversation_for_update(conversation_id)
             .await?
@@ -811,17 +829,17 @@ impl Service {
         }
         tx.queue_conversation(conversation_id, current.team_id, now, now)
             .await?;
-        let mut router = tx.load_router(user.org_id, None).await?;
+        let mut router = tx.load_router(org_id, None).await?;
         let waiting = Waiting {
             conversation_id,
             inbox_id: current.inbox_id,
             team_id: current.team_id,
             // Back to whoever last served it, if they can take it.
-            preferred_agent: current.assignee.as_ref().map(|a| a.id).or(Some(user.id)),
+            preferred_agent: current.assignee.as_ref().map(|a| a.id).or(fallback),
             queued_at: now,
         };
         let step = Step::Event(routing::Event::Waiting(waiting));
-        let mut notes = self.route(&mut tx, user.org_id, &mut router, Some(step), now).await?;
+        let mut notes = self.route(&mut tx, org_id, &mut router, Some(step), now).await?;
         let conversation = self.with_position(tx.conversation(conversation_id).await?, &router);
         notes.insert(
             0,

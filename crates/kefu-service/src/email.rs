@@ -197,7 +197,9 @@ impl Service {
         }
         let now = now_ms();
         let raw = base64::engine::general_purpose::STANDARD.encode(&mail.raw);
-        if mail.automatic {
+        // Kefu's own mail coming back (a copy, a loop through a forwarding rule) is never a customer's.
+        let own = inbox.settings["smtp"]["from_address"].as_str() == Some(mail.from_address.as_str());
+        if mail.automatic || own {
             let mut tx = self.store().begin().await?;
             tx.insert_email_record(
                 inbox.id,
@@ -214,7 +216,29 @@ impl Service {
             return Ok(Taken::Ignored);
         }
         let contact = self.email_contact(inbox, &mail).await?;
-        let thread = self.email_thread(inbox, &mail).await?;
+        let mut thread = self.email_thread(inbox, &mail).await?;
+        let mut ticket = match thread {
+            Some(c) => self.store().ticket_for_conversation(c).await?,
+            None => None,
+        };
+        // A closed ticket is final: a mail about it starts over, as a new thread.
+        if ticket
+            .as_ref()
+            .is_some_and(|t| t.status == kefu_core::ticket::TicketStatus::Closed)
+        {
+            thread = None;
+            ticket = None;
+        }
+        // A reply by mail to a closed conversation opens it again: the thread goes on.
+        if let Some(c) = thread
+            && self
+                .store()
+                .conversation(c)
+                .await?
+                .is_some_and(|c| c.status == ConversationStatus::Closed)
+        {
+            self.reopen_conversation(inbox.org_id, c, None).await?;
+        }
         let content = match mail.text.trim() {
             "" if mail.subject.trim().is_empty() => "(empty mail)".to_string(),
             "" => mail.subject.trim().to_string(),
@@ -232,9 +256,9 @@ impl Service {
             content: content.clone(),
             private: false,
         };
-        let message = match self.visitor_send(&contact, send(thread)).await {
+        let message = match self.contact_send(&contact, send(thread), thread.is_none()).await {
             // The thread is another contact's (someone in Cc answered): a conversation of their own.
-            Err(ServiceError::NotFound(_)) if thread.is_some() => self.visitor_send(&contact, send(None)).await?,
+            Err(ServiceError::NotFound(_)) if thread.is_some() => self.contact_send(&contact, send(None), true).await?,
             other => other?,
         };
         let mut tx = self.store().begin().await?;
@@ -256,7 +280,65 @@ impl Service {
             Err(e) if e.is_unique_violation() => {}
             Err(e) => return Err(e.into()),
         }
+        match ticket {
+            Some(t) => self.requester_wrote(inbox.org_id, t.id, &contact).await?,
+            None if message.seq == 1 && inbox.settings["tickets"].as_bool() == Some(true) => {
+                self.open_mail_ticket(inbox, &contact, &mail, message.conversation_id)
+                    .await?
+            }
+            None => {}
+        }
         Ok(Taken::Message(message))
+    }
+
+    /// A new thread in an inbox that makes tickets: the ticket, and a mail to the requester with its number.
+    async fn open_mail_ticket(
+        &self,
+        inbox: &Inbox,
+        contact: &Contact,
+        mail: &InboundEmail,
+        conversation_id: Uuid,
+    ) -> Result<()> {
+        let subject = match mail.subject.trim() {
+            "" => "(no subject)".to_string(),
+            s => s.chars().take(200).collect(),
+        };
+        let actor = kefu_core::ticket::Actor {
+            kind: kefu_core::ticket::ActorKind::Contact,
+            id: Some(contact.id),
+            name: contact.name.clone(),
+        };
+        let new = crate::NewTicket {
+            subject: subject.clone(),
+            description: mail.text.clone(),
+            requester: Some(crate::RequesterInput {
+                id: Some(contact.id),
+                ..Default::default()
+            }),
+            team_id: inbox.teams.first().copied(),
+            ..Default::default()
+        };
+        let ticket = self
+            .insert_new_ticket(inbox.org_id, &actor, new, Some(conversation_id))
+            .await?;
+        let chinese = kefu_core::email::writes_chinese(&format!("{} {}", mail.subject, mail.text));
+        let text = kefu_core::email::notice(kefu_core::email::Notice::Opened, chinese, ticket.number, &subject);
+        self.post_to_thread(conversation_id, self.inbox_sender(inbox), &text)
+            .await?;
+        Ok(())
+    }
+
+    /// Who Kefu's own notices are from: the inbox's sender name.
+    pub(crate) fn inbox_sender(&self, inbox: &Inbox) -> Sender {
+        let name = inbox.settings["smtp"]["from_name"]
+            .as_str()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&inbox.name);
+        Sender {
+            kind: SenderKind::System,
+            id: None,
+            name: name.to_string(),
+        }
     }
 }
 

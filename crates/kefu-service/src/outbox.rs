@@ -50,6 +50,71 @@ impl Service {
         Ok(inbox.kind != InboxKind::Web)
     }
 
+    /// Posts a public message into a conversation from outside the chat (a ticket comment, a notice to the
+    /// requester), whatever its status; delivered like a reply when the conversation is another channel's.
+    pub(crate) async fn post_to_thread(
+        &self,
+        conversation_id: uuid::Uuid,
+        sender: Sender,
+        content: &str,
+    ) -> Result<Message> {
+        let conversation = self
+            .store()
+            .conversation(conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let delivers = self.delivers(&conversation).await?;
+        let now = now_ms();
+        let client_id = crate::new_id().to_string();
+        let mut tx = self.store().begin().await?;
+        let mut message = tx
+            .insert_message(kefu_store::NewMessage {
+                id: crate::new_id(),
+                conversation_id,
+                sender_kind: sender.kind,
+                sender_id: sender.id,
+                sender_name: &sender.name,
+                content,
+                private: false,
+                client_id: Some(&client_id),
+                now,
+            })
+            .await?;
+        let first_response = sender.kind == SenderKind::Agent && conversation.first_response_at.is_none();
+        if first_response {
+            tx.mark_first_response(conversation_id, now).await?;
+        }
+        if delivers {
+            tx.enqueue_delivery(
+                crate::new_id(),
+                conversation.org_id,
+                conversation.inbox_id,
+                conversation_id,
+                message.id,
+                now,
+            )
+            .await?;
+            message.delivery = Some(Delivery {
+                status: DeliveryStatus::Pending,
+                error: None,
+            });
+        }
+        tx.commit().await?;
+        let conversation = Conversation {
+            last_seq: message.seq,
+            updated_at: Timestamp(now),
+            first_response_at: conversation
+                .first_response_at
+                .or(first_response.then_some(Timestamp(now))),
+            ..conversation
+        };
+        self.publish(vec![Notification::MessageNew {
+            conversation,
+            message: message.clone(),
+        }]);
+        Ok(message)
+    }
+
     /// Email deliveries due now, each with what sending it needs.
     pub async fn due_email_jobs(&self) -> Result<Vec<EmailJob>> {
         let now = now_ms();

@@ -49,7 +49,7 @@ fn actor_of(user: &User) -> Actor {
     }
 }
 
-fn system() -> Actor {
+pub(crate) fn system() -> Actor {
     Actor {
         kind: ActorKind::System,
         id: None,
@@ -208,33 +208,39 @@ impl Service {
     }
 
     pub async fn create_ticket(&self, user: &User, new: NewTicket) -> Result<Ticket> {
-        self.insert_new_ticket(user, new, None).await
+        self.insert_new_ticket(user.org_id, &actor_of(user), new, None).await
     }
 
-    async fn insert_new_ticket(&self, user: &User, new: NewTicket, conversation_id: Option<Uuid>) -> Result<Ticket> {
+    pub(crate) async fn insert_new_ticket(
+        &self,
+        org_id: Uuid,
+        actor: &Actor,
+        new: NewTicket,
+        conversation_id: Option<Uuid>,
+    ) -> Result<Ticket> {
         let subject = subject(&new.subject)?;
         if new.description.chars().count() > 50_000 {
             return Err(DomainError::invalid("description", "at most 50000 characters").into());
         }
         let tags = tags(&new.tags)?;
         let assignee = match new.assignee_id {
-            Some(id) => Some(self.assignee(user.org_id, id).await?),
+            Some(id) => Some(self.assignee(org_id, id).await?),
             None => None,
         };
         if let Some(team) = new.team_id {
-            self.check_team(user.org_id, team).await?;
+            self.check_team(org_id, team).await?;
         }
         let now = now_ms();
         let mut tx = self.store().begin().await?;
-        tx.lock_organisation(user.org_id).await?;
+        tx.lock_organisation(org_id).await?;
         let requester = match &new.requester {
-            Some(r) => Some(self.requester(&mut tx, user.org_id, r, now).await?),
+            Some(r) => Some(self.requester(&mut tx, org_id, r, now).await?),
             None => None,
         };
         let mut record = TicketRecord {
             id: new_id(),
-            org_id: user.org_id,
-            number: tx.next_ticket_number(user.org_id).await?,
+            org_id,
+            number: tx.next_ticket_number(org_id).await?,
             subject,
             description: new.description,
             status: TicketStatus::New,
@@ -261,7 +267,7 @@ impl Service {
                 e.into()
             }
         })?;
-        tx.insert_ticket_event(&line(record.id, &actor_of(user), TicketEventKind::Created, now))
+        tx.insert_ticket_event(&line(record.id, actor, TicketEventKind::Created, now))
             .await?;
         tx.commit().await?;
         self.publish_ticket(&record);
@@ -321,7 +327,8 @@ impl Service {
             team_id: conversation.team_id,
             tags: Vec::new(),
         };
-        self.insert_new_ticket(user, new, Some(conversation_id)).await
+        self.insert_new_ticket(user.org_id, &actor_of(user), new, Some(conversation_id))
+            .await
     }
 
     pub async fn ticket(&self, user: &User, id: Uuid) -> Result<(Ticket, Vec<TicketEvent>)> {
@@ -471,6 +478,7 @@ impl Service {
         if !events.is_empty() {
             self.publish_ticket_change(&record, before_assignee, before_team);
         }
+        self.tell_requester_if_solved(&record, &events).await?;
         Ok(self.ticket_view(&record))
     }
 
@@ -491,7 +499,8 @@ impl Service {
                 .ticket_for_update(user.org_id, *id)
                 .await?
                 .ok_or(ServiceError::NotFound("ticket"))?;
-            self.apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
+            let events = self
+                .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
                 .await
                 .map_err(|e| match e {
                     ServiceError::Domain(DomainError::TicketClosed) => ServiceError::Domain(DomainError::invalid(
@@ -500,13 +509,14 @@ impl Service {
                     )),
                     other => other,
                 })?;
-            changed.push(record);
+            changed.push((record, events));
         }
         tx.commit().await?;
-        for r in &changed {
+        for (r, events) in &changed {
             self.publish_ticket(r);
+            self.tell_requester_if_solved(r, events).await?;
         }
-        Ok(changed.iter().map(|r| self.ticket_view(r)).collect())
+        Ok(changed.iter().map(|(r, _)| self.ticket_view(r)).collect())
     }
 
     /// A reply to the requester (public) or an internal note (private). The first reply is the first response;
@@ -543,7 +553,77 @@ impl Service {
         tx.save_ticket(&record).await?;
         tx.commit().await?;
         self.publish_ticket(&record);
+        // A reply to a ticket that came from a conversation goes to the requester there (by mail, for email).
+        if let (false, Some(conversation_id)) = (private, record.conversation_id) {
+            let sender = Sender {
+                kind: SenderKind::Agent,
+                id: Some(user.id),
+                name: user.name.clone(),
+            };
+            self.post_to_thread(conversation_id, sender, content).await?;
+        }
         Ok(comment)
+    }
+
+    /// The requester wrote again (a mail into the ticket's thread): the next response is owed from now, and a
+    /// solved or pending ticket opens again.
+    pub(crate) async fn requester_wrote(&self, org_id: Uuid, id: Uuid, contact: &Contact) -> Result<()> {
+        let now = now_ms();
+        let actor = Actor {
+            kind: ActorKind::Contact,
+            id: Some(contact.id),
+            name: contact.name.clone(),
+        };
+        let mut tx = self.store().begin().await?;
+        let Some(mut record) = tx.ticket_for_update(org_id, id).await? else {
+            return Ok(());
+        };
+        if record.status == TicketStatus::Closed {
+            return Ok(());
+        }
+        record.clock.awaiting_reply_since.get_or_insert(now);
+        if matches!(record.status, TicketStatus::Solved | TicketStatus::Pending) {
+            let open = TicketChanges {
+                status: Some(TicketStatus::Open),
+                ..Default::default()
+            };
+            self.apply_changes(&mut tx, &mut record, &actor, &open, now).await?;
+        }
+        self.recompute_due(&mut record).await?;
+        record.updated_at = now;
+        tx.save_ticket(&record).await?;
+        tx.commit().await?;
+        self.publish_ticket(&record);
+        Ok(())
+    }
+
+    /// A ticket just solved tells its requester, when it came from an email thread.
+    async fn tell_requester_if_solved(&self, record: &TicketRecord, events: &[TicketEvent]) -> Result<()> {
+        let solved = events
+            .iter()
+            .any(|e| e.field.as_deref() == Some("status") && e.new.as_deref() == Some(TicketStatus::Solved.as_str()));
+        let Some(conversation_id) = record.conversation_id.filter(|_| solved) else {
+            return Ok(());
+        };
+        let Some(conversation) = self.store().conversation(conversation_id).await? else {
+            return Ok(());
+        };
+        let Some(inbox) = self.store().inbox(record.org_id, conversation.inbox_id).await? else {
+            return Ok(());
+        };
+        if inbox.kind != InboxKind::Email {
+            return Ok(());
+        }
+        let chinese = kefu_core::email::writes_chinese(&format!("{} {}", record.subject, record.description));
+        let text = kefu_core::email::notice(
+            kefu_core::email::Notice::Solved,
+            chinese,
+            record.number,
+            &record.subject,
+        );
+        self.post_to_thread(conversation_id, self.inbox_sender(&inbox), &text)
+            .await?;
+        Ok(())
     }
 
     pub async fn sla_policies(&self, user: &User) -> Result<Vec<SlaPolicy>> {
