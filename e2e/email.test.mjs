@@ -265,3 +265,25 @@ test('a wrong IMAP password shows as the inbox\'s error state until it is retype
     await context.close();
   }
 });
+
+test('"New inbox" still makes a website chat, which opens in its widget editor', async () => {
+  const { context, page } = await adminInboxes();
+  try {
+    await page.getByTestId('new-inbox').click();
+    assert.equal(await page.getByTestId('new-inbox-kind').inputValue(), 'web');
+    await page.getByTestId('new-inbox-name').fill('Shop 商城');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/inboxes') && r.request().method() === 'POST'),
+      page.getByTestId('new-inbox-create').click(),
+    ]);
+    assert.equal(res.status(), 201, await res.text());
+    const shop = (await res.json()).inbox;
+    assert.equal(shop.kind, 'web');
+    assert.ok((await page.getByTestId('widget-snippet').textContent()).includes(`data-token="${shop.widget_token}"`));
+    assert.equal(await page.getByTestId('inbox-name').inputValue(), 'Shop 商城');
+    assert.equal(await page.getByTestId('channel-state').count(), 0, 'no connection state for the web');
+    assert.equal(await page.locator(`[data-testid="inbox-pick"][data-inbox-id="${shop.id}"] .state-dot`).count(), 0);
+  } finally {
+    await context.close();
+  }
+});

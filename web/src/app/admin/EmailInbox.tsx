@@ -126,7 +126,7 @@ export function EmailForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | 
     setInvalid(wrong);
     setSaved(false);
     if (wrong.length) {
-      setError(text.checkFields(wrong.map((k) => text.emailFields[k]).join(', ')));
+      setError(text.checkFields(wrong.map((k) => text.emailFields[k])));
       return;
     }
     setBusy(true);
@@ -183,10 +183,10 @@ export function EmailForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | 
           <Field class="span-2" label={text.mailHost} value={f.smtp.host} onInput={(host) => smtp({ host })} bad={bad('smtp.host')} placeholder="smtp.example.com" testid="email-smtp-host" />
           <Field label={text.mailPort} value={f.smtp.port} onInput={(port) => smtp({ port })} bad={bad('smtp.port')} inputMode="numeric" testid="email-smtp-port" />
           <Security value={f.smtp.tls} onChange={(tls) => edit({ ...f, smtp: withTls('smtp', f.smtp, tls) })} testid="email-smtp-tls" />
-          <Field label={`${text.mailUser} (${text.optional})`} value={f.smtp.user} onInput={(user) => smtp({ user })} testid="email-smtp-user" />
-          <Field label={`${text.password} (${text.optional})`} type="password" autocomplete="new-password" value={f.smtp.password} onInput={(password) => smtp({ password })} placeholder={unchanged} testid="email-smtp-password" />
+          <Field label={text.optional(text.mailUser)} value={f.smtp.user} onInput={(user) => smtp({ user })} testid="email-smtp-user" />
+          <Field label={text.optional(text.password)} type="password" autocomplete="new-password" value={f.smtp.password} onInput={(password) => smtp({ password })} placeholder={unchanged} testid="email-smtp-password" />
           <Field class="span-2" label={text.fromAddress} type="email" value={f.smtp.from_address} onInput={(from_address) => smtp({ from_address })} bad={bad('smtp.from_address')} placeholder="support@example.com" testid="email-smtp-from" />
-          <Field label={`${text.fromName} (${text.optional})`} value={f.smtp.from_name} onInput={(from_name) => smtp({ from_name })} testid="email-smtp-from-name" />
+          <Field label={text.optional(text.fromName)} value={f.smtp.from_name} onInput={(from_name) => smtp({ from_name })} testid="email-smtp-from-name" />
         </div>
         <p class="muted small">{text.smtpUserHint}</p>
         {f.smtp.tls === 'none' && <p class="hint-warn small">{text.tlsNoneHint}</p>}
