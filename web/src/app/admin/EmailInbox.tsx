@@ -161,7 +161,15 @@ export function EmailForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | 
             data-testid="email-name"
           />
         </label>
-        <TeamChecks teams={teams} value={teamIds} onChange={setTeamIds} testid="email-team" />
+        <TeamChecks
+          teams={teams}
+          value={teamIds}
+          onChange={(ids) => {
+            setTeamIds(ids);
+            setSaved(false);
+          }}
+          testid="email-team"
+        />
       </section>
       <section class="card">
         <h3>{text.imapTitle}</h3>
