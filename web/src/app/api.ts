@@ -1,6 +1,6 @@
 // REST calls to /api/v1: the bearer token, JSON in and out, and the server's stable error shape
 // ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
-import type { CannedReply, Contact, Conversation, Inbox, Lang, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, WorkingHours } from './types';
+import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, WorkingHours } from './types';
 
 const TOKEN_KEY = 'kefu.token';
 
@@ -113,6 +113,10 @@ export const rest = {
   removeMember: (id: string, userId: string) => api<unknown>('DELETE', `/teams/${id}/members/${userId}`),
 
   inboxes: () => api<{ inboxes: Inbox[] }>('GET', '/inboxes'),
+  inbox: (id: string) => api<{ inbox: Inbox }>('GET', `/inboxes/${id}`),
+  /** 422 invalid_input names the field in the server's words (e.g. "settings.imap.password is invalid: is required"). */
+  createInbox: (body: { kind: InboxKind; name: string; teams: string[]; settings?: Record<string, unknown> }) =>
+    api<{ inbox: Inbox }>('POST', '/inboxes', body),
   updateInbox: (id: string, patch: { name?: string; teams?: string[]; settings?: Record<string, unknown> }) =>
     api<{ inbox: Inbox }>('PATCH', `/inboxes/${id}`, patch),
   newIdentitySecret: (id: string) => api<{ inbox: Inbox }>('POST', `/inboxes/${id}/identity_secret`),

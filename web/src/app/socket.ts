@@ -1,6 +1,7 @@
 // The workspace's live state and its /agent Socket.IO connection: who is signed in, the conversation lists,
 // each opened conversation's timeline, typing and presence, and the pushes that keep them current (tickets'
-// pushes are handed to whichever ticket screen listens, and SLA breaches pop up for supervisors anywhere).
+// pushes are handed to whichever ticket screen listens, and SLA breaches pop up for supervisors anywhere), the
+// inboxes by id (to know an email conversation), and emailed replies' delivery settling (message:updated).
 // Components read `store` and re-render on `subscribe`; every server rule lives in lists.ts and timeline.ts.
 import { io, type Socket } from 'socket.io-client';
 import { ApiError, getToken, rest, setToken } from './api';
@@ -25,9 +26,10 @@ import {
   failPending,
   lastSeq,
   receive,
+  update,
   type Timeline,
 } from './timeline';
-import type { Conversation, Lang, Message, Presence, SlaTarget, Ticket, User } from './types';
+import type { Conversation, Inbox, Lang, Message, Presence, SlaTarget, Ticket, User } from './types';
 import { chime } from '../shared/chime';
 
 interface Ack {
@@ -85,6 +87,8 @@ class Store {
   timelineError = new Map<string, string>();
   typing = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>();
   colleagues = new Map<string, Presence>();
+  /** Every inbox by id, loaded once and again when a conversation names one not known yet. */
+  inboxes = new Map<string, Inbox>();
   pops: Pop[] = [];
   slaPops: SlaPop[] = [];
   path = location.pathname;
@@ -100,6 +104,8 @@ class Store {
   private readSent = new Map<string, number>();
   private popKey = 0;
   private leaving = false;
+  private inboxLoad: Promise<void> = Promise.resolve();
+  private inboxMisses = new Set<string>();
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
@@ -244,6 +250,8 @@ class Store {
     this.typing.clear();
     this.pops = [];
     this.slaPops = [];
+    this.inboxes.clear();
+    this.inboxMisses.clear();
   }
 
   // ---- the socket ----
@@ -258,6 +266,8 @@ class Store {
       // Pushes are not replayed: whatever happened while away comes from REST and sync (docs/realtime.md §11.2).
       void this.refreshLists();
       for (const id of this.timelines.keys()) void this.catchUp(id);
+      // An inbox list that failed to load (the server was down) is asked for again on the next render.
+      this.inboxMisses.clear();
       this.ticketPushed(null);
     });
     socket.on('disconnect', (reason) => {
@@ -298,6 +308,15 @@ class Store {
       if (this.me && oversees(this.me)) this.announceBreach(ticket, target);
     });
     socket.on('message:new', ({ message }: { message: Message }) => this.onMessage(message));
+    // An emailed reply's delivery settled (sent, or refused with the server's reason): replace it by id.
+    socket.on('message:updated', ({ message }: { message: Message }) => {
+      const t = this.timelines.get(message.conversation_id);
+      if (!t) return;
+      const next = update(t, message);
+      if (next === t) return;
+      this.timelines.set(message.conversation_id, next);
+      this.changed();
+    });
     socket.on('typing', (p: { conversation_id: string; sender: { kind: string; name: string }; is_typing: boolean }) => {
       if (p.sender.kind !== 'visitor') return;
       const old = this.typing.get(p.conversation_id);
@@ -401,6 +420,33 @@ class Store {
       );
     this.markRead();
     this.changed();
+  }
+
+  // ---- inboxes ----
+
+  /**
+   * The inbox a conversation came in by, or undefined until it is known. An id not seen yet (an inbox an admin
+   * added since) reloads the list, once per id, so a miss is not asked again on every render.
+   */
+  inbox(id: string): Inbox | undefined {
+    const known = this.inboxes.get(id);
+    if (known || !this.me || this.inboxMisses.has(id)) return known;
+    this.inboxMisses.add(id);
+    void this.loadInboxes();
+    return undefined;
+  }
+
+  private loadInboxes() {
+    // Chained, not shared: a load already on its way may have left before the inbox asked about existed.
+    this.inboxLoad = this.inboxLoad.then(() =>
+      rest.inboxes().then(
+        ({ inboxes }) => {
+          for (const i of inboxes) this.inboxes.set(i.id, i);
+          this.changed();
+        },
+        () => {},
+      ),
+    );
   }
 
   // ---- timelines ----

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addPending, applySync, emptyTimeline, failPending, merge, receive, visitorReadMark, SYNC_PAGE } from './timeline';
+import { addPending, applySync, emptyTimeline, failPending, merge, receive, update, visitorReadMark, SYNC_PAGE } from './timeline';
 import type { Message } from './types';
 
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
@@ -83,5 +83,24 @@ describe('timeline', () => {
     expect(visitorReadMark(t, 0)).toBeNull();
     expect(visitorReadMark(t, 3)).toBe('m-2');
     expect(visitorReadMark(t, 4)).toBe('m-4');
+  });
+
+  it("replaces an emailed reply by id when its delivery settles, and never lets a late pending copy undo it", () => {
+    const agent = { kind: 'agent' as const, id: 'a', name: 'Agent' };
+    const reply = msg(2, { sender: agent, delivery: { status: 'pending', error: null } });
+    const t = merge(emptyTimeline(), [msg(1), reply]);
+    const sent = update(t, { ...reply, delivery: { status: 'sent', error: null } });
+    expect(sent.messages[1].delivery).toEqual({ status: 'sent', error: null });
+    expect(sent.messages.map((m) => m.seq)).toEqual([1, 2]);
+    expect(update(sent, reply).messages[1].delivery?.status).toBe('sent');
+    // A message not held (another page of history) is not added by an update.
+    expect(update(t, msg(9))).toBe(t);
+    // The ack or a sync carrying the older copy changes nothing; a sync after a reconnect brings the news.
+    expect(merge(sent, [reply])).toBe(sent);
+    const failed = merge(t, [{ ...reply, delivery: { status: 'failed', error: '550 User unknown' } }]);
+    expect(failed.messages[1].delivery).toEqual({ status: 'failed', error: '550 User unknown' });
+    expect(failed.messages[1].content).toBe('hello 2');
+    // A busy server's reason while still pending is news too.
+    expect(merge(t, [{ ...reply, delivery: { status: 'pending', error: '451 busy' } }]).messages[1].delivery?.error).toBe('451 busy');
   });
 });

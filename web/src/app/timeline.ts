@@ -22,23 +22,57 @@ export const SYNC_PAGE = 1000;
 
 export const emptyTimeline = (): Timeline => ({ messages: [], cursor: 0, pending: [] });
 
-/** Adds messages, dropping those already held (by id, or by seq: a seq names one message). */
+/**
+ * Whether `incoming` tells more about a held message's delivery. A delivery only ever settles (pending → sent or
+ * failed), so a late copy still saying "pending" (an ack or a sync racing the push) never undoes a settled one.
+ */
+export function fresher(held: Message, incoming: Message): boolean {
+  const a = held.delivery;
+  const b = incoming.delivery;
+  if (!b) return false;
+  if (a && a.status !== 'pending' && b.status === 'pending') return false;
+  return a?.status !== b.status || a?.error !== b.error;
+}
+
+/**
+ * Adds messages, dropping those already held (by id, or by seq: a seq names one message); a held message takes
+ * a newer delivery state from its copy, since pushes are not replayed and a sync after a reconnect brings it.
+ */
 export function merge(t: Timeline, incoming: Message[]): Timeline {
   if (incoming.length === 0) return t;
-  const ids = new Set(t.messages.map((m) => m.id));
+  const held = new Map(t.messages.map((m) => [m.id, m]));
   const seqs = new Set(t.messages.map((m) => m.seq));
   const added: Message[] = [];
+  const updated = new Map<string, Message>();
   for (const m of incoming) {
-    if (ids.has(m.id) || seqs.has(m.seq)) continue;
-    ids.add(m.id);
+    const old = held.get(m.id);
+    if (old) {
+      if (fresher(old, m)) updated.set(m.id, { ...old, delivery: m.delivery });
+      continue;
+    }
+    if (seqs.has(m.seq)) continue;
+    held.set(m.id, m);
     seqs.add(m.seq);
     added.push(m);
   }
   const clientIds = new Set(incoming.map((m) => m.client_id).filter(Boolean));
   const pending = clientIds.size ? t.pending.filter((p) => !clientIds.has(p.client_id)) : t.pending;
-  if (added.length === 0 && pending === t.pending) return t;
-  const messages = added.length ? [...t.messages, ...added].sort((a, b) => a.seq - b.seq) : t.messages;
+  if (added.length === 0 && updated.size === 0 && pending === t.pending) return t;
+  let messages = updated.size ? t.messages.map((m) => updated.get(m.id) ?? m) : t.messages;
+  if (added.length) messages = [...messages, ...added].sort((a, b) => a.seq - b.seq);
   return { ...t, messages, cursor: advance(messages, t.cursor), pending };
+}
+
+/** A message:updated push: the held message with that id is replaced in place; one not held is not added. */
+export function update(t: Timeline, m: Message): Timeline {
+  const i = t.messages.findIndex((x) => x.id === m.id);
+  if (i < 0) return t;
+  const old = t.messages[i];
+  // The push is the server's latest word, but a pending copy still never undoes a settled delivery.
+  const next = old.delivery && old.delivery.status !== 'pending' && m.delivery?.status === 'pending' ? { ...m, delivery: old.delivery } : m;
+  const messages = [...t.messages];
+  messages[i] = next;
+  return { ...t, messages };
 }
 
 /** Agents see every seq (notes included), so held messages right after the cursor extend what is complete. */

@@ -21,7 +21,7 @@ export interface User {
   locale?: Lang | null;
 }
 
-export type { Message, Sender } from '../shared/protocol';
+export type { Delivery, Message, Sender } from '../shared/protocol';
 
 export interface Rating {
   score: number;
@@ -80,10 +80,20 @@ export interface Team {
   business_hours?: WorkingHours | null;
 }
 
+export type InboxKind = 'web' | 'email';
+export const INBOX_KINDS: InboxKind[] = ['web', 'email'];
+
+/** How an inbox's connection to the outside is doing (email: the IMAP session); the words are the server's. */
+export interface ChannelState {
+  status: 'connecting' | 'ok' | 'error';
+  message: string;
+  since: string;
+}
+
 export interface Inbox {
   id: string;
   org_id: string;
-  kind: string;
+  kind: InboxKind;
   name: string;
   widget_token: string | null;
   settings: Record<string, unknown>;
@@ -91,6 +101,8 @@ export interface Inbox {
   created_at: string;
   /** Newer server, admins only: the secret for Kefu.setUser's hash. */
   identity_secret?: string | null;
+  /** Newer server: null for the web, and for an email inbox not looked at yet. */
+  channel_state?: ChannelState | null;
 }
 
 export interface CannedReply {

@@ -6,6 +6,12 @@ export interface Sender {
   name: string;
 }
 
+/** Whether a reply Kefu delivers to another channel (email) went out; `error` is the refusing server's words. */
+export interface Delivery {
+  status: 'pending' | 'sent' | 'failed';
+  error: string | null;
+}
+
 export interface Message {
   id: string;
   conversation_id: string;
@@ -15,4 +21,6 @@ export interface Message {
   private: boolean;
   client_id?: string;
   created_at: string;
+  /** Only on replies Kefu delivers by email; settled later by a message:updated push (agents only). */
+  delivery?: Delivery | null;
 }

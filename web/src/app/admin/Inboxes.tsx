@@ -1,5 +1,7 @@
-// Inboxes: name, answering teams, and the chat widget's settings (colour, side, language, greeting, pre-chat
-// form, working hours, offline message) with a live preview, the embed snippet and the identity secret.
+// Inboxes: the list (each with its kind, and an email inbox's connection dot), a new inbox of either kind, and
+// the open inbox's editor: for website chat its name, answering teams and the widget's settings (colour, side,
+// language, greeting, pre-chat form, working hours, offline message) with a live preview, the embed snippet and
+// the identity secret; for email the mailbox settings and connection state (EmailInbox.tsx).
 import { useEffect, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
@@ -8,6 +10,9 @@ import { type Inbox, type Lang, type Localised, type PreChatField, type Team, ty
 import { BUILT_IN_FIELDS, isHexColor, mergeWidget, readWidget } from './widgetSettings';
 import { attempt, useLoad } from './useLoad';
 import { HoursEditor } from './HoursEditor';
+import { EmailInboxEditor, StateDot } from './EmailInbox';
+import { NewInbox } from './NewInbox';
+import { TeamChecks } from './TeamChecks';
 
 function LocalisedInputs({ value, onChange, multiline, testid }: { value: Localised; onChange: (v: Localised) => void; multiline?: boolean; testid: string }) {
   const text = useT();
@@ -255,18 +260,7 @@ function InboxEditor({ inbox, teams, onSaved }: { inbox: Inbox; teams: Team[]; o
             {text.name}
             <input required value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="inbox-name" />
           </label>
-          <div class="row-label">
-            {text.inboxTeams}
-            <div class="checks">
-              {teams.length === 0 && <span class="muted small">{text.noTeams}</span>}
-              {teams.map((t) => (
-                <label class="check">
-                  <input type="checkbox" checked={teamIds.includes(t.id)} onChange={(e) => setTeamIds(e.currentTarget.checked ? [...teamIds, t.id] : teamIds.filter((x) => x !== t.id))} data-testid="inbox-team" />
-                  {t.name}
-                </label>
-              ))}
-            </div>
-          </div>
+          <TeamChecks teams={teams} value={teamIds} onChange={setTeamIds} testid="inbox-team" />
         </section>
         <section class="card">
           <h3>{text.widget}</h3>
@@ -349,29 +343,65 @@ export function Inboxes() {
   const inboxes = useLoad(() => rest.inboxes());
   const teams = useLoad(() => rest.teams());
   const [selected, setSelected] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  // Inboxes created or changed here since the list was loaded: they win over the loaded copies.
   const [local, setLocal] = useState<Record<string, Inbox>>({});
   if (inboxes.error) return <div class="form-error">{inboxes.error}</div>;
   if (!inboxes.data) return <p class="muted">{text.loading}</p>;
-  const list = inboxes.data.inboxes.map((i) => local[i.id] ?? i);
-  if (list.length === 0) return <p class="muted">{text.noInboxes}</p>;
+  const loaded = inboxes.data.inboxes;
+  const added = Object.values(local).filter((i) => !loaded.some((x) => x.id === i.id));
+  const list = [...loaded, ...added].map((i) => local[i.id] ?? i);
   const inbox = list.find((i) => i.id === selected) ?? list[0];
+  // Functional: the email editor reports polled states from a timer, which must not drop other edits.
+  const changed = (i: Inbox) => setLocal((l) => ({ ...l, [i.id]: i }));
+  const teamList = teams.data?.teams ?? [];
   return (
     <div class="admin-section">
-      {list.length > 1 && (
-        <div class="inbox-picker">
-          {list.map((i) => (
-            <button type="button" class={`seg ${i.id === inbox.id ? 'on' : ''}`} onClick={() => setSelected(i.id)} data-testid="inbox-pick">
-              {i.name}
-            </button>
-          ))}
-        </div>
+      <div class="inbox-bar">
+        {list.length > 0 && (
+          <div class="inbox-picker" role="tablist">
+            {list.map((i) => (
+              <button
+                type="button"
+                role="tab"
+                aria-selected={!creating && i.id === inbox?.id}
+                class={`seg ${!creating && i.id === inbox?.id ? 'on' : ''}`}
+                onClick={() => {
+                  setSelected(i.id);
+                  setCreating(false);
+                }}
+                data-testid="inbox-pick"
+                data-inbox-id={i.id}
+                data-kind={i.kind}
+              >
+                {i.kind === 'email' && <StateDot state={i.channel_state} />}
+                {i.name}
+                <span class="kind-tag">{text.inboxKinds[i.kind] ?? i.kind}</span>
+              </button>
+            ))}
+          </div>
+        )}
+        <button type="button" class="btn" disabled={creating} onClick={() => setCreating(true)} data-testid="new-inbox">
+          + {text.newInbox}
+        </button>
+      </div>
+      {creating ? (
+        <NewInbox
+          teams={teamList}
+          onCreated={(i) => {
+            changed(i);
+            setSelected(i.id);
+            setCreating(false);
+          }}
+          onCancel={() => setCreating(false)}
+        />
+      ) : !inbox ? (
+        <p class="muted">{text.noInboxes}</p>
+      ) : inbox.kind === 'email' ? (
+        <EmailInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
+      ) : (
+        <InboxEditor key={inbox.id} inbox={inbox} teams={teamList} onSaved={changed} />
       )}
-      <InboxEditor
-        key={inbox.id}
-        inbox={inbox}
-        teams={teams.data?.teams ?? []}
-        onSaved={(i) => setLocal({ ...local, [i.id]: i })}
-      />
     </div>
   );
 }

@@ -1,17 +1,60 @@
 // The middle column: the open conversation's header and actions, its messages in seq order with date
 // separators, private notes, the visitor's read mark and typing indicator, the composer, and "Create ticket"
-// (the chat becomes a ticket, which then opens).
+// (the chat becomes a ticket, which then opens). An email conversation says so in its header, with the
+// customer's address, and each emailed reply says whether it went out.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
+import { deliveryLine } from '../email';
 import { dayLabel, hhmm, sameDay } from '../format';
 import { useT } from '../hooks';
 import { contactName, mayAct } from '../lists';
 import { store } from '../socket';
 import { visitorReadMark, type Timeline } from '../timeline';
-import type { Conversation, Lang } from '../types';
+import type { Conversation, Delivery, Lang } from '../types';
 import { Composer } from './Composer';
 import { TransferDialog } from './TransferDialog';
 import { Stars } from './Stars';
+
+/** Under an emailed reply: "Sending…", "Sent by email" ✓, or the refusing server's reason in red. */
+function DeliveryStatus({ delivery }: { delivery: Delivery }) {
+  const text = useT();
+  const line = deliveryLine(delivery, text);
+  return (
+    <div class={`delivery ${line.status}`} data-testid="delivery-status" data-status={line.status} role={line.status === 'failed' ? 'alert' : undefined}>
+      {line.status === 'sent' && <span aria-hidden="true">✓ </span>}
+      {line.text}
+    </div>
+  );
+}
+
+/** The header's "Email" badge and the customer's address (the contact's, fetched once per conversation). */
+function EmailBadge({ contactId }: { contactId: string }) {
+  const text = useT();
+  const [address, setAddress] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setAddress(null);
+    rest.contact(contactId).then(
+      ({ contact }) => live && setAddress(contact.email),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [contactId]);
+  return (
+    <>
+      <span class="channel-badge email" data-testid="email-badge">
+        {text.emailBadge}
+      </span>
+      {address && (
+        <span class="muted ellipsis" data-testid="email-address" title={address}>
+          {address}
+        </span>
+      )}
+    </>
+  );
+}
 
 function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: string | null; lang: Lang }) {
   const text = useT();
@@ -44,6 +87,7 @@ function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: 
             </time>
           </div>
           <div class="bubble">{m.content}</div>
+          {m.delivery && <DeliveryStatus delivery={m.delivery} />}
           {m.id === readMark && (
             <div class="read-mark" data-testid="visitor-read">
               ✓✓ {text.read}
@@ -161,6 +205,7 @@ export function ConversationView({ id }: { id: string }) {
         <div class="conv-title">
           <h2 title={name}>{name}</h2>
           <div class="conv-sub">
+            {store.inbox(c.inbox_id)?.kind === 'email' && <EmailBadge contactId={c.contact_id} />}
             <span class={`status-pill ${c.status}`} data-testid="conversation-status">
               {text.statuses[c.status]}
             </span>

@@ -1,0 +1,72 @@
+// A new inbox: the admin picks website chat (a name and teams; the widget is set up afterwards in its editor)
+// or email (the mailbox form). The server's refusal shows in place, in its own words.
+import { useState } from 'preact/hooks';
+import { rest } from '../api';
+import { useT } from '../hooks';
+import { INBOX_KINDS, type Inbox, type InboxKind, type Team } from '../types';
+import { EmailForm } from './EmailInbox';
+import { TeamChecks } from './TeamChecks';
+import { attempt } from './useLoad';
+
+function NewWebInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCreated: (i: Inbox) => void; onCancel: () => void }) {
+  const text = useT();
+  const [name, setName] = useState('');
+  const [teamIds, setTeamIds] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    const err = await attempt(async () => onCreated((await rest.createInbox({ kind: 'web', name: name.trim(), teams: teamIds })).inbox));
+    setBusy(false);
+    setError(err);
+  };
+  return (
+    <form class="card" onSubmit={create}>
+      <label class="row-label">
+        {text.name}
+        <input required value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="new-inbox-name" />
+      </label>
+      <TeamChecks teams={teams} value={teamIds} onChange={setTeamIds} testid="new-inbox-team" />
+      {error && (
+        <div class="form-error" role="alert" data-testid="new-inbox-error">
+          {error}
+        </div>
+      )}
+      <div class="form-end gap">
+        <button type="button" class="btn" onClick={onCancel}>
+          {text.cancel}
+        </button>
+        <button type="submit" class="btn primary" disabled={busy || !name.trim()} data-testid="new-inbox-create">
+          {text.create}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function NewInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCreated: (i: Inbox) => void; onCancel: () => void }) {
+  const text = useT();
+  const [kind, setKind] = useState<InboxKind>('web');
+  return (
+    <div class="inbox-form new-inbox" data-testid="new-inbox-form">
+      <section class="card">
+        <h3>{text.newInbox}</h3>
+        <label class="row-label">
+          {text.inboxKind}
+          <select value={kind} onChange={(e) => setKind(e.currentTarget.value as InboxKind)} data-testid="new-inbox-kind">
+            {INBOX_KINDS.map((k) => (
+              <option value={k}>{text.inboxKinds[k]}</option>
+            ))}
+          </select>
+        </label>
+        <p class="muted small">{kind === 'email' ? text.emailInboxHint : text.webInboxHint}</p>
+      </section>
+      {kind === 'email' ? (
+        <EmailForm key="email" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
+      ) : (
+        <NewWebInbox key="web" teams={teams} onCreated={onCreated} onCancel={onCancel} />
+      )}
+    </div>
+  );
+}
