@@ -360,3 +360,52 @@ test('the tickets list speaks Chinese to a zh-CN browser', async () => {
     await context.close();
   }
 });
+
+test('a customer opens a ticket with the public form; a robot that fills the hidden field is turned away', async () => {
+  const website = (await api(server, 'GET', '/api/v1/inboxes', { token: admin })).body.inboxes.find((i) => i.name === 'Website');
+  // The admin turns the form on in the inbox's settings and finds its address there.
+  const desk = await workspace('admin@demo.kefu');
+  await desk.page.getByTestId('nav-admin').click();
+  await desk.page.getByTestId('admin-tab-inboxes').click();
+  await desk.page.getByTestId('ticket-form-enabled').check();
+  await desk.page.getByTestId('inbox-save').click();
+  const link = desk.page.getByTestId('ticket-form-link');
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), `/forms/${website.widget_token}`);
+  await desk.context.close();
+  try {
+    const context = await browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/forms/${website.widget_token}`);
+    await page.getByRole('heading', { name: '提交工单' }).waitFor();
+    const trap = await page.locator('#website').boundingBox();
+    assert.ok(trap.x + trap.width <= 0, 'the hidden field is off the page, where people never see it');
+    assert.equal(await page.locator('#website').evaluate((el) => el.closest('[aria-hidden="true"]') !== null), true);
+    await page.getByLabel('姓名').fill('林晓 <b>Lin</b>');
+    await page.getByLabel('邮箱').fill('lin.xiao@example.cn');
+    await page.getByLabel('主题').fill('发票开错了');
+    await page.getByLabel('问题描述').fill('抬头应为某某公司');
+    await page.getByRole('button', { name: '提交' }).click();
+    const thanks = await page.getByRole('status').filter({ hasText: '工单号为' }).textContent();
+    const number = Number(thanks.match(/#(\d+)/)[1]);
+    await page.screenshot({ path: `${ARTIFACTS}/tickets-public-form.png` });
+    const ticket = (await api(server, 'GET', `/api/v1/tickets?q=%23${number}`, { token: admin })).body.tickets[0];
+    assert.equal(ticket.requester.name, '林晓 <b>Lin</b>', 'kept as text');
+    assert.equal(ticket.subject, '发票开错了');
+
+    // A robot fills every field it finds, the hidden one too.
+    const robot = await context.newPage();
+    await robot.goto(`${server.url}/forms/${website.widget_token}?lang=en`);
+    await robot.getByLabel('Your name').fill('Bot');
+    await robot.getByLabel('Email').fill('bot@example.com');
+    await robot.getByLabel('Subject').fill('Cheap watches');
+    await robot.getByLabel('How can we help?').fill('Buy now');
+    await robot.locator('#website').evaluate((el) => { el.value = 'http://spam.example'; });
+    await robot.getByRole('button', { name: 'Send' }).click();
+    await robot.locator('.error', { hasText: 'robot' }).waitFor();
+    assert.equal((await api(server, 'GET', '/api/v1/tickets?q=watches', { token: admin })).body.tickets.length, 0);
+    await context.close();
+  } finally {
+    await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
+  }
+});

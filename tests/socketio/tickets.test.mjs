@@ -240,3 +240,42 @@ test('the workspace hears about ticket changes: supervisors, the assignee and th
   sup.close();
   agent.close();
 });
+
+test('the public ticket form: off until turned on, opens a ticket for the requester, refuses robots and floods', async () => {
+  const { admin, inbox, widgetToken, team } = await setupTeam(server);
+  const form = (body, headers) => api(server, 'POST', `/api/v1/forms/${widgetToken}`, { body, headers });
+  const filled = { name: 'Zhou Min', email: `${uid('zm')}@example.com`, subject: 'Cannot log in', message: 'It says my password is wrong.' };
+  assert.equal((await form(filled)).status, 404, 'off by default');
+  assert.equal((await fetch(`${server.url}/forms/${widgetToken}`)).status, 404);
+
+  const on = await patch(admin, `/api/v1/inboxes/${inbox.id}`, { settings: { ticket_form: { enabled: true } } });
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  const page = await fetch(`${server.url}/forms/${widgetToken}`, { headers: { 'accept-language': 'zh-CN,zh;q=0.9' } });
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /提交工单/);
+  assert.match(html, /name="website"/, 'the honeypot is there, hidden');
+
+  const made = await form(filled);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const ticket = (await get(admin, `/api/v1/tickets?q=%23${made.body.number}`)).body.tickets[0];
+  assert.equal(ticket.subject, 'Cannot log in');
+  assert.equal(ticket.requester.email, filled.email);
+  assert.equal(ticket.team_id, team.id, 'the inbox\'s team has it');
+  const { events } = (await get(admin, `/api/v1/tickets/${ticket.id}`)).body;
+  assert.equal(events[0].actor.kind, 'contact');
+
+  const robot = await form({ ...filled, subject: 'Buy now', website: 'http://spam.example' });
+  assert.equal(robot.status, 422);
+  assert.match(robot.body.error.message, /robot/);
+  assert.equal((await get(admin, '/api/v1/tickets?q=Buy%20now')).body.tickets.length, 0, 'nothing was opened');
+  assert.equal((await form({ ...filled, email: 'not-an-email' })).status, 422);
+  assert.equal((await form({ ...filled, subject: ' ' })).status, 422);
+
+  // Five from one address in ten minutes; the sixth waits.
+  for (let i = 0; i < 4; i++) assert.equal((await form({ ...filled, subject: `again ${i}` })).status, 201);
+  const flood = await form({ ...filled, subject: 'one too many' });
+  assert.equal(flood.status, 429);
+  assert.equal(flood.body.error.code, 'rate_limited');
+  assert.ok(Number(flood.headers.get('retry-after')) > 0);
+});

@@ -3,6 +3,7 @@
 
 mod auth;
 mod error;
+mod forms;
 mod routes;
 mod tickets;
 

@@ -128,13 +128,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(widget_config))
         .routes(routes!(list_canned_replies, create_canned_reply))
         .routes(routes!(update_canned_reply, delete_canned_reply));
-    let (api, doc) = crate::tickets::routes(api).split_for_parts();
+    let (api, doc) = crate::forms::routes(crate::tickets::routes(api)).split_for_parts();
     let api = api
         .route("/", axum::routing::get(landing))
         .route("/widget.js", axum::routing::get(web_asset))
         .route("/widget", axum::routing::get(web_asset))
         .route("/widget/", axum::routing::get(web_asset))
         .route("/widget/{*path}", axum::routing::get(web_asset))
+        .route("/forms/{token}", axum::routing::get(crate::forms::page))
         .route(
             "/app",
             axum::routing::get(|| async { axum::response::Redirect::permanent("/app/") }),

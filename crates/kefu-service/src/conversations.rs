@@ -170,11 +170,14 @@ impl Service {
         presented: Option<&str>,
         profile: &VisitorProfile,
     ) -> kefu_store::Result<(Contact, String)> {
+        let by_id = match identity {
+            Some(identity) => self.store().contact_by_external_id(inbox.id, &identity.id).await?,
+            None => None,
+        };
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         let (contact, token) = match (identity, known, presented) {
             (Some(identity), known, presented) => {
-                let by_id = self.store().contact_by_external_id(inbox.id, &identity.id).await?;
                 let (contact, token) = match (by_id, known) {
                     // The person is known: this device joins them, keeping its token if it was theirs already.
                     (Some(person), known) => match (known, presented) {
@@ -614,6 +617,8 @@ impl Service {
                 };
             }
         };
+        // Read before the transaction: a pool read while it holds a connection could wait on itself.
+        let delivered = !req.private && self.delivers(&conversation).await?;
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         let message = tx
@@ -643,7 +648,7 @@ impl Service {
         }
         // A reply in a conversation from another channel goes out through the outbox, committed with it.
         let mut message = message;
-        if !req.private && self.delivers(&conversation).await? {
+        if delivered {
             tx.enqueue_delivery(
                 new_id(),
                 conversation.org_id,

@@ -8,6 +8,7 @@ mod bus;
 mod conversations;
 mod email;
 mod error;
+mod forms;
 mod identity;
 mod outbox;
 mod presence;
@@ -20,6 +21,7 @@ pub use bus::{Bus, Notification};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
 pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
+pub use forms::{FormInfo, FormSubmission};
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
 pub use outbox::{EmailJob, MAX_ATTEMPTS, Outcome};
 pub use secret::{SecretBox, SecretError};
@@ -75,6 +77,8 @@ struct Inner {
     config: ServiceConfig,
     presence: presence::Tracker,
     limiter: auth::LoginLimiter,
+    /// How often the public ticket forms may be used.
+    form_limits: forms::FormLimits,
     /// Each organisation's queue pace, for the expected wait visitors are shown. Learned as this node routes.
     pace: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, kefu_core::wait::WaitEstimator>>,
 }
@@ -90,6 +94,7 @@ impl Service {
                 presence: Default::default(),
                 limiter,
                 pace: Default::default(),
+                form_limits: Default::default(),
             }),
         }
     }

@@ -193,10 +193,13 @@ impl Service {
                 (DeliveryStatus::Pending, Some(reason.clone()), now + wait)
             }
         };
+        let subject = match &outcome {
+            Outcome::Sent { .. } => self.store().email_thread_of(item.conversation_id).await?.subject,
+            _ => String::new(),
+        };
         let mut tx = self.store().begin().await?;
         tx.settle_delivery(item, status, error.as_deref(), next, now).await?;
         if let Outcome::Sent { message_id } = &outcome {
-            let subject = self.store().email_thread_of(item.conversation_id).await?.subject;
             tx.insert_email_record(
                 item.inbox_id,
                 message_id,

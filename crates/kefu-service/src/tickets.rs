@@ -57,6 +57,46 @@ pub(crate) fn system() -> Actor {
     }
 }
 
+/// A new ticket's requester: found, or to be made inside the ticket's transaction.
+enum RequesterPlan {
+    Known(Requester),
+    New {
+        inbox_id: Uuid,
+        label: String,
+        email: Option<String>,
+        phone: Option<String>,
+    },
+}
+
+/// Policies, teams and a resolved assignee: what applying a change reads, loaded before the change's transaction.
+struct TicketBook {
+    policies: Vec<SlaPolicy>,
+    teams: std::collections::HashMap<Uuid, Team>,
+    /// The assignee a change names, found and active.
+    assignee: Option<Option<Assignee>>,
+}
+
+impl TicketBook {
+    fn team(&self, id: Uuid) -> Result<&Team> {
+        self.teams.get(&id).ok_or(ServiceError::NotFound("team"))
+    }
+}
+
+/// Due times from the policy for the ticket's priority, counted in its team's working hours (around the clock
+/// without a calendar).
+fn recompute_due(record: &mut TicketRecord, book: &TicketBook) {
+    let policy = book.policies.iter().find(|p| p.priority == record.priority);
+    let hours = record
+        .team_id
+        .and_then(|t| book.teams.get(&t))
+        .and_then(|t| t.business_hours.clone())
+        .unwrap_or_default();
+    record.due = SlaDue::compute(policy, &hours, &record.clock);
+    // A breach announced under the old terms stands only if the new terms are missed too.
+    let missed = record.due.breached(&record.clock, now_ms());
+    record.announced.retain(|t| missed.contains(t));
+}
+
 /// A history line.
 fn line(ticket: Uuid, actor: &Actor, kind: TicketEventKind, now: i64) -> TicketEvent {
     TicketEvent {
@@ -106,34 +146,25 @@ impl Service {
         }]);
     }
 
-    /// The policy for a priority and the calendar of a team, which together give a ticket its due times.
-    async fn sla_terms(
-        &self,
-        org_id: Uuid,
-        priority: TicketPriority,
-        team: Option<Uuid>,
-    ) -> Result<(Option<SlaPolicy>, WorkingHours)> {
-        let policy = self
-            .store()
-            .sla_policies(org_id)
-            .await?
-            .into_iter()
-            .find(|p| p.priority == priority);
-        let hours = match team {
-            Some(t) => self.store().team(org_id, t).await?.and_then(|t| t.business_hours),
+    /// What a change to tickets of an organisation may need to know, read before its transaction begins (a
+    /// read from the pool while a transaction holds a connection could wait on itself when the pool is busy).
+    async fn ticket_book(&self, org_id: Uuid, assignee: Option<Option<Uuid>>) -> Result<TicketBook> {
+        let assignee = match assignee {
+            Some(Some(id)) => Some(Some(self.assignee(org_id, id).await?)),
+            Some(None) => Some(None),
             None => None,
         };
-        // No calendar: the clock runs around the clock.
-        Ok((policy, hours.unwrap_or_default()))
-    }
-
-    async fn recompute_due(&self, record: &mut TicketRecord) -> Result<()> {
-        let (policy, hours) = self.sla_terms(record.org_id, record.priority, record.team_id).await?;
-        record.due = SlaDue::compute(policy.as_ref(), &hours, &record.clock);
-        // A breach announced under the old terms stands only if the new terms are missed too.
-        let missed = record.due.breached(&record.clock, now_ms());
-        record.announced.retain(|t| missed.contains(t));
-        Ok(())
+        Ok(TicketBook {
+            policies: self.store().sla_policies(org_id).await?,
+            teams: self
+                .store()
+                .teams(org_id)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect(),
+            assignee,
+        })
     }
 
     async fn assignee(&self, org_id: Uuid, id: Uuid) -> Result<Assignee> {
@@ -149,61 +180,51 @@ impl Service {
         })
     }
 
-    async fn check_team(&self, org_id: Uuid, id: Uuid) -> Result<Team> {
-        self.store()
-            .team(org_id, id)
-            .await?
-            .ok_or(ServiceError::NotFound("team"))
-    }
-
-    /// The contact a new ticket is for: the one named, the one with that email, or a new contact in the
-    /// organisation's first inbox.
-    async fn requester(&self, tx: &mut Tx, org_id: Uuid, input: &RequesterInput, now: i64) -> Result<Requester> {
-        let contact = match input.id {
-            Some(id) => self
+    /// Who a new ticket is for: a known contact (the one named, or the one with that email), or one to make in
+    /// the organisation's first inbox. Only reads, so it runs before the ticket's transaction.
+    async fn find_requester(&self, org_id: Uuid, input: &RequesterInput) -> Result<RequesterPlan> {
+        let known = |c: Contact| {
+            RequesterPlan::Known(Requester {
+                id: c.id,
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+            })
+        };
+        if let Some(id) = input.id {
+            let contact = self
                 .store()
                 .contact(org_id, id)
                 .await?
-                .ok_or(ServiceError::NotFound("contact"))?,
-            None => {
-                let trimmed =
-                    |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from);
-                let email = trimmed(&input.email).map(|e| validate::email(&e)).transpose()?;
-                let phone = trimmed(&input.phone).map(|p| validate::phone(&p)).transpose()?;
-                let name = trimmed(&input.name)
-                    .map(|n| validate::name("requester.name", &n))
-                    .transpose()?;
-                let known = match &email {
-                    Some(e) => self.store().contact_by_email(org_id, e).await?,
-                    None => None,
-                };
-                match known {
-                    Some(c) => c,
-                    None => {
-                        let Some(label) = name.clone().or_else(|| email.clone()).or_else(|| phone.clone()) else {
-                            return Err(DomainError::invalid("requester", "give a name, an email or a phone").into());
-                        };
-                        let inbox = self
-                            .store()
-                            .inboxes(org_id)
-                            .await?
-                            .into_iter()
-                            .next()
-                            .ok_or(ServiceError::NotFound("inbox"))?;
-                        let id = new_id();
-                        tx.insert_contact(id, org_id, inbox.id, None, &label, &serde_json::json!({}), now)
-                            .await?;
-                        tx.update_contact(id, None, Some(email.as_deref()), Some(phone.as_deref()), None, now)
-                            .await?
-                    }
-                }
-            }
+                .ok_or(ServiceError::NotFound("contact"))?;
+            return Ok(known(contact));
+        }
+        let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from);
+        let email = trimmed(&input.email).map(|e| validate::email(&e)).transpose()?;
+        let phone = trimmed(&input.phone).map(|p| validate::phone(&p)).transpose()?;
+        let name = trimmed(&input.name)
+            .map(|n| validate::name("requester.name", &n))
+            .transpose()?;
+        if let Some(e) = &email
+            && let Some(c) = self.store().contact_by_email(org_id, e).await?
+        {
+            return Ok(known(c));
+        }
+        let Some(label) = name.or_else(|| email.clone()).or_else(|| phone.clone()) else {
+            return Err(DomainError::invalid("requester", "give a name, an email or a phone").into());
         };
-        Ok(Requester {
-            id: contact.id,
-            name: contact.name,
-            email: contact.email,
-            phone: contact.phone,
+        let inbox = self
+            .store()
+            .inboxes(org_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::NotFound("inbox"))?;
+        Ok(RequesterPlan::New {
+            inbox_id: inbox.id,
+            label,
+            email,
+            phone,
         })
     }
 
@@ -227,14 +248,38 @@ impl Service {
             Some(id) => Some(self.assignee(org_id, id).await?),
             None => None,
         };
+        let book = self.ticket_book(org_id, None).await?;
         if let Some(team) = new.team_id {
-            self.check_team(org_id, team).await?;
+            book.team(team)?;
         }
+        let plan = match &new.requester {
+            Some(r) => Some(self.find_requester(org_id, r).await?),
+            None => None,
+        };
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         tx.lock_organisation(org_id).await?;
-        let requester = match &new.requester {
-            Some(r) => Some(self.requester(&mut tx, org_id, r, now).await?),
+        let requester = match plan {
+            Some(RequesterPlan::Known(r)) => Some(r),
+            Some(RequesterPlan::New {
+                inbox_id,
+                label,
+                email,
+                phone,
+            }) => {
+                let id = new_id();
+                tx.insert_contact(id, org_id, inbox_id, None, &label, &serde_json::json!({}), now)
+                    .await?;
+                let c = tx
+                    .update_contact(id, None, Some(email.as_deref()), Some(phone.as_deref()), None, now)
+                    .await?;
+                Some(Requester {
+                    id: c.id,
+                    name: c.name,
+                    email: c.email,
+                    phone: c.phone,
+                })
+            }
             None => None,
         };
         let mut record = TicketRecord {
@@ -259,7 +304,7 @@ impl Service {
             closed_at: None,
             updated_at: now,
         };
-        self.recompute_due(&mut record).await?;
+        recompute_due(&mut record, &book);
         tx.insert_ticket(&record).await.map_err(|e| {
             if e.is_unique_violation() {
                 ServiceError::Conflict("this conversation already has a ticket".into())
@@ -354,6 +399,7 @@ impl Service {
         record: &mut TicketRecord,
         actor: &Actor,
         changes: &TicketChanges,
+        book: &TicketBook,
         now: i64,
     ) -> Result<Vec<TicketEvent>> {
         check_changeable(record.status)?;
@@ -385,11 +431,8 @@ impl Service {
             record.priority = p;
             due_changed = true;
         }
-        if let Some(a) = changes.assignee_id {
-            let assignee = match a {
-                Some(id) => Some(self.assignee(record.org_id, id).await?),
-                None => None,
-            };
+        if changes.assignee_id.is_some() {
+            let assignee = book.assignee.clone().flatten();
             if assignee.as_ref().map(|a| a.id) != record.assignee.as_ref().map(|a| a.id) {
                 let name = |a: &Option<Assignee>| a.as_ref().map(|a| a.name.clone());
                 events.push(change(
@@ -404,13 +447,12 @@ impl Service {
             }
         }
         if let Some(t) = changes.team_id.filter(|t| *t != record.team_id) {
-            let name = |team: Option<Team>| team.map(|t| t.name);
-            let old = match record.team_id {
-                Some(id) => name(self.store().team(record.org_id, id).await?),
-                None => None,
-            };
+            let old = record
+                .team_id
+                .and_then(|id| book.teams.get(&id))
+                .map(|t| t.name.clone());
             let new = match t {
-                Some(id) => Some(self.check_team(record.org_id, id).await?.name),
+                Some(id) => Some(book.team(id)?.name.clone()),
                 None => None,
             };
             events.push(change(record.id, actor, "team", old, new, now));
@@ -451,7 +493,7 @@ impl Service {
             record.status = s;
         }
         if due_changed {
-            self.recompute_due(record).await?;
+            recompute_due(record, book);
         }
         if !events.is_empty() {
             record.updated_at = now;
@@ -464,6 +506,7 @@ impl Service {
     }
 
     pub async fn update_ticket(&self, user: &User, id: Uuid, changes: TicketChanges) -> Result<Ticket> {
+        let book = self.ticket_book(user.org_id, changes.assignee_id).await?;
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         let mut record = tx
@@ -472,7 +515,7 @@ impl Service {
             .ok_or(ServiceError::NotFound("ticket"))?;
         let (before_assignee, before_team) = (record.assignee.as_ref().map(|a| a.id), record.team_id);
         let events = self
-            .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
+            .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, &book, now)
             .await?;
         tx.commit().await?;
         if !events.is_empty() {
@@ -492,6 +535,7 @@ impl Service {
             status: Some(status),
             ..Default::default()
         };
+        let book = self.ticket_book(user.org_id, None).await?;
         let mut tx = self.store().begin().await?;
         let mut changed = Vec::with_capacity(ids.len());
         for id in ids {
@@ -500,7 +544,7 @@ impl Service {
                 .await?
                 .ok_or(ServiceError::NotFound("ticket"))?;
             let events = self
-                .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, now)
+                .apply_changes(&mut tx, &mut record, &actor_of(user), &changes, &book, now)
                 .await
                 .map_err(|e| match e {
                     ServiceError::Domain(DomainError::TicketClosed) => ServiceError::Domain(DomainError::invalid(
@@ -525,6 +569,7 @@ impl Service {
         validate::message_content(content)?;
         let now = now_ms();
         let actor = actor_of(user);
+        let book = self.ticket_book(user.org_id, None).await?;
         let mut tx = self.store().begin().await?;
         let mut record = tx
             .ticket_for_update(user.org_id, id)
@@ -546,7 +591,8 @@ impl Service {
                     status: Some(TicketStatus::Open),
                     ..Default::default()
                 };
-                self.apply_changes(&mut tx, &mut record, &actor, &open, now).await?;
+                self.apply_changes(&mut tx, &mut record, &actor, &open, &book, now)
+                    .await?;
             }
         }
         record.updated_at = now;
@@ -574,6 +620,7 @@ impl Service {
             id: Some(contact.id),
             name: contact.name.clone(),
         };
+        let book = self.ticket_book(org_id, None).await?;
         let mut tx = self.store().begin().await?;
         let Some(mut record) = tx.ticket_for_update(org_id, id).await? else {
             return Ok(());
@@ -587,9 +634,10 @@ impl Service {
                 status: Some(TicketStatus::Open),
                 ..Default::default()
             };
-            self.apply_changes(&mut tx, &mut record, &actor, &open, now).await?;
+            self.apply_changes(&mut tx, &mut record, &actor, &open, &book, now)
+                .await?;
         }
-        self.recompute_due(&mut record).await?;
+        recompute_due(&mut record, &book);
         record.updated_at = now;
         tx.save_ticket(&record).await?;
         tx.commit().await?;
@@ -708,11 +756,13 @@ impl Service {
             ..Default::default()
         };
         for (id, org_id) in self.store().tickets_to_close(cutoff).await? {
+            let book = self.ticket_book(org_id, None).await?;
             let mut tx = self.store().begin().await?;
             let Some(mut record) = tx.ticket_for_update(org_id, id).await? else {
                 continue;
             };
-            self.apply_changes(&mut tx, &mut record, &system(), &close, now).await?;
+            self.apply_changes(&mut tx, &mut record, &system(), &close, &book, now)
+                .await?;
             tx.commit().await?;
             self.publish_ticket(&record);
         }

@@ -183,6 +183,10 @@ export function EmailForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | 
           <Field label={text.pollInterval} value={f.poll} onInput={(poll) => edit({ ...f, poll }, 'poll')} bad={bad('poll')} inputMode="numeric" testid="email-poll" />
         </div>
         <p class="muted small">{text.pollHint}</p>
+        <label class="check">
+          <input type="checkbox" checked={f.tickets} onChange={(e) => edit({ ...f, tickets: e.currentTarget.checked })} data-testid="email-tickets" />
+          {text.emailTickets}
+        </label>
         {f.imap.tls === 'none' && <p class="hint-warn small">{text.tlsNoneHint}</p>}
       </section>
       <section class="card">

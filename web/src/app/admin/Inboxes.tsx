@@ -231,6 +231,7 @@ function InboxEditor({ inbox, teams, onSaved }: { inbox: Inbox; teams: Team[]; o
   const [name, setName] = useState(inbox.name);
   const [teamIds, setTeamIds] = useState(inbox.teams);
   const [w, setW] = useState(() => readWidget(inbox.settings));
+  const [formOn, setFormOn] = useState(() => (inbox.settings?.ticket_form as { enabled?: boolean } | undefined)?.enabled === true);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -244,7 +245,7 @@ function InboxEditor({ inbox, teams, onSaved }: { inbox: Inbox; teams: Team[]; o
     e.preventDefault();
     setBusy(true);
     const err = await attempt(async () => {
-      const { inbox: next } = await rest.updateInbox(inbox.id, { name: name.trim(), teams: teamIds, settings: mergeWidget(inbox.settings, w) });
+      const { inbox: next } = await rest.updateInbox(inbox.id, { name: name.trim(), teams: teamIds, settings: { ...mergeWidget(inbox.settings, w), ticket_form: { enabled: formOn } } });
       onSaved(next);
     });
     setBusy(false);
@@ -319,6 +320,31 @@ function InboxEditor({ inbox, teams, onSaved }: { inbox: Inbox; teams: Team[]; o
             {busy ? text.saving : text.save}
           </button>
         </div>
+        {inbox.widget_token && (
+          <section class="card">
+            <h3>{text.ticketForm}</h3>
+            <p class="muted small">{text.ticketFormHint}</p>
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={formOn}
+                onChange={(e) => {
+                  setFormOn(e.currentTarget.checked);
+                  setSaved(false);
+                }}
+                data-testid="ticket-form-enabled"
+              />
+              {text.ticketFormEnabled}
+            </label>
+            {formOn && (
+              <p>
+                <a href={`/forms/${inbox.widget_token}`} target="_blank" rel="noopener noreferrer" data-testid="ticket-form-link">
+                  {`${location.origin}/forms/${inbox.widget_token}`}
+                </a>
+              </p>
+            )}
+          </section>
+        )}
         {inbox.widget_token && (
           <section class="card">
             <h3>{text.snippet}</h3>

@@ -32,7 +32,14 @@ describe('email inbox settings', () => {
       imap: { host: 'imap.example.com', port: 993, tls: 'tls', user: 'support@example.com', password: 'pw 1', folder: 'INBOX' },
       smtp: { host: 'smtp.example.com', port: 465, tls: 'tls', user: null, from_address: 'support@example.com', from_name: 'Support 客服' },
       poll_interval_secs: 60,
+      tickets: false,
     });
+  });
+
+  it('keeps an inbox\'s ticket switch through an edit', () => {
+    expect(readEmail({ ...stored, tickets: true }).tickets).toBe(true);
+    expect(emailSettings(readEmail({ ...stored, tickets: true })).tickets).toBe(true);
+    expect(readEmail(stored).tickets).toBe(false);
   });
 
   it('sends a password only when one was typed, so an edit keeps the stored ones', () => {

@@ -33,6 +33,8 @@ export interface EmailForm {
   smtp: SmtpForm;
   /** Seconds between looks for new mail when the server has no IDLE. */
   poll: string;
+  /** Every new thread becomes a ticket, and the requester is mailed about it. */
+  tickets: boolean;
 }
 
 /** The port each protocol uses by default with each kind of security. */
@@ -55,6 +57,7 @@ export function emptyEmailForm(): EmailForm {
     imap: { host: '', port: '993', tls: 'tls', user: '', password: '', folder: 'INBOX' },
     smtp: { host: '', port: '465', tls: 'tls', user: '', password: '', from_address: '', from_name: '' },
     poll: '60',
+    tickets: false,
   };
 }
 
@@ -87,6 +90,7 @@ export function readEmail(settings: Record<string, unknown> | null | undefined):
       from_name: str(smtp.from_name),
     },
     poll: num(settings?.poll_interval_secs, d.poll),
+    tickets: settings?.tickets === true,
   };
 }
 
@@ -156,7 +160,7 @@ export function emailSettings(f: EmailForm): Record<string, unknown> {
     from_name: f.smtp.from_name.trim() || null,
   };
   if (f.smtp.password) smtp.password = f.smtp.password;
-  return { imap, smtp, poll_interval_secs: Number(f.poll) };
+  return { imap, smtp, poll_interval_secs: Number(f.poll), tickets: f.tickets };
 }
 
 export type StateTone = 'ok' | 'connecting' | 'error' | 'unknown';
