@@ -11,3 +11,25 @@ export function launch() {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
+
+/** The demo users' password (`serve --demo`). */
+export const DEMO_PASSWORD = 'kefu-demo';
+
+/**
+ * Someone signed in to the workspace at `url` in a browser context of their own; `online` also sets them
+ * online and waits until the switch shows it.
+ */
+export async function signIn(browser, url, email, password = DEMO_PASSWORD, { locale = 'en-US', online = false, height = 800 } = {}) {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height } });
+  const page = await context.newPage();
+  await page.goto(`${url}/app/`);
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('status-switch').waitFor();
+  if (online) {
+    await page.getByTestId('status-online').click();
+    await page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
+  }
+  return { context, page };
+}

@@ -5,7 +5,7 @@
 // shows as the inbox's error state until it is retyped. Screenshots go to e2e/artifacts/.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, launch } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 import { startMailServer, mailServerAvailable } from '../tests/socketio/mailserver.mjs';
 import { startSmtpSink, smtpSinkAvailable } from '../tests/socketio/smtpsink.mjs';
@@ -16,7 +16,6 @@ const available = mailServerAvailable() && (smtpSinkAvailable() || process.env.K
 const skip = available ? false : 'dovecot or aiosmtpd is not installed (apt-get install dovecot-imapd; pip install aiosmtpd); CI runs these';
 const test = (name, fn) => nodeTest(name, { skip }, fn);
 
-const DEMO_PASSWORD = 'kefu-demo';
 
 let server;
 let browser;
@@ -50,20 +49,8 @@ after(async () => {
 });
 
 /** Someone signed in to the workspace in a browser context of their own. */
-async function workspace(email, password = DEMO_PASSWORD, { locale = 'en-US', online = false } = {}) {
-  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${server.url}/app/`);
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('status-switch').waitFor();
-  if (online) {
-    await page.getByTestId('status-online').click();
-    await page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
-  }
-  return { context, page };
-}
+const workspace = (email, password = DEMO_PASSWORD, { locale = 'en-US', online = false } = {}) =>
+  signIn(browser, server.url, email, password, { locale, online, height: 900 });
 
 async function adminInboxes() {
   const session = await workspace('admin@demo.kefu');

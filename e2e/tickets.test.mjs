@@ -3,10 +3,9 @@
 // team's business hours, live pushes, and the Chinese list. Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, launch } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
-const DEMO_PASSWORD = 'kefu-demo';
 
 let server;
 let browser;
@@ -23,21 +22,9 @@ after(async () => {
   await server?.stop();
 });
 
-/** Someone signed in to the workspace in a browser context of their own, left offline unless asked. */
-async function workspace(email, password = DEMO_PASSWORD, { locale = 'en-US', online = false } = {}) {
-  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await page.goto(`${server.url}/app/`);
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('status-switch').waitFor();
-  if (online) {
-    await page.getByTestId('status-online').click();
-    await page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
-  }
-  return { context, page };
-}
+/** Someone signed in to the workspace in a browser context of their own. */
+const workspace = (email, password = DEMO_PASSWORD, { locale = 'en-US', online = false } = {}) =>
+  signIn(browser, server.url, email, password, { locale, online, height: 800 });
 
 async function newAgent(name) {
   const email = `${uid('agent')}@kefu.test`;
