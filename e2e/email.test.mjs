@@ -197,6 +197,23 @@ test('a mail arrives live in the agent\'s workspace; the reply goes out by email
     await view.getByTestId('private-note').filter({ hasText: 'Check the courier' }).waitFor();
     assert.equal(await view.getByTestId('private-note').getByTestId('delivery-status').count(), 0);
     await page.getByTestId('reply-toggle').click();
+
+    // The customer answers with a file: it shows under their message and downloads with its name.
+    const pdf = '%PDF-1.4\n% the receipt\n';
+    const withFile = [
+      `From: Li Lei 李雷 <${customer}>`, 'To: support@kefu.test', 'Subject: Re: Order A-1001 is late',
+      `Message-ID: <${uid('file')}@example.com>`, `In-Reply-To: ${first.messageId}`, 'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b2"', '', '--b2', 'Content-Type: text/plain; charset=utf-8', '',
+      'The receipt is attached.', '--b2', 'Content-Type: application/pdf', 'Content-Disposition: attachment; filename="receipt.pdf"',
+      'Content-Transfer-Encoding: base64', '', Buffer.from(pdf).toString('base64'), '--b2--', '',
+    ].join('\r\n');
+    await mail.deliver('support@kefu.test', withFile);
+    const link = view.getByTestId('attachment').filter({ hasText: 'receipt.pdf' });
+    await link.waitFor({ timeout: 20000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), 'receipt.pdf');
+    const { readFileSync } = await import('node:fs');
+    assert.equal(readFileSync(await download.path(), 'utf8'), pdf, 'the signed-in agent downloads it (session cookie)');
   } finally {
     await page.getByTestId('status-offline').click();
     await context.close();

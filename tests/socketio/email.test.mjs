@@ -26,6 +26,7 @@ before(async () => {
     { user: 'desk@kefu.test', password: 'imap-pass-5' },
     { user: 'outbound@kefu.test', password: 'imap-pass-6' },
     { user: 'bounce@kefu.test', password: 'imap-pass-7' },
+    { user: 'files@kefu.test', password: 'imap-pass-8' },
   ] });
   polling = await startMailServer({ idle: false, users: [{ user: 'slow@kefu.test', password: 'imap-pass-4' }] });
   sink = await startSmtpSink();
@@ -308,5 +309,38 @@ test('an inbox that makes tickets: a number mailed in the requester\'s language,
   const newer = await agent.next('ticket:updated', (d) => d.ticket.conversation_id === again.message.conversation_id, 20000);
   assert.ok(newer.ticket.number > ticket.number);
   await api(server, 'PUT', '/api/v1/sla_policies', { token: admin, body: { policies: [] } });
+  agent.close();
+});
+
+test('attached files are kept with the message, listed on it, and downloaded by those who may read it', async () => {
+  const { admin, agents, inbox } = await emailInbox(mail, 'files@kefu.test', 'imap-pass-8');
+  const agent = await onlineAgent(server, agents[0]);
+  await waitState(admin, inbox.id, 'ok');
+  const pdf = Buffer.from('%PDF-1.4\n% an invoice\n');
+  const raw = Buffer.from([
+    `From: Li Lei <li.lei@example.com>`, 'To: files@kefu.test', 'Subject: invoice attached', `Message-ID: <${uid('att')}@example.com>`,
+    'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain; charset=utf-8', '',
+    'Here is the invoice.', '--b1', 'Content-Type: application/pdf; name="=?UTF-8?B?5Y+R56WoLnBkZg==?="',
+    'Content-Disposition: attachment; filename="=?UTF-8?B?5Y+R56WoLnBkZg==?="', 'Content-Transfer-Encoding: base64', '',
+    pdf.toString('base64'), '--b1--', '',
+  ].join('\r\n'));
+  await mail.deliver('files@kefu.test', raw);
+  const updated = await agent.next('message:updated', (d) => d.message.content === 'Here is the invoice.' && d.message.attachments?.length === 1, 20000);
+  const [file] = updated.message.attachments;
+  assert.deepEqual([file.filename, file.content_type, file.size], ['发票.pdf', 'application/pdf', pdf.length]);
+  const stored = (await api(server, 'GET', `/api/v1/conversations/${updated.message.conversation_id}/messages`, { token: admin })).body.messages[0];
+  assert.deepEqual(stored.attachments, updated.message.attachments, 'listed on the stored message too');
+
+  const res = await fetch(`${server.url}/api/v1/attachments/${file.id}`, { headers: { authorization: `Bearer ${agents[0].token}` } });
+  assert.equal(res.status, 200);
+  assert.deepEqual(Buffer.from(await res.arrayBuffer()), pdf);
+  assert.equal(res.headers.get('content-type'), 'application/pdf');
+  assert.equal(res.headers.get('content-disposition'), "attachment; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf");
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+
+  const stranger = (await setupTeam(server)).agents[0];
+  assert.equal((await fetch(`${server.url}/api/v1/attachments/${file.id}`, { headers: { authorization: `Bearer ${stranger.token}` } })).status, 403);
+  assert.equal((await fetch(`${server.url}/api/v1/attachments/${file.id}`)).status, 401);
+  assert.equal((await api(server, 'GET', '/api/v1/attachments/00000000-0000-7000-8000-000000000000', { token: admin })).status, 404);
   agent.close();
 });

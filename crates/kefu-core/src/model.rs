@@ -258,6 +258,20 @@ pub struct Message {
     /// For a reply Kefu delivers to another channel (email): whether it went out. Omitted otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// Files that came with it (email attachments), fetched by id. Omitted when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file kept with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
 }
 
 string_enum!(

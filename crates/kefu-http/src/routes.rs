@@ -125,6 +125,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(close))
         .routes(routes!(reopen))
         .routes(routes!(get_contact, update_contact))
+        .routes(routes!(get_attachment))
         .routes(routes!(widget_config))
         .routes(routes!(list_canned_replies, create_canned_reply))
         .routes(routes!(update_canned_reply, delete_canned_reply));
@@ -662,6 +663,55 @@ async fn rotate_identity_secret(
     Ok(Json(InboxBody {
         inbox: s.service.rotate_identity_secret(&c.user, id).await?,
     }))
+}
+
+// ---- attachments ----
+
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The file, as a download", content_type = "application/octet-stream"),
+        (status = 403, description = "Its conversation is another agent's", body = ErrorBody),
+        (status = 404, description = "No such file", body = ErrorBody)))]
+async fn get_attachment(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    let (meta, bytes) = s.service.attachment(&c.user, id).await?;
+    // Always a download, never shown inline: a file from a stranger must not run as a page of this site.
+    let encoded: String = meta
+        .filename
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let content_type = download_type(&meta.content_type);
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A stored content type if it is a plain `type/subtype`, else the safe default.
+fn download_type(content_type: &str) -> String {
+    let ok = content_type.split_once('/').is_some_and(|(t, s)| {
+        !t.is_empty()
+            && !s.is_empty()
+            && content_type
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/.+-_".contains(c))
+    });
+    if ok {
+        content_type.to_string()
+    } else {
+        "application/octet-stream".to_string()
+    }
 }
 
 // ---- conversations ----

@@ -10,6 +10,23 @@ use kefu_core::model::*;
 use kefu_store::now_ms;
 use uuid::Uuid;
 
+impl Service {
+    /// A file kept with a message, for someone who may read its conversation: (what it is, its bytes).
+    pub async fn attachment(&self, user: &User, id: Uuid) -> Result<(Attachment, Vec<u8>)> {
+        let stored = self
+            .store()
+            .attachment(id)
+            .await?
+            .filter(|a| a.org_id == user.org_id)
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        self.readable_conversation(user, stored.conversation_id).await?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(stored.data_base64)
+            .map_err(ServiceError::internal)?;
+        Ok((stored.meta, bytes))
+    }
+}
+
 /// A received mail, as the email channel hands it over.
 #[derive(Debug, Clone, Default)]
 pub struct InboundEmail {
@@ -29,12 +46,55 @@ pub struct InboundEmail {
     /// The tag of a plus-address it was sent to (`support+<tag>@…`): Kefu's reply addresses carry the
     /// conversation's id there.
     pub address_tag: Option<String>,
+    /// Attached files: (name, content type, bytes).
+    pub attachments: Vec<(String, String, Vec<u8>)>,
+}
+
+/// The largest file kept from a mail.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+/// The most kept from one mail, all files together.
+pub const MAX_MAIL_ATTACHMENT_BYTES: usize = 25 * 1024 * 1024;
+/// The most files kept from one mail.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+/// Which files of a mail are kept, and a line for each one that is not, for the agent to read.
+fn keep_attachments(files: &[(String, String, Vec<u8>)]) -> (Vec<(Attachment, String)>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut notes = Vec::new();
+    let mut total = 0usize;
+    for (name, content_type, bytes) in files {
+        let name: String = name.chars().take(200).collect();
+        let size = bytes.len();
+        let why = if size > MAX_ATTACHMENT_BYTES {
+            Some("larger than 10 MB")
+        } else if total + size > MAX_MAIL_ATTACHMENT_BYTES {
+            Some("the mail's files are over 25 MB in all")
+        } else if kept.len() >= MAX_ATTACHMENTS {
+            Some("more than 20 files")
+        } else {
+            None
+        };
+        match why {
+            Some(reason) => notes.push(format!("[{name} ({} KB) was not kept: {reason}]", size.div_ceil(1024))),
+            None => {
+                total += size;
+                let meta = Attachment {
+                    id: new_id(),
+                    filename: name,
+                    content_type: content_type.chars().take(100).collect(),
+                    size: size as u64,
+                };
+                kept.push((meta, base64::engine::general_purpose::STANDARD.encode(bytes)));
+            }
+        }
+    }
+    (kept, notes)
 }
 
 /// What became of a received mail.
 #[derive(Debug, Clone)]
 pub enum Taken {
-    Message(Message),
+    Message(Box<Message>),
     /// Taken in before (a retry, or a fetch after a restart).
     Duplicate,
     /// Written by a machine: recorded, not shown.
@@ -239,11 +299,17 @@ impl Service {
         {
             self.reopen_conversation(inbox.org_id, c, None).await?;
         }
-        let content = match mail.text.trim() {
+        let (files, dropped) = keep_attachments(&mail.attachments);
+        let mut content = match mail.text.trim() {
+            "" if !files.is_empty() => "(attachments)".to_string(),
             "" if mail.subject.trim().is_empty() => "(empty mail)".to_string(),
             "" => mail.subject.trim().to_string(),
             _ => mail.text.clone(),
         };
+        for note in dropped {
+            content = format!("{content}\n{note}");
+        }
+        let content: String = content.chars().take(kefu_core::validate::MAX_MESSAGE_CHARS).collect();
         // The Message-ID is the idempotency key: fetching the mail again after a crash returns the stored message.
         let client_id = if mail.message_id.len() <= 120 {
             format!("email:{}", mail.message_id)
@@ -261,7 +327,13 @@ impl Service {
             Err(ServiceError::NotFound(_)) if thread.is_some() => self.contact_send(&contact, send(None), true).await?,
             other => other?,
         };
+        let conversation = self.store().conversation(message.conversation_id).await?;
         let mut tx = self.store().begin().await?;
+        // Kept once: a mail fetched again returns the stored message, which has its files already.
+        let attach = !files.is_empty() && message.attachments.is_empty();
+        if attach {
+            tx.attach(inbox.org_id, &message, &files, now).await?;
+        }
         let recorded = tx
             .insert_email_record(
                 inbox.id,
@@ -280,6 +352,17 @@ impl Service {
             Err(e) if e.is_unique_violation() => {}
             Err(e) => return Err(e.into()),
         }
+        let message = match (attach, conversation) {
+            (true, Some(conversation)) => {
+                let message = self.store().message(message.id).await?.unwrap_or(message);
+                self.publish(vec![crate::Notification::MessageUpdated {
+                    conversation,
+                    message: message.clone(),
+                }]);
+                message
+            }
+            _ => message,
+        };
         match ticket {
             Some(t) => self.requester_wrote(inbox.org_id, t.id, &contact).await?,
             None if message.seq == 1 && inbox.settings["tickets"].as_bool() == Some(true) => {
@@ -288,7 +371,7 @@ impl Service {
             }
             None => {}
         }
-        Ok(Taken::Message(message))
+        Ok(Taken::Message(Box::new(message)))
     }
 
     /// A new thread in an inbox that makes tickets: the ticket, and a mail to the requester with its number.
@@ -345,6 +428,28 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_over_the_limits_are_named_not_kept() {
+        let file = |name: &str, size: usize| (name.to_string(), "application/pdf".to_string(), vec![0u8; size]);
+        let (kept, notes) = keep_attachments(&[file("a.pdf", 1000), file("huge.pdf", MAX_ATTACHMENT_BYTES + 1)]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].0.filename, "a.pdf");
+        assert_eq!(kept[0].0.size, 1000);
+        assert_eq!(
+            notes,
+            vec![format!(
+                "[huge.pdf ({} KB) was not kept: larger than 10 MB]",
+                (MAX_ATTACHMENT_BYTES + 1).div_ceil(1024)
+            )]
+        );
+        let three: Vec<_> = (0..3).map(|i| file(&format!("{i}.bin"), 9 * 1024 * 1024)).collect();
+        let (kept, notes) = keep_attachments(&three);
+        assert_eq!(kept.len(), 2, "25 MB in all");
+        assert!(notes[0].contains("over 25 MB"));
+        let many: Vec<_> = (0..21).map(|i| file(&format!("{i}.txt"), 10)).collect();
+        assert_eq!(keep_attachments(&many).0.len(), MAX_ATTACHMENTS);
+    }
 
     #[test]
     fn a_conversation_tag_names_the_conversation() {

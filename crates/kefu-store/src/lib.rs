@@ -13,7 +13,7 @@ mod tickets;
 mod tx;
 
 pub use email::EmailRecord;
-pub use outbox::{EmailThread, OutboxItem};
+pub use outbox::{EmailThread, OutboxItem, StoredAttachment};
 pub use read::{ConversationFilter, Credentials};
 pub use tickets::TicketFilter;
 pub use tx::{NewMessage, NewUser, Tx};

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "tickets", include_str!("../migrations/0006_tickets.sql")),
     (7, "email", include_str!("../migrations/0007_email.sql")),
     (8, "outbox", include_str!("../migrations/0008_outbox.sql")),
+    (9, "attachments", include_str!("../migrations/0009_attachments.sql")),
 ];
 
 impl Store {

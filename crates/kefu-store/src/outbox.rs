@@ -152,3 +152,73 @@ impl Tx {
         Ok(())
     }
 }
+
+/// A stored file and the conversation it belongs to.
+#[derive(Debug, Clone)]
+pub struct StoredAttachment {
+    pub meta: kefu_core::model::Attachment,
+    pub org_id: Uuid,
+    pub conversation_id: Uuid,
+    pub data_base64: String,
+}
+
+impl Store {
+    pub async fn attachment(&self, id: Uuid) -> Result<Option<StoredAttachment>> {
+        sqlx::query(
+            "SELECT id, org_id, conversation_id, filename, content_type, size, data FROM attachments WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| {
+            Ok(StoredAttachment {
+                meta: kefu_core::model::Attachment {
+                    id: uuid(&r, "id")?,
+                    filename: r.try_get("filename")?,
+                    content_type: r.try_get("content_type")?,
+                    size: r.try_get::<i64, _>("size")? as u64,
+                },
+                org_id: uuid(&r, "org_id")?,
+                conversation_id: uuid(&r, "conversation_id")?,
+                data_base64: r.try_get("data")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl Tx {
+    /// Keeps files with a message and lists them on it.
+    pub async fn attach(
+        &mut self,
+        org_id: Uuid,
+        message: &Message,
+        files: &[(kefu_core::model::Attachment, String)],
+        now: i64,
+    ) -> Result<()> {
+        for (meta, data) in files {
+            sqlx::query(
+                "INSERT INTO attachments (id, org_id, conversation_id, message_id, filename, content_type, size, data, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(meta.id.to_string())
+            .bind(org_id.to_string())
+            .bind(message.conversation_id.to_string())
+            .bind(message.id.to_string())
+            .bind(&meta.filename)
+            .bind(&meta.content_type)
+            .bind(meta.size as i64)
+            .bind(data)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        let list: Vec<&kefu_core::model::Attachment> = files.iter().map(|(m, _)| m).collect();
+        sqlx::query("UPDATE messages SET attachments = $2 WHERE id = $1")
+            .bind(message.id.to_string())
+            .bind(serde_json::to_string(&list).expect("attachments serialize"))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

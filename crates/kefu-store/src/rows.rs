@@ -146,7 +146,7 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at, \
-     delivery_status, delivery_error";
+     delivery_status, delivery_error, attachments";
 
 pub(crate) fn message(row: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -170,6 +170,10 @@ pub(crate) fn message(row: &AnyRow) -> Result<Message> {
                 error: row.try_get("delivery_error")?,
             }),
             None => None,
+        },
+        attachments: match row.try_get::<Option<String>, _>("attachments")? {
+            Some(j) => serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?,
+            None => Vec::new(),
         },
     })
 }

@@ -535,6 +535,7 @@ impl Tx {
             client_id: m.client_id.map(str::to_string),
             created_at: Timestamp(m.now),
             delivery: None,
+            attachments: Vec::new(),
         })
     }
 

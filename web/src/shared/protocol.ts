@@ -23,4 +23,13 @@ export interface Message {
   created_at: string;
   /** Only on replies Kefu delivers by email; settled later by a message:updated push (agents only). */
   delivery?: Delivery | null;
+  /** Files that came with it (email attachments); download at /api/v1/attachments/{id}. */
+  attachments?: Attachment[];
+}
+
+export interface Attachment {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
 }

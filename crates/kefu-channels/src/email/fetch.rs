@@ -157,6 +157,7 @@ async fn take_in(
                     text: mail.text,
                     raw,
                     automatic: mail.automatic,
+                    attachments: mail.attachments,
                 };
                 service.email_received(&inbox.inbox, mail).await?;
             }

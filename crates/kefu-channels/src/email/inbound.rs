@@ -27,6 +27,8 @@ pub struct InboundMail {
     /// Written by a machine (auto-reply, bounce, delivery report, list traffic): never answered, never opens
     /// a conversation.
     pub automatic: bool,
+    /// Files attached to it: (name, content type, bytes).
+    pub attachments: Vec<(String, String, Vec<u8>)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -125,7 +127,27 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, MailError> {
         ct.c_type.eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
 
+    let attachments = message
+        .attachments()
+        .map(|part| {
+            let name = part
+                .attachment_name()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .unwrap_or("attachment");
+            let content_type = part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_lowercase();
+            (name.to_string(), content_type, part.contents().to_vec())
+        })
+        .collect();
     Ok(InboundMail {
+        attachments,
         message_id,
         answers,
         from_address,
@@ -305,6 +327,24 @@ mod tests {
         assert_eq!(shown("Yes\n> quoted\n> more"), "Yes");
         assert_eq!(shown("> only a quote"), "> only a quote", "never empty");
         assert_eq!(shown(&"x".repeat(20_000)).chars().count(), MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn attachments_come_with_their_name_type_and_bytes() {
+        let raw = mail(
+            "From: a@example.com\nSubject: invoice\nContent-Type: multipart/mixed; boundary=b\n",
+            b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/pdf; name=\"=?UTF-8?B?5Y+R56WoLnBkZg==?=\"\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?5Y+R56WoLnBkZg==?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n",
+        );
+        let m = parse(&raw).unwrap();
+        assert_eq!(m.text, "See attached.");
+        assert_eq!(
+            m.attachments,
+            vec![(
+                "发票.pdf".to_string(),
+                "application/pdf".to_string(),
+                b"%PDF-1.4\n".to_vec()
+            )]
+        );
     }
 
     #[test]

@@ -87,6 +87,18 @@ function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: 
             </time>
           </div>
           <div class="bubble">{m.content}</div>
+          {m.attachments && m.attachments.length > 0 && (
+            <ul class="attachments">
+              {m.attachments.map((a) => (
+                <li key={a.id}>
+                  <a href={`/api/v1/attachments/${a.id}`} download={a.filename} data-testid="attachment">
+                    {a.filename}
+                  </a>{' '}
+                  <span class="muted small">{fileSize(a.size)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
           {m.delivery && <DeliveryStatus delivery={m.delivery} />}
           {m.id === readMark && (
             <div class="read-mark" data-testid="visitor-read">
@@ -268,4 +280,11 @@ export function ConversationView({ id }: { id: string }) {
       <Composer conversation={c} />
     </div>
   );
+}
+
+/** 512 B, 12 KB, 3.4 MB. */
+function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
