@@ -649,19 +649,7 @@ impl Service {
         // A reply in a conversation from another channel goes out through the outbox, committed with it.
         let mut message = message;
         if delivered {
-            tx.enqueue_delivery(
-                new_id(),
-                conversation.org_id,
-                conversation.inbox_id,
-                conversation_id,
-                message.id,
-                now,
-            )
-            .await?;
-            message.delivery = Some(Delivery {
-                status: DeliveryStatus::Pending,
-                error: None,
-            });
+            crate::outbox::enqueue(&mut tx, &conversation, &mut message, now).await?;
         }
         tx.commit().await?;
         let conversation = Conversation {

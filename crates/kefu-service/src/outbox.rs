@@ -39,6 +39,30 @@ pub enum Outcome {
     Retry(String),
 }
 
+/// Queues a message for delivery in the transaction that stores it, so it goes out exactly when it exists, and
+/// marks it pending.
+pub(crate) async fn enqueue(
+    tx: &mut kefu_store::Tx,
+    conversation: &Conversation,
+    message: &mut Message,
+    now: i64,
+) -> Result<()> {
+    tx.enqueue_delivery(
+        crate::new_id(),
+        conversation.org_id,
+        conversation.inbox_id,
+        conversation.id,
+        message.id,
+        now,
+    )
+    .await?;
+    message.delivery = Some(Delivery {
+        status: DeliveryStatus::Pending,
+        error: None,
+    });
+    Ok(())
+}
+
 impl Service {
     /// Whether replies in this conversation are delivered by Kefu to another channel.
     pub(crate) async fn delivers(&self, conversation: &Conversation) -> Result<bool> {
@@ -85,19 +109,7 @@ impl Service {
             tx.mark_first_response(conversation_id, now).await?;
         }
         if delivers {
-            tx.enqueue_delivery(
-                crate::new_id(),
-                conversation.org_id,
-                conversation.inbox_id,
-                conversation_id,
-                message.id,
-                now,
-            )
-            .await?;
-            message.delivery = Some(Delivery {
-                status: DeliveryStatus::Pending,
-                error: None,
-            });
+            enqueue(&mut tx, &conversation, &mut message, now).await?;
         }
         tx.commit().await?;
         let conversation = Conversation {
