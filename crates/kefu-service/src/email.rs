@@ -149,12 +149,8 @@ impl Service {
             let secrets = match self.email_secrets(inbox.id).await {
                 Ok(Some(s)) => s,
                 Ok(None) | Err(_) => {
-                    self.set_channel_state(
-                        inbox.id,
-                        "error",
-                        "the stored passwords cannot be read: enter them again",
-                    )
-                    .await?;
+                    self.mark_broken(&inbox, "the stored passwords cannot be read: enter them again")
+                        .await?;
                     continue;
                 }
             };
@@ -164,10 +160,21 @@ impl Service {
                     settings,
                     secrets,
                 }),
-                Err(e) => self.set_channel_state(inbox.id, "error", &e.to_string()).await?,
+                Err(e) => self.mark_broken(&inbox, &e.to_string()).await?,
             }
         }
         Ok(out)
+    }
+
+    /// Puts an inbox that cannot run in the error state, once: this is looked at every few seconds, and the
+    /// state's `since` must say when the trouble began.
+    async fn mark_broken(&self, inbox: &Inbox, message: &str) -> Result<()> {
+        let state = inbox.channel_state.as_ref();
+        let already = state.is_some_and(|s| s["status"] == "error" && s["message"] == message);
+        if already {
+            return Ok(());
+        }
+        self.set_channel_state(inbox.id, "error", message).await
     }
 
     /// Records how the inbox's connection is doing, for its admins.

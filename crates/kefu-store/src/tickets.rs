@@ -275,26 +275,31 @@ impl Store {
 
     /// Ids of open tickets whose SLA needs a look at `now`, oldest due first.
     pub async fn tickets_to_check(&self, now: i64) -> Result<Vec<(Uuid, Uuid)>> {
-        sqlx::query("SELECT id, org_id FROM tickets WHERE next_check IS NOT NULL AND next_check <= $1 ORDER BY next_check LIMIT 200")
-            .bind(now)
+        self.ticket_ids(
+            "SELECT id, org_id FROM tickets WHERE next_check IS NOT NULL AND next_check <= $1 ORDER BY next_check LIMIT 200",
+            now,
+        )
+        .await
+    }
+
+    /// Solved tickets left alone since before `cutoff`: due to close.
+    pub async fn tickets_to_close(&self, cutoff: i64) -> Result<Vec<(Uuid, Uuid)>> {
+        self.ticket_ids(
+            "SELECT id, org_id FROM tickets WHERE status = 'solved' AND solved_at < $1 ORDER BY solved_at LIMIT 200",
+            cutoff,
+        )
+        .await
+    }
+
+    /// (id, org_id) of the tickets a timer's query picks, by one time bound.
+    async fn ticket_ids(&self, sql: &'static str, bound: i64) -> Result<Vec<(Uuid, Uuid)>> {
+        sqlx::query(sql)
+            .bind(bound)
             .fetch_all(&self.reader)
             .await?
             .iter()
             .map(|r| Ok((uuid(r, "id")?, uuid(r, "org_id")?)))
             .collect()
-    }
-
-    /// Solved tickets left alone since before `cutoff`: due to close.
-    pub async fn tickets_to_close(&self, cutoff: i64) -> Result<Vec<(Uuid, Uuid)>> {
-        sqlx::query(
-            "SELECT id, org_id FROM tickets WHERE status = 'solved' AND solved_at < $1 ORDER BY solved_at LIMIT 200",
-        )
-        .bind(cutoff)
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(|r| Ok((uuid(r, "id")?, uuid(r, "org_id")?)))
-        .collect()
     }
 }
 
