@@ -2,7 +2,8 @@
 // dovecot (IMAP) and an aiosmtpd sink (SMTP) started by the test: an admin creates an email inbox in the browser
 // and watches it connect; a mail arrives live in the demo agent's workspace; the agent's reply goes out by SMTP
 // and says "Sent by email"; a refused reply says "Not delivered" with the server's reason; a wrong IMAP password
-// shows as the inbox's error state until it is retyped. Screenshots go to e2e/artifacts/.
+// shows as the inbox's error state until it is retyped; a formatted mail shows its subject, opens its HTML in a
+// sandboxed frame and downloads its source. Screenshots go to e2e/artifacts/.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
@@ -214,6 +215,42 @@ test('a mail arrives live in the agent\'s workspace; the reply goes out by email
     assert.equal(download.suggestedFilename(), 'receipt.pdf');
     const { readFileSync } = await import('node:fs');
     assert.equal(readFileSync(await download.path(), 'utf8'), pdf, 'the signed-in agent downloads it (session cookie)');
+  } finally {
+    await page.getByTestId('status-offline').click();
+    await context.close();
+  }
+});
+
+test('a formatted mail shows its subject; its HTML opens on request in a sandboxed frame, and its source downloads', async () => {
+  assert.ok(support, 'the inbox of the first test');
+  const { context, page } = await workspace('agent@demo.kefu', DEMO_PASSWORD, { online: true, locale: 'zh-CN' });
+  try {
+    const customer = `${uid('han.mei')}@example.com`;
+    const raw = [
+      `From: Han Meimei 韩梅梅 <${customer}>`, 'To: support@kefu.test', 'Subject: =?UTF-8?B?5Y+R56Wo6Zeu6aKY?=',
+      `Message-ID: <${uid('rich')}@example.com>`, 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="alt"', '',
+      '--alt', 'Content-Type: text/plain; charset=utf-8', '', '发票金额不对。', '--alt', 'Content-Type: text/html; charset=utf-8', '',
+      '<p>发票金额<b>不对</b>。<script>parent.document.title="owned"</script><img src="http://tracker.example/p.gif"></p>', '--alt--', '',
+    ].join('\r\n');
+    await mail.deliver('support@kefu.test', raw);
+    const view = await open(page, 'Han Meimei 韩梅梅');
+    await view.getByText('发票金额不对。').waitFor({ timeout: 20000 });
+    await view.getByTestId('mail-subject').filter({ hasText: '发票问题' }).waitFor();
+    assert.equal(await view.getByTestId('mail-html').count(), 0, 'plain text first');
+    const source = view.getByTestId('mail-source');
+    assert.equal(await source.textContent(), '原始邮件 (.eml)');
+    await view.getByTestId('mail-formatted-toggle').click();
+    const frame = view.getByTestId('mail-html');
+    assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
+    await page.frameLocator('[data-testid="mail-html"]').locator('b').filter({ hasText: '不对' }).waitFor();
+    assert.notEqual(await page.title(), 'owned', 'no script from the mail runs');
+    await page.screenshot({ path: `${ARTIFACTS}/email-formatted.png` });
+    const [download] = await Promise.all([page.waitForEvent('download'), source.click()]);
+    assert.match(download.suggestedFilename(), /\.eml$/);
+    const { readFileSync } = await import('node:fs');
+    assert.ok(readFileSync(await download.path(), 'utf8').includes('multipart/alternative'), 'the mail as it came');
+    await view.getByTestId('mail-formatted-toggle').click();
+    assert.equal(await view.getByTestId('mail-html').count(), 0);
   } finally {
     await page.getByTestId('status-offline').click();
     await context.close();

@@ -27,6 +27,8 @@ before(async () => {
     { user: 'outbound@kefu.test', password: 'imap-pass-6' },
     { user: 'bounce@kefu.test', password: 'imap-pass-7' },
     { user: 'files@kefu.test', password: 'imap-pass-8' },
+    { user: 'rich@kefu.test', password: 'imap-pass-9' },
+    { user: 'tickets@kefu.test', password: 'imap-pass-10' },
   ] });
   polling = await startMailServer({ idle: false, users: [{ user: 'slow@kefu.test', password: 'imap-pass-4' }] });
   sink = await startSmtpSink();
@@ -343,4 +345,124 @@ test('attached files are kept with the message, listed on it, and downloaded by 
   assert.equal((await fetch(`${server.url}/api/v1/attachments/${file.id}`)).status, 401);
   assert.equal((await api(server, 'GET', '/api/v1/attachments/00000000-0000-7000-8000-000000000000', { token: admin })).status, 404);
   agent.close();
+});
+
+test('a formatted mail shows its subject and text; its HTML, sanitised and sandboxed, and its source on request', async () => {
+  const { admin, agents, inbox } = await emailInbox(mail, 'rich@kefu.test', 'imap-pass-9');
+  const agent = await onlineAgent(server, agents[0]);
+  await waitState(admin, inbox.id, 'ok');
+  const messageId = `<${uid('html')}@example.com>`;
+  const raw = Buffer.from([
+    'From: Li Lei <li.lei@example.com>', 'To: rich@kefu.test', 'Subject: =?UTF-8?B?5Y+R6LSn5bu26L+f?= (order 7)', `Message-ID: ${messageId}`,
+    'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="alt"', '', '--alt', 'Content-Type: text/plain; charset=utf-8', '',
+    'My order is late.', '--alt', 'Content-Type: text/html; charset=utf-8', '',
+    '<p>My order is <b>late</b>.<script>alert(1)</script><img src="http://tracker.example/p.gif" onerror="alert(2)"></p>',
+    '--alt--', '',
+  ].join('\r\n'));
+  await mail.deliver('rich@kefu.test', raw);
+  const shown = await agent.next('message:updated', (d) => d.message.content === 'My order is late.' && d.message.email, 20000);
+  assert.deepEqual(shown.message.email, { subject: '发货延迟 (order 7)', html: true }, 'the subject shows with the text');
+  const mid = shown.message.id;
+  const cid = shown.message.conversation_id;
+  const stored = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: admin })).body.messages[0];
+  assert.deepEqual(stored.email, shown.message.email, 'and is kept on the message');
+
+  const auth = { authorization: `Bearer ${agents[0].token}` };
+  const page = await fetch(`${server.url}/api/v1/messages/${mid}/html`, { headers: auth });
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  const policy = page.headers.get('content-security-policy');
+  assert.match(policy, /default-src 'none'/);
+  assert.match(policy, /(^|; )sandbox/);
+  const html = await page.text();
+  assert.match(html, /My order is <b>late<\/b>/);
+  assert.equal(/script|onerror|alert/.test(html), false, html);
+
+  const source = await fetch(`${server.url}/api/v1/messages/${mid}/source`, { headers: auth });
+  assert.equal(source.status, 200);
+  assert.equal(source.headers.get('content-type'), 'message/rfc822');
+  assert.match(source.headers.get('content-disposition'), /^attachment; filename\*=UTF-8''.+\.eml$/);
+  const original = await source.text();
+  assert.ok(original.includes(messageId) && original.includes('<script>alert(1)</script>'), 'exactly as it came');
+
+  const stranger = (await setupTeam(server)).agents[0];
+  const as = (token) => ({ headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await fetch(`${server.url}/api/v1/messages/${mid}/html`, as(stranger.token))).status, 403);
+  assert.equal((await fetch(`${server.url}/api/v1/messages/${mid}/source`)).status, 401);
+
+  // A plain mail has no HTML version; the agent's reply shows the subject it went out with.
+  const sent = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: 'It ships today.' });
+  const noHtml = await api(server, 'GET', `/api/v1/messages/${sent.message.id}/html`, { token: admin });
+  assert.equal(noHtml.status, 404);
+  assert.equal(noHtml.body.error.code, 'not_found');
+  const out = await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
+  assert.deepEqual(out.message.email, { subject: 'Re: 发货延迟 (order 7)', html: false });
+  agent.close();
+});
+
+test('a ticket opened by an agent, the API or the web form mails its requester, and their answers thread into it', async () => {
+  // An installation of its own: which email inbox mails for tickets depends on the organisation's inboxes.
+  const own = await startServer();
+  try {
+    const setup = await setupTeam(own);
+    const { admin } = setup;
+    const made = await api(own, 'POST', '/api/v1/inboxes', {
+      token: admin, body: { kind: 'email', name: 'Tickets', teams: [setup.team.id], settings: { ...settings(mail, 'tickets@kefu.test', 'imap-pass-10'), tickets: true } },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const inbox = made.body.inbox;
+    const end = Date.now() + 20000;
+    while ((await api(own, 'GET', `/api/v1/inboxes/${inbox.id}`, { token: admin })).body.inbox.channel_state?.status !== 'ok') {
+      assert.ok(Date.now() < end, 'the inbox connects');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const agent = await onlineAgent(own, setup.agents[0]);
+
+    // Opened through the API for someone who phoned: they get the number, in a thread Kefu starts.
+    const customer = `${uid('sun')}@example.com`;
+    const created = await api(own, 'POST', '/api/v1/tickets', {
+      token: admin, body: { subject: 'Refund for order 88', description: 'Called to ask for a refund.', team_id: setup.team.id, requester: { name: 'Sun Li', email: customer } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const ticket = created.body.ticket;
+    assert.ok(ticket.conversation_id, 'the ticket has a mail thread');
+    const opened = await sink.next((m) => m.rcpt_tos.includes(customer) && m.text.includes(`ticket #${ticket.number}`));
+    assert.equal(opened.headers.subject, `Refund for order 88 [#${ticket.number}]`, 'a new thread, not a reply');
+    assert.equal(opened.headers['in-reply-to'], undefined);
+    assert.match(opened.headers['reply-to'], /tickets\+c[0-9a-f]{32}@kefu\.test/);
+
+    // A public comment is mailed in the same thread.
+    await api(own, 'POST', `/api/v1/tickets/${ticket.id}/comments`, { token: admin, body: { content: 'The refund is on its way.' } });
+    const comment = await sink.next((m) => m.rcpt_tos.includes(customer) && m.text.includes('The refund is on its way.'));
+    assert.equal(comment.headers.subject, `Re: Refund for order 88 [#${ticket.number}]`);
+    assert.equal(comment.headers['in-reply-to'], opened.headers['message-id']);
+
+    // Solved, then the requester answers the notice: it threads into the ticket and opens it again.
+    await api(own, 'PATCH', `/api/v1/tickets/${ticket.id}`, { token: admin, body: { status: 'solved' } });
+    const solved = await sink.next((m) => m.rcpt_tos.includes(customer) && m.text.includes('has been solved'));
+    const answer = message({ from: `Sun Li <${customer}>`, to: 'tickets@kefu.test', subject: 'not yet', headers: `In-Reply-To: ${solved.headers['message-id']}\r\n`, body: 'Nothing arrived yet.' });
+    await mail.deliver('tickets@kefu.test', answer.raw);
+    const back = await agent.next('message:new', (d) => d.message.content === 'Nothing arrived yet.', 20000);
+    assert.equal(back.message.conversation_id, ticket.conversation_id);
+    await agent.next('ticket:updated', (d) => d.ticket.id === ticket.id && d.ticket.status === 'open', 20000);
+
+    // The web form: the requester hears from the email inbox too, in the language they wrote in.
+    await api(own, 'PATCH', `/api/v1/inboxes/${setup.inbox.id}`, { token: admin, body: { settings: { ticket_form: { enabled: true } } } });
+    const visitor = `${uid('he')}@example.cn`;
+    const form = await api(own, 'POST', `/api/v1/forms/${setup.widgetToken}`, {
+      body: { name: '何静', email: visitor, subject: '无法登录', message: '登录时提示密码错误。' },
+    });
+    assert.equal(form.status, 201, JSON.stringify(form.body));
+    const formMail = await sink.next((m) => m.rcpt_tos.includes(visitor));
+    assert.match(formMail.text, new RegExp(`工单号为 #${form.body.number}`));
+    assert.equal(formMail.headers.subject, `无法登录 [#${form.body.number}]`);
+
+    // A requester without an email address is not mailed, and nothing fails.
+    const phoned = await api(own, 'POST', '/api/v1/tickets', { token: admin, body: { subject: 'Call back', requester: { name: 'Wu', phone: '+8613800000000' } } });
+    assert.equal(phoned.status, 201);
+    assert.equal(phoned.body.ticket.conversation_id, null);
+    agent.close();
+  } finally {
+    await own.stop();
+  }
 });

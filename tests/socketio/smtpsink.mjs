@@ -21,13 +21,25 @@ function freePort() {
   });
 }
 
-/** The headers of a raw mail, unfolded, by lower-case name. */
+/** RFC 2047 encoded words (=?utf-8?b?...?= and =?utf-8?q?...?=) in a header value, decoded. */
+export function decodeWords(value) {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_, charset, kind, text) => {
+      const bytes = kind.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (m, x) => String.fromCharCode(parseInt(x, 16))), 'latin1');
+      return new TextDecoder(charset).decode(bytes);
+    });
+}
+
+/** The headers of a raw mail, unfolded and decoded, by lower-case name. */
 export function headers(raw) {
   const head = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
   const out = {};
   for (const line of head.split(/\r?\n/)) {
     const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = decodeWords(line.slice(i + 1).trim());
   }
   return out;
 }

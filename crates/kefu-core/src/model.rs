@@ -261,6 +261,19 @@ pub struct Message {
     /// Files that came with it (email attachments), fetched by id. Omitted when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// For a mail: its subject, and whether its formatted (HTML) original can be shown. Omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailInfo>,
+}
+
+/// What a message that is a mail shows besides its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailInfo {
+    pub subject: String,
+    /// A sanitised HTML version exists (`GET /api/v1/messages/{id}/html`).
+    #[serde(default)]
+    pub html: bool,
 }
 
 /// A file kept with a message.

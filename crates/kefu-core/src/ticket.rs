@@ -194,7 +194,8 @@ pub struct Ticket {
     pub team_id: Option<Uuid>,
     pub requester: Option<Requester>,
     pub tags: Vec<String>,
-    /// The chat the ticket was made from, if any.
+    /// The conversation behind the ticket: the chat or mail it was made from, or the mail thread Kefu started
+    /// with its requester. Public comments are posted there.
     pub conversation_id: Option<Uuid>,
     pub sla: Sla,
     pub first_response_at: Option<Timestamp>,

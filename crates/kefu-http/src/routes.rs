@@ -126,6 +126,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reopen))
         .routes(routes!(get_contact, update_contact))
         .routes(routes!(get_attachment))
+        .routes(routes!(get_mail_html))
+        .routes(routes!(get_mail_source))
         .routes(routes!(widget_config))
         .routes(routes!(list_canned_replies, create_canned_reply))
         .routes(routes!(update_canned_reply, delete_canned_reply));
@@ -673,17 +675,19 @@ async fn rotate_identity_secret(
         (status = 404, description = "No such file", body = ErrorBody)))]
 async fn get_attachment(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Response> {
     let (meta, bytes) = s.service.attachment(&c.user, id).await?;
-    // Always a download, never shown inline: a file from a stranger must not run as a page of this site.
-    let encoded: String = meta
-        .filename
+    Ok(download(&meta.filename, download_type(&meta.content_type), bytes))
+}
+
+/// Always a download, never shown inline: a file from a stranger must not run as a page of this site.
+fn download(filename: &str, content_type: String, bytes: Vec<u8>) -> Response {
+    let encoded: String = filename
         .bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect();
-    let content_type = download_type(&meta.content_type);
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, content_type),
             (
@@ -695,7 +699,56 @@ async fn get_attachment(State(s): State<AppState>, c: CurrentUser, Path(id): Pat
         ],
         bytes,
     )
+        .into_response()
+}
+
+/// A mail's HTML may only lay itself out: no script, no plugin, no remote image (a tracking pixel would tell
+/// the sender when an agent read it), no form, shown in a sandbox; links open in a new tab.
+const MAIL_HTML_POLICY: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; \
+     sandbox allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
+#[utoipa::path(get, path = "/api/v1/messages/{id}/html", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The mail's HTML part, sanitised when it was received, as a page to show \
+        in a sandboxed frame", content_type = "text/html"),
+        (status = 403, description = "Its conversation is another agent's", body = ErrorBody),
+        (status = 404, description = "No such message, or it was not a mail with an HTML part", body = ErrorBody)))]
+async fn get_mail_html(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    let html = s.service.mail_html(&c.user, id).await?;
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">\
+         <style>body{{font:14px/1.5 system-ui,sans-serif;margin:12px;color:#222;word-wrap:break-word}}\
+         img{{max-width:100%}}</style></head><body>{html}</body></html>"
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, MAIL_HTML_POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        page,
+    )
         .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/messages/{id}/source", tag = "conversations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The mail exactly as it arrived, as an .eml download",
+        content_type = "message/rfc822"),
+        (status = 403, description = "Its conversation is another agent's", body = ErrorBody),
+        (status = 404, description = "No such message, or it was not a received mail", body = ErrorBody)))]
+async fn get_mail_source(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    let (subject, bytes) = s.service.mail_source(&c.user, id).await?;
+    let name: String = subject
+        .chars()
+        .filter(|c| !c.is_control() && !"/\\".contains(*c))
+        .take(80)
+        .collect();
+    let name = match name.trim() {
+        "" => "mail".to_string(),
+        n => n.to_string(),
+    };
+    Ok(download(&format!("{name}.eml"), "message/rfc822".into(), bytes))
 }
 
 /// A stored content type if it is a plain `type/subtype`, else the safe default.

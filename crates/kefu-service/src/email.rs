@@ -7,7 +7,7 @@ use crate::{Result, Service, ServiceError, new_id};
 use base64::Engine;
 use kefu_core::email::{EmailSecrets, EmailSettings};
 use kefu_core::model::*;
-use kefu_store::now_ms;
+use kefu_store::{NewEmailRecord, now_ms};
 use uuid::Uuid;
 
 impl Service {
@@ -25,6 +25,44 @@ impl Service {
             .map_err(ServiceError::internal)?;
         Ok((stored.meta, bytes))
     }
+
+    /// The mail a message came from, for someone who may read its conversation.
+    async fn readable_mail(&self, user: &User, message_id: Uuid) -> Result<kefu_store::MailOriginal> {
+        let message = self
+            .store()
+            .message(message_id)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))?;
+        // Another organisation's message, or one that is not a mail, is not found to this reader.
+        self.readable_conversation(user, message.conversation_id)
+            .await
+            .map_err(|e| match e {
+                ServiceError::NotFound(_) => ServiceError::NotFound("message"),
+                other => other,
+            })?;
+        self.store()
+            .mail_original(message_id)
+            .await?
+            .ok_or(ServiceError::NotFound("mail"))
+    }
+
+    /// The formatted (HTML) version of a received mail, sanitised when it was taken in.
+    pub async fn mail_html(&self, user: &User, message_id: Uuid) -> Result<String> {
+        self.readable_mail(user, message_id)
+            .await?
+            .html
+            .ok_or(ServiceError::NotFound("html version"))
+    }
+
+    /// A received mail exactly as it arrived (RFC 5322), with its subject to name the download.
+    pub async fn mail_source(&self, user: &User, message_id: Uuid) -> Result<(String, Vec<u8>)> {
+        let mail = self.readable_mail(user, message_id).await?;
+        let raw = mail.raw.ok_or(ServiceError::NotFound("original mail"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(ServiceError::internal)?;
+        Ok((mail.subject, bytes))
+    }
 }
 
 /// A received mail, as the email channel hands it over.
@@ -38,6 +76,8 @@ pub struct InboundEmail {
     pub subject: String,
     /// What agents read, quotes trimmed; at most 10,000 characters.
     pub text: String,
+    /// The HTML part, sanitised: shown on request, in a sandbox.
+    pub html: Option<String>,
     /// The original mail.
     pub raw: Vec<u8>,
     pub automatic: bool,
@@ -268,16 +308,17 @@ impl Service {
         let own = inbox.settings["smtp"]["from_address"].as_str() == Some(mail.from_address.as_str());
         if mail.automatic || own {
             let mut tx = self.store().begin().await?;
-            tx.insert_email_record(
-                inbox.id,
-                &mail.message_id,
-                None,
-                None,
-                "in",
-                &mail.subject,
-                Some(&raw),
+            tx.insert_email_record(NewEmailRecord {
+                inbox_id: inbox.id,
+                message_id: &mail.message_id,
+                conversation_id: None,
+                kefu_message_id: None,
+                direction: "in",
+                subject: &mail.subject,
+                raw: Some(&raw),
+                html: None,
                 now,
-            )
+            })
             .await?;
             tx.commit().await?;
             return Ok(Taken::Ignored);
@@ -341,17 +382,27 @@ impl Service {
         if attach {
             tx.attach(inbox.org_id, &message, &files, now).await?;
         }
+        // The subject shows with the message, and a formatted version when the mail had one.
+        let described = message.email.is_none();
+        if described {
+            let info = EmailInfo {
+                subject: mail.subject.trim().to_string(),
+                html: mail.html.is_some(),
+            };
+            tx.set_message_email(message.id, &info).await?;
+        }
         let recorded = tx
-            .insert_email_record(
-                inbox.id,
-                &mail.message_id,
-                Some(message.conversation_id),
-                Some(message.id),
-                "in",
-                &mail.subject,
-                Some(&raw),
+            .insert_email_record(NewEmailRecord {
+                inbox_id: inbox.id,
+                message_id: &mail.message_id,
+                conversation_id: Some(message.conversation_id),
+                kefu_message_id: Some(message.id),
+                direction: "in",
+                subject: &mail.subject,
+                raw: Some(&raw),
+                html: mail.html.as_deref(),
                 now,
-            )
+            })
             .await;
         match recorded {
             Ok(()) => tx.commit().await?,
@@ -359,7 +410,7 @@ impl Service {
             Err(e) if e.is_unique_violation() => {}
             Err(e) => return Err(e.into()),
         }
-        let message = match (attach, conversation) {
+        let message = match (attach || described, conversation) {
             (true, Some(conversation)) => {
                 let message = self.store().message(message.id).await?.unwrap_or(message);
                 self.publish(vec![crate::Notification::MessageUpdated {
@@ -399,7 +450,7 @@ impl Service {
             name: contact.name.clone(),
         };
         let new = crate::NewTicket {
-            subject: subject.clone(),
+            subject,
             description: mail.text.clone(),
             requester: Some(crate::RequesterInput {
                 id: Some(contact.id),
@@ -411,11 +462,7 @@ impl Service {
         let ticket = self
             .insert_new_ticket(inbox.org_id, &actor, new, Some(conversation_id))
             .await?;
-        let chinese = kefu_core::email::writes_chinese(&format!("{} {}", mail.subject, mail.text));
-        let text = kefu_core::email::notice(kefu_core::email::Notice::Opened, chinese, ticket.number, &subject);
-        self.post_to_thread(conversation_id, self.inbox_sender(inbox), &text)
-            .await?;
-        Ok(())
+        self.tell_requester_opened(&ticket, conversation_id, inbox).await
     }
 
     /// Who Kefu's own notices are from: the inbox's sender name.

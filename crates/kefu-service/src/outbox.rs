@@ -6,7 +6,7 @@ use crate::email::{EmailInbox, conversation_tag};
 use crate::{Notification, Result, Service, ServiceError};
 use kefu_core::email::EmailSettings;
 use kefu_core::model::*;
-use kefu_store::{EmailThread, OutboxItem, now_ms};
+use kefu_store::{EmailThread, NewEmailRecord, OutboxItem, now_ms};
 
 /// How long a claimed delivery is a worker's: past it, another worker may take it (the first one died).
 const LEASE_MS: i64 = 5 * 60_000;
@@ -31,8 +31,8 @@ pub struct EmailJob {
 /// How a try went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Sent, with the Message-ID it went out with.
-    Sent { message_id: String },
+    /// Sent, with the Message-ID and subject it went out with.
+    Sent { message_id: String, subject: String },
     /// Refused for good (an SMTP 5xx, no address): the reason, as the agent will read it.
     Failed(String),
     /// Might work later (a 4xx, the server unreachable).
@@ -166,15 +166,18 @@ impl Service {
             .contact(item.org_id, conversation.contact_id)
             .await?
             .ok_or(ServiceError::NotFound("contact"))?;
-        let ticket_number = self
-            .store()
-            .ticket_for_conversation(conversation.id)
-            .await?
-            .map(|t| t.number);
+        let ticket = self.store().ticket_for_conversation(conversation.id).await?;
+        let mut thread = self.store().email_thread_of(conversation.id).await?;
+        // A thread Kefu starts (a ticket opened by an agent or on the web form) is about the ticket's subject.
+        if thread.subject.trim().is_empty()
+            && let Some(t) = &ticket
+        {
+            thread.subject = t.subject.clone();
+        }
         Ok(EmailJob {
-            thread: self.store().email_thread_of(conversation.id).await?,
+            thread,
             reply_tag: conversation_tag(conversation.id),
-            ticket_number,
+            ticket_number: ticket.map(|t| t.number),
             to_address: contact.email,
             to_name: contact.name,
             inbox: EmailInbox {
@@ -205,24 +208,27 @@ impl Service {
                 (DeliveryStatus::Pending, Some(reason.clone()), now + wait)
             }
         };
-        let subject = match &outcome {
-            Outcome::Sent { .. } => self.store().email_thread_of(item.conversation_id).await?.subject,
-            _ => String::new(),
-        };
         let mut tx = self.store().begin().await?;
         tx.settle_delivery(item, status, error.as_deref(), next, now).await?;
-        if let Outcome::Sent { message_id } = &outcome {
-            tx.insert_email_record(
-                item.inbox_id,
+        if let Outcome::Sent { message_id, subject } = &outcome {
+            tx.insert_email_record(NewEmailRecord {
+                inbox_id: item.inbox_id,
                 message_id,
-                Some(item.conversation_id),
-                Some(item.message_id),
-                "out",
-                &subject,
-                None,
+                conversation_id: Some(item.conversation_id),
+                kefu_message_id: Some(item.message_id),
+                direction: "out",
+                subject,
+                raw: None,
+                html: None,
                 now,
-            )
+            })
             .await?;
+            // The agent sees the subject their reply went out with.
+            let info = EmailInfo {
+                subject: subject.clone(),
+                html: false,
+            };
+            tx.set_message_email(item.message_id, &info).await?;
         }
         tx.commit().await?;
         if let (Some(conversation), Some(message)) = (

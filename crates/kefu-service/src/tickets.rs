@@ -252,9 +252,29 @@ impl Service {
         if let Some(team) = new.team_id {
             book.team(team)?;
         }
-        let plan = match &new.requester {
+        let mut plan = match &new.requester {
             Some(r) => Some(self.find_requester(org_id, r).await?),
             None => None,
+        };
+        // A ticket with no conversation behind it (made by hand, by the API, on the web form) mails its requester
+        // from an email inbox: the thread their answers come back through.
+        let requester_email = match &plan {
+            Some(RequesterPlan::Known(r)) => r.email.clone(),
+            Some(RequesterPlan::New { email, .. }) => email.clone(),
+            None => None,
+        };
+        let mail = match (conversation_id, requester_email) {
+            (None, Some(email)) => match self.ticket_mail_inbox(org_id).await? {
+                Some(inbox) => {
+                    if let Some(RequesterPlan::New { inbox_id, .. }) = &mut plan {
+                        *inbox_id = inbox.id;
+                    }
+                    let contact = self.store().inbox_contact_by_email(inbox.id, &email).await?;
+                    Some((inbox, contact, email))
+                }
+                None => None,
+            },
+            _ => None,
         };
         let now = now_ms();
         let mut tx = self.store().begin().await?;
@@ -282,6 +302,28 @@ impl Service {
             }
             None => None,
         };
+        let thread = match (&mail, &requester) {
+            (Some((inbox, known, email)), Some(r)) => {
+                let contact = match known {
+                    Some(id) => *id,
+                    None if tx.contact(r.id).await?.inbox_id == inbox.id => r.id,
+                    None => {
+                        let id = new_id();
+                        tx.insert_contact(id, org_id, inbox.id, None, &r.name, &serde_json::json!({}), now)
+                            .await?;
+                        tx.update_contact(id, None, Some(Some(email)), None, None, now).await?;
+                        id
+                    }
+                };
+                // The thread is where the mails are, not live work: it waits closed until the requester answers.
+                let id = new_id();
+                tx.insert_conversation(id, org_id, inbox.id, contact, now).await?;
+                tx.close_conversation(id, now).await?;
+                Some((id, inbox.clone()))
+            }
+            _ => None,
+        };
+        let conversation_id = conversation_id.or(thread.as_ref().map(|(id, _)| *id));
         let mut record = TicketRecord {
             id: new_id(),
             org_id,
@@ -316,7 +358,50 @@ impl Service {
             .await?;
         tx.commit().await?;
         self.publish_ticket(&record);
-        Ok(self.ticket_view(&record))
+        let ticket = self.ticket_view(&record);
+        if let Some((conversation_id, inbox)) = thread {
+            // The ticket stands whether or not the notice can be queued; the agent's first reply starts the thread.
+            if let Err(e) = self.tell_requester_opened(&ticket, conversation_id, &inbox).await {
+                tracing::warn!(ticket = %record.id, error = %e, "the ticket's opening notice was not queued");
+            }
+        }
+        Ok(ticket)
+    }
+
+    /// The email inbox tickets without a conversation mail their requesters from: the one that makes tickets,
+    /// else the organisation's first.
+    async fn ticket_mail_inbox(&self, org_id: Uuid) -> Result<Option<Inbox>> {
+        let mut inboxes: Vec<Inbox> = self
+            .store()
+            .inboxes(org_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.kind == InboxKind::Email)
+            .collect();
+        let preferred = inboxes
+            .iter()
+            .position(|i| i.settings["tickets"].as_bool() == Some(true))
+            .unwrap_or(0);
+        Ok((!inboxes.is_empty()).then(|| inboxes.swap_remove(preferred)))
+    }
+
+    /// Mails the requester the new ticket's number, in the language they wrote in.
+    pub(crate) async fn tell_requester_opened(
+        &self,
+        ticket: &Ticket,
+        conversation_id: Uuid,
+        inbox: &Inbox,
+    ) -> Result<()> {
+        let chinese = kefu_core::email::writes_chinese(&format!("{} {}", ticket.subject, ticket.description));
+        let text = kefu_core::email::notice(
+            kefu_core::email::Notice::Opened,
+            chinese,
+            ticket.number,
+            &ticket.subject,
+        );
+        self.post_to_thread(conversation_id, self.inbox_sender(inbox), &text)
+            .await?;
+        Ok(())
     }
 
     /// Turns a chat into a ticket: the chat's contact asks, its first visitor message says what about.

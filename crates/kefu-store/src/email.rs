@@ -15,7 +15,51 @@ pub struct EmailRecord {
     pub direction: String,
 }
 
+/// A mail to record: taken in (`direction` "in", with the original) or sent ("out").
+#[derive(Debug, Clone, Copy)]
+pub struct NewEmailRecord<'a> {
+    pub inbox_id: Uuid,
+    pub message_id: &'a str,
+    pub conversation_id: Option<Uuid>,
+    pub kefu_message_id: Option<Uuid>,
+    pub direction: &'a str,
+    pub subject: &'a str,
+    /// The original mail, base64.
+    pub raw: Option<&'a str>,
+    /// Its HTML part, sanitised.
+    pub html: Option<&'a str>,
+    pub now: i64,
+}
+
+/// The mail a message came from, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailOriginal {
+    pub subject: String,
+    /// The original mail, base64.
+    pub raw: Option<String>,
+    pub html: Option<String>,
+}
+
 impl Store {
+    /// The mail a message was made from (the first, if it was fetched into more than one inbox).
+    pub async fn mail_original(&self, message_id: Uuid) -> Result<Option<MailOriginal>> {
+        sqlx::query(
+            "SELECT subject, raw, html FROM email_messages WHERE kefu_message_id = $1 AND direction = 'in' \
+             ORDER BY created_at LIMIT 1",
+        )
+        .bind(message_id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| {
+            Ok(MailOriginal {
+                subject: r.try_get("subject")?,
+                raw: r.try_get("raw")?,
+                html: r.try_get("html")?,
+            })
+        })
+        .transpose()
+    }
+
     pub async fn inbox_secrets(&self, inbox_id: Uuid) -> Result<Option<String>> {
         Ok(sqlx::query("SELECT secrets FROM inboxes WHERE id = $1")
             .bind(inbox_id.to_string())
@@ -119,32 +163,32 @@ impl Tx {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn insert_email_record(
-        &mut self,
-        inbox_id: Uuid,
-        message_id: &str,
-        conversation_id: Option<Uuid>,
-        kefu_message_id: Option<Uuid>,
-        direction: &str,
-        subject: &str,
-        raw: Option<&str>,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn insert_email_record(&mut self, r: NewEmailRecord<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO email_messages (inbox_id, message_id, conversation_id, kefu_message_id, direction, subject, \
-             raw, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             raw, html, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(inbox_id.to_string())
-        .bind(message_id)
-        .bind(conversation_id.map(|c| c.to_string()))
-        .bind(kefu_message_id.map(|m| m.to_string()))
-        .bind(direction)
-        .bind(subject)
-        .bind(raw)
-        .bind(now)
+        .bind(r.inbox_id.to_string())
+        .bind(r.message_id)
+        .bind(r.conversation_id.map(|c| c.to_string()))
+        .bind(r.kefu_message_id.map(|m| m.to_string()))
+        .bind(r.direction)
+        .bind(r.subject)
+        .bind(r.raw)
+        .bind(r.html)
+        .bind(r.now)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// Marks a message as a mail: its subject, and whether an HTML version is kept.
+    pub async fn set_message_email(&mut self, message_id: Uuid, email: &kefu_core::model::EmailInfo) -> Result<()> {
+        sqlx::query("UPDATE messages SET email = $2 WHERE id = $1")
+            .bind(message_id.to_string())
+            .bind(serde_json::to_string(email).expect("email info serializes"))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 }

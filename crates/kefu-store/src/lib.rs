@@ -12,7 +12,7 @@ mod rows;
 mod tickets;
 mod tx;
 
-pub use email::EmailRecord;
+pub use email::{EmailRecord, MailOriginal, NewEmailRecord};
 pub use outbox::{EmailThread, OutboxItem, StoredAttachment};
 pub use read::{ConversationFilter, Credentials};
 pub use tickets::TicketFilter;

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "email", include_str!("../migrations/0007_email.sql")),
     (8, "outbox", include_str!("../migrations/0008_outbox.sql")),
     (9, "attachments", include_str!("../migrations/0009_attachments.sql")),
+    (
+        10,
+        "email_display",
+        include_str!("../migrations/0010_email_display.sql"),
+    ),
 ];
 
 impl Store {

@@ -146,7 +146,7 @@ pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, client_id, created_at, \
-     delivery_status, delivery_error, attachments";
+     delivery_status, delivery_error, attachments, email";
 
 pub(crate) fn message(row: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -174,6 +174,10 @@ pub(crate) fn message(row: &AnyRow) -> Result<Message> {
         attachments: match row.try_get::<Option<String>, _>("attachments")? {
             Some(j) => serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?,
             None => Vec::new(),
+        },
+        email: match row.try_get::<Option<String>, _>("email")? {
+            Some(j) => Some(serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("email: {e}")))?),
+            None => None,
         },
     })
 }

@@ -536,6 +536,7 @@ impl Tx {
             created_at: Timestamp(m.now),
             delivery: None,
             attachments: Vec::new(),
+            email: None,
         })
     }
 

@@ -25,6 +25,13 @@ export interface Message {
   delivery?: Delivery | null;
   /** Files that came with it (email attachments); download at /api/v1/attachments/{id}. */
   attachments?: Attachment[];
+  /** For a mail: its subject, and whether a sanitised HTML version is at /api/v1/messages/{id}/html. */
+  email?: EmailInfo;
+}
+
+export interface EmailInfo {
+  subject: string;
+  html: boolean;
 }
 
 export interface Attachment {

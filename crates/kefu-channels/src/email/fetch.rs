@@ -155,6 +155,7 @@ async fn take_in(
                     from_name: mail.from_name,
                     subject: mail.subject,
                     text: mail.text,
+                    html: mail.html,
                     raw,
                     automatic: mail.automatic,
                     attachments: mail.attachments,

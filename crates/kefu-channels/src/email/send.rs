@@ -13,11 +13,12 @@ use tokio::task::JoinHandle;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The subject of a reply: "Re: " once, and the ticket's `[#123]` tag when the conversation is a ticket.
-pub fn reply_subject(thread_subject: &str, ticket: Option<i64>) -> String {
+/// The subject of a mail in a thread: "Re: " once when it answers one, and the ticket's `[#123]` tag when the
+/// conversation is a ticket.
+pub fn reply_subject(thread_subject: &str, answers: bool, ticket: Option<i64>) -> String {
     let base = thread_subject.trim();
     let base = if base.is_empty() { "Your message" } else { base };
-    let mut subject = if base.to_lowercase().starts_with("re:") {
+    let mut subject = if !answers || base.to_lowercase().starts_with("re:") {
         base.to_string()
     } else {
         format!("Re: {base}")
@@ -39,6 +40,14 @@ pub fn tagged_address(address: &str, tag: &str) -> String {
     }
 }
 
+fn subject(job: &EmailJob) -> String {
+    reply_subject(
+        &job.thread.subject,
+        !job.thread.message_ids.is_empty(),
+        job.ticket_number,
+    )
+}
+
 fn build(job: &EmailJob, message_id: &str) -> Result<lettre::Message, String> {
     let smtp = &job.inbox.settings.smtp;
     let to = job
@@ -56,7 +65,7 @@ fn build(job: &EmailJob, message_id: &str) -> Result<lettre::Message, String> {
         .from(from)
         .reply_to(reply_to)
         .to(Mailbox::new(Some(job.to_name.clone()), parse(to)?))
-        .subject(reply_subject(&job.thread.subject, job.ticket_number))
+        .subject(subject(job))
         .header(ContentType::TEXT_PLAIN);
     if let Some(last) = job.thread.message_ids.last() {
         builder = builder.in_reply_to(format!("<{last}>"));
@@ -100,7 +109,10 @@ pub async fn send(job: &EmailJob) -> Outcome {
         Err(reason) => return Outcome::Failed(reason),
     };
     match transport.send(mail).await {
-        Ok(_) => Outcome::Sent { message_id },
+        Ok(_) => Outcome::Sent {
+            message_id,
+            subject: subject(job),
+        },
         Err(e) if e.is_permanent() => Outcome::Failed(format!("the mail server refused it: {e}")),
         Err(e) => Outcome::Retry(e.to_string()),
     }
@@ -132,10 +144,18 @@ mod tests {
 
     #[test]
     fn reply_subjects_say_re_once_and_carry_the_ticket_tag() {
-        assert_eq!(reply_subject("My order", None), "Re: My order");
-        assert_eq!(reply_subject("RE: My order", Some(12)), "RE: My order [#12]");
-        assert_eq!(reply_subject("Re: [#12] My order", Some(12)), "Re: [#12] My order");
-        assert_eq!(reply_subject("  ", None), "Re: Your message");
+        assert_eq!(reply_subject("My order", true, None), "Re: My order");
+        assert_eq!(reply_subject("RE: My order", true, Some(12)), "RE: My order [#12]");
+        assert_eq!(
+            reply_subject("Re: [#12] My order", true, Some(12)),
+            "Re: [#12] My order"
+        );
+        assert_eq!(reply_subject("  ", true, None), "Re: Your message");
+        assert_eq!(
+            reply_subject("Refund", false, Some(7)),
+            "Refund [#7]",
+            "the first mail of a thread Kefu starts answers nothing"
+        );
         assert_eq!(
             tagged_address("support@kefu.test", "c0ffee"),
             "support+c0ffee@kefu.test"

@@ -86,7 +86,13 @@ function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: 
               {hhmm(m.created_at, lang)}
             </time>
           </div>
+          {m.email && m.email.subject && (
+            <div class="msg-subject" data-testid="mail-subject">
+              {m.email.subject}
+            </div>
+          )}
           <div class="bubble">{m.content}</div>
+          {m.email && m.sender.kind === 'visitor' && <MailOriginal id={m.id} html={m.email.html} />}
           {m.attachments && m.attachments.length > 0 && (
             <ul class="attachments">
               {m.attachments.map((a) => (
@@ -110,6 +116,35 @@ function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: 
     }
     return out;
   }, [timeline.messages, readMark, lang]);
+}
+
+/** A received mail's formatted version, shown on request in a sandboxed frame (the server's policy allows no
+ * script and no remote image), and its source as a download. */
+function MailOriginal({ id, html }: { id: string; html: boolean }) {
+  const text = useT();
+  const [open, setOpen] = useState(false);
+  return (
+    <div class="mail-original">
+      {html && (
+        <button type="button" class="link" onClick={() => setOpen(!open)} data-testid="mail-formatted-toggle">
+          {open ? text.hideFormatted : text.showFormatted}
+        </button>
+      )}
+      <a href={`/api/v1/messages/${id}/source`} download data-testid="mail-source">
+        {text.originalMail}
+      </a>
+      {open && (
+        <iframe
+          class="mail-html"
+          title={text.formattedMail}
+          sandbox="allow-popups allow-popups-to-escape-sandbox"
+          referrerpolicy="no-referrer"
+          src={`/api/v1/messages/${id}/html`}
+          data-testid="mail-html"
+        />
+      )}
+    </div>
+  );
 }
 
 function Pending({ id, timeline }: { id: string; timeline: Timeline }) {
