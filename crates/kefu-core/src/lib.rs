@@ -9,6 +9,7 @@ pub mod routing;
 pub mod ticket;
 pub mod validate;
 pub mod wait;
+pub mod wechat;
 pub mod widget;
 
 pub use error::DomainError;

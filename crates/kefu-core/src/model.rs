@@ -64,8 +64,15 @@ string_enum!(
 );
 
 string_enum!(
-    InboxKind { Web => "web", Email => "email" }
+    InboxKind { Web => "web", Email => "email", Wechat => "wechat" }
 );
+
+impl InboxKind {
+    /// Whether the provider reaches Kefu by calling its webhook.
+    pub fn calls_webhook(self) -> bool {
+        matches!(self, InboxKind::Wechat)
+    }
+}
 
 /// Who wrote a message, as shown to readers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +164,9 @@ pub struct Inbox {
     pub id: Uuid,
     pub org_id: Uuid,
     pub kind: InboxKind,
+    /// Where the provider calls Kefu (`/hooks/{kind}/{id}`, to put after Kefu's public address); `null` for the
+    /// web and email.
+    pub webhook_path: Option<String>,
     pub name: String,
     pub widget_token: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]

@@ -35,7 +35,7 @@ impl ApiError {
                     ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                     ServiceError::Unauthorized | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
                     ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                    ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                    ServiceError::Conflict(_) | ServiceError::ReplyWindowClosed(_) => StatusCode::CONFLICT,
                     ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (status, e.code())

@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod forms;
+mod hooks;
 mod routes;
 mod tickets;
 

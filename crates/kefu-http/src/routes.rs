@@ -120,6 +120,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rotate_identity_secret))
         .routes(routes!(list_conversations))
         .routes(routes!(get_conversation))
+        .routes(routes!(get_reply_window))
         .routes(routes!(list_messages, send_message))
         .routes(routes!(transfer))
         .routes(routes!(close))
@@ -144,7 +145,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             axum::routing::get(|| async { axum::response::Redirect::permanent("/app/") }),
         )
         .route("/app/", axum::routing::get(web_asset))
-        .route("/app/{*path}", axum::routing::get(web_asset));
+        .route("/app/{*path}", axum::routing::get(web_asset))
+        .merge(crate::hooks::routes());
     (api, doc)
 }
 
@@ -768,6 +770,29 @@ fn download_type(content_type: &str) -> String {
 }
 
 // ---- conversations ----
+
+#[derive(Serialize, ToSchema)]
+pub struct ReplyWindowBody {
+    /// `null` for channels that allow replies at any time (web, email).
+    reply_window: Option<kefu_core::wechat::ReplyWindow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/reply_window", tag = "conversations",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Whether the channel allows a reply now (WeChat: within 48 hours of the \
+        customer's last message, a few replies at most), when that ends and how many replies are left",
+        body = ReplyWindowBody),
+    (status = 403, description = "Another agent's conversation", body = ErrorBody)))]
+async fn get_reply_window(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ReplyWindowBody>> {
+    let conversation = s.service.readable_conversation(&c.user, id).await?;
+    Ok(Json(ReplyWindowBody {
+        reply_window: s.service.reply_window(&conversation).await?,
+    }))
+}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

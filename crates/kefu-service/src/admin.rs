@@ -270,6 +270,10 @@ impl Service {
                 let (settings, sealed) = self.seal_email_settings(&new.settings, None)?;
                 (None, settings, Some(sealed))
             }
+            InboxKind::Wechat => {
+                let (settings, sealed) = self.seal_wechat_settings(&new.settings, None)?;
+                (None, settings, Some(sealed))
+            }
         };
         self.check_teams(admin.org_id, &new.teams).await?;
         let id = new_id();
@@ -278,7 +282,15 @@ impl Service {
             .await?;
         if let Some(sealed) = &sealed {
             tx.set_inbox_secrets(id, sealed).await?;
-            let state = serde_json::json!({ "status": "connecting", "message": "", "since": Timestamp(now_ms()) });
+        }
+        // An email inbox connects out; a webhook channel waits to be called, which the state says until it is.
+        let state = match new.kind {
+            InboxKind::Web => None,
+            InboxKind::Email => Some(("connecting", "")),
+            InboxKind::Wechat => Some(("waiting", "waiting for WeChat to call the webhook URL")),
+        };
+        if let Some((status, message)) = state {
+            let state = serde_json::json!({ "status": status, "message": message, "since": Timestamp(now_ms()) });
             tx.set_channel_state(id, &state).await?;
         }
         tx.set_inbox_teams(id, &new.teams).await?;
@@ -313,6 +325,12 @@ impl Service {
                     // Passwords left out of an edit stay as they were.
                     let previous = self.email_secrets(id).await.ok().flatten();
                     let (redacted, s) = self.seal_email_settings(settings, previous.as_ref())?;
+                    stored = Some(redacted);
+                    sealed = Some(s);
+                }
+                InboxKind::Wechat => {
+                    let previous = self.wechat_secrets(id).await.ok().flatten();
+                    let (redacted, s) = self.seal_wechat_settings(settings, previous.as_ref())?;
                     stored = Some(redacted);
                     sealed = Some(s);
                 }

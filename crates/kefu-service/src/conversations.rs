@@ -619,6 +619,18 @@ impl Service {
         };
         // Read before the transaction: a pool read while it holds a connection could wait on itself.
         let delivered = !req.private && self.delivers(&conversation).await?;
+        // A reply the channel would refuse (WeChat's window) is refused now, not queued to fail; a resend of one
+        // stored while the window was open is still a resend.
+        if delivered && let Err(e) = self.check_reply_window(&conversation).await {
+            return match self
+                .store()
+                .message_by_client_id(SenderKind::Agent, user.id, &req.client_id)
+                .await?
+            {
+                Some(existing) => Ok(existing),
+                None => Err(e),
+            };
+        }
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         let message = tx

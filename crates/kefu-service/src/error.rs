@@ -20,6 +20,9 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     Conflict(String),
+    /// The channel allows no reply now (WeChat's 48-hour window or its reply quota): the reason, for the agent.
+    #[error("{0}")]
+    ReplyWindowClosed(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -35,6 +38,7 @@ impl ServiceError {
             ServiceError::BadCredentials => "bad_credentials",
             ServiceError::RateLimited { .. } => "rate_limited",
             ServiceError::Conflict(_) => "conflict",
+            ServiceError::ReplyWindowClosed(_) => "reply_window_closed",
             ServiceError::Internal(_) => "internal",
         }
     }

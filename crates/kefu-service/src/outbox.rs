@@ -28,11 +28,39 @@ pub struct EmailJob {
     pub ticket_number: Option<i64>,
 }
 
+/// Everything needed to send one reply to a WeChat user through the customer-service API.
+#[derive(Debug, Clone)]
+pub struct WechatJob {
+    pub item: OutboxItem,
+    pub inbox: crate::WechatInbox,
+    pub message: Message,
+    /// The user's OpenID.
+    pub open_id: String,
+}
+
+/// A due delivery, by the channel that sends it.
+#[derive(Debug, Clone)]
+pub enum DeliveryJob {
+    Email(EmailJob),
+    Wechat(WechatJob),
+}
+
+impl DeliveryJob {
+    pub fn item(&self) -> &OutboxItem {
+        match self {
+            DeliveryJob::Email(j) => &j.item,
+            DeliveryJob::Wechat(j) => &j.item,
+        }
+    }
+}
+
 /// How a try went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Sent, with the Message-ID and subject it went out with.
+    /// Mailed, with the Message-ID and subject it went out with.
     Sent { message_id: String, subject: String },
+    /// Accepted by a provider's API.
+    Delivered,
     /// Refused for good (an SMTP 5xx, no address): the reason, as the agent will read it.
     Failed(String),
     /// Might work later (a 4xx, the server unreachable).
@@ -127,17 +155,59 @@ impl Service {
         Ok(message)
     }
 
-    /// Email deliveries due now, each with what sending it needs.
-    pub async fn due_email_jobs(&self) -> Result<Vec<EmailJob>> {
+    /// Deliveries due now, each with what sending it needs. One that cannot be prepared (its inbox gone, its
+    /// credentials unreadable, the customer without an address) fails at once, with the reason.
+    pub async fn due_deliveries(&self) -> Result<Vec<DeliveryJob>> {
         let now = now_ms();
         let mut jobs = Vec::new();
         for item in self.store().claim_deliveries(now, now + LEASE_MS, 20).await? {
-            match self.email_job(item.clone()).await {
+            match self.delivery_job(item.clone()).await {
                 Ok(job) => jobs.push(job),
                 Err(e) => self.settle(&item, Outcome::Failed(e.to_string())).await?,
             }
         }
         Ok(jobs)
+    }
+
+    async fn delivery_job(&self, item: OutboxItem) -> Result<DeliveryJob> {
+        let inbox = self
+            .store()
+            .inbox(item.org_id, item.inbox_id)
+            .await?
+            .ok_or(ServiceError::NotFound("inbox"))?;
+        match inbox.kind {
+            InboxKind::Email => Ok(DeliveryJob::Email(self.email_job(item).await?)),
+            InboxKind::Wechat => Ok(DeliveryJob::Wechat(self.wechat_job(item).await?)),
+            InboxKind::Web => Err(ServiceError::Conflict("web chat replies are not delivered".into())),
+        }
+    }
+
+    async fn wechat_job(&self, item: OutboxItem) -> Result<WechatJob> {
+        let inbox = self.wechat_inbox(item.inbox_id).await?;
+        let message = self
+            .store()
+            .message(item.message_id)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))?;
+        let conversation = self
+            .store()
+            .conversation(item.conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let contact = self
+            .store()
+            .contact(item.org_id, conversation.contact_id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))?;
+        let open_id = contact
+            .external_id
+            .ok_or(ServiceError::Conflict("the contact has no WeChat OpenID".into()))?;
+        Ok(WechatJob {
+            item,
+            inbox,
+            message,
+            open_id,
+        })
     }
 
     async fn email_job(&self, item: OutboxItem) -> Result<EmailJob> {
@@ -195,7 +265,7 @@ impl Service {
         let now = now_ms();
         let attempts = item.attempts + 1;
         let (status, error, next) = match &outcome {
-            Outcome::Sent { .. } => (DeliveryStatus::Sent, None, now),
+            Outcome::Sent { .. } | Outcome::Delivered => (DeliveryStatus::Sent, None, now),
             Outcome::Failed(reason) => (DeliveryStatus::Failed, Some(reason.clone()), now),
             Outcome::Retry(reason) if attempts >= MAX_ATTEMPTS => (
                 DeliveryStatus::Failed,

@@ -4,6 +4,7 @@
 //! Writes go through `Tx`, whose methods the service composes into one transaction per decision; reads go through
 //! the `Store` itself.
 
+mod channels;
 mod email;
 mod migrate;
 mod outbox;

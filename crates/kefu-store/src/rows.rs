@@ -64,10 +64,13 @@ pub(crate) const INBOX_COLUMNS: &str =
     "id, org_id, kind, name, widget_token, settings, identity_secret, channel_state, created_at";
 
 pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
+    let id = uuid(row, "id")?;
+    let kind: InboxKind = parse(row, "kind")?;
     Ok(Inbox {
-        id: uuid(row, "id")?,
+        id,
         org_id: uuid(row, "org_id")?,
-        kind: parse(row, "kind")?,
+        kind,
+        webhook_path: kind.calls_webhook().then(|| format!("/hooks/{}/{id}", kind.as_str())),
         name: row.try_get("name")?,
         widget_token: row.try_get("widget_token")?,
         settings: json(row, "settings")?,

@@ -4,12 +4,11 @@
 //! A 5xx is final and its reason is shown to the agent; 4xx and connection failures are tried again later.
 
 use kefu_core::email::Tls;
-use kefu_service::{EmailJob, Outcome, Service};
+use kefu_service::{EmailJob, Outcome};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
-use tokio::task::JoinHandle;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -116,26 +115,6 @@ pub async fn send(job: &EmailJob) -> Outcome {
         Err(e) if e.is_permanent() => Outcome::Failed(format!("the mail server refused it: {e}")),
         Err(e) => Outcome::Retry(e.to_string()),
     }
-}
-
-/// Delivers due email replies, looking every second.
-pub fn start(service: Service) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match service.due_email_jobs().await {
-                Ok(jobs) => {
-                    for job in jobs {
-                        let outcome = send(&job).await;
-                        if let Err(e) = service.settle(&job.item, outcome).await {
-                            tracing::error!(error = %e, "could not record a delivery");
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "could not read the outbox"),
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,37 @@
+//! The delivery worker: takes the replies due for other channels from the outbox, sends each through its channel
+//! (a batch at a time, side by side, so a slow mail server does not hold up WeChat), and settles them.
+
+use crate::email;
+use crate::wechat::api::WechatApi;
+use kefu_service::{DeliveryJob, Service};
+use std::time::Duration;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Delivers due replies, looking every second.
+pub fn start(service: Service) -> JoinHandle<()> {
+    let wechat = WechatApi::new();
+    tokio::spawn(async move {
+        loop {
+            match service.due_deliveries().await {
+                Ok(jobs) => {
+                    let mut running = JoinSet::new();
+                    for job in jobs {
+                        let (service, wechat) = (service.clone(), wechat.clone());
+                        running.spawn(async move {
+                            let outcome = match &job {
+                                DeliveryJob::Email(j) => email::send::send(j).await,
+                                DeliveryJob::Wechat(j) => wechat.send(&service, j).await,
+                            };
+                            if let Err(e) = service.settle(job.item(), outcome).await {
+                                tracing::error!(error = %e, "could not record a delivery");
+                            }
+                        });
+                    }
+                    while running.join_next().await.is_some() {}
+                }
+                Err(e) => tracing::error!(error = %e, "could not read the outbox"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}

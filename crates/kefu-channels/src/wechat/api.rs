@@ -1,0 +1,236 @@
+//! The Official Account's API as Kefu uses it: an access token per account, cached until shortly before it expires
+//! and fetched by one task at a time, and the customer-service send. WeChat's error codes decide what a failure
+//! means: an expired token is fetched again and the send tried once more; a closed reply window (45015) or a used
+//! quota (45047) fails the message with the reason; rate limits and busy servers are tried again later.
+
+use kefu_service::{Outcome, Service, WechatInbox, WechatJob};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+/// A token is fetched again this long before WeChat says it expires.
+const EARLY: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+struct Token {
+    value: String,
+    /// The credentials it was fetched with: a changed secret or base URL needs a new token.
+    for_key: String,
+    fresh_until: Instant,
+}
+
+/// One account's slot: whoever holds it fetches; the others wait and take what they fetched.
+type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
+
+/// The API client, shared by every delivery.
+#[derive(Clone)]
+pub struct WechatApi {
+    http: reqwest::Client,
+    tokens: Arc<Mutex<HashMap<Uuid, Slot>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiReply {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// Why a call did not work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Failure {
+    /// WeChat answered with an error code.
+    Code(i64, String),
+    /// No usable answer: the network, a 5xx, a body that is not WeChat's JSON.
+    Transport(String),
+}
+
+/// The token is missing, invalid or expired: fetch another and try again.
+fn token_expired(code: i64) -> bool {
+    matches!(code, 40001 | 40014 | 42001)
+}
+
+impl Default for WechatApi {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WechatApi {
+    pub fn new() -> Self {
+        WechatApi {
+            http: reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .build()
+                .expect("the HTTP client builds"),
+            tokens: Arc::default(),
+        }
+    }
+
+    fn slot(&self, inbox: Uuid) -> Slot {
+        self.tokens.lock().expect("token map").entry(inbox).or_default().clone()
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<ApiReply, Failure> {
+        let response = request.send().await.map_err(|e| Failure::Transport(e.to_string()))?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(Failure::Transport(format!("WeChat answered HTTP {status}")));
+        }
+        let reply: ApiReply = response
+            .json()
+            .await
+            .map_err(|e| Failure::Transport(format!("WeChat's answer could not be read (HTTP {status}): {e}")))?;
+        if reply.errcode != 0 {
+            return Err(Failure::Code(reply.errcode, reply.errmsg));
+        }
+        Ok(reply)
+    }
+
+    /// The account's access token: the cached one while it is fresh, unless `stale` is the one just refused.
+    async fn token(&self, inbox: &WechatInbox, stale: Option<&str>) -> Result<String, Failure> {
+        let key = format!(
+            "{}\u{0}{}\u{0}{}",
+            inbox.settings.api_base_url, inbox.settings.app_id, inbox.secrets.app_secret
+        );
+        let slot = self.slot(inbox.inbox.id);
+        let mut held = slot.lock().await;
+        if let Some(t) = held.as_ref()
+            && t.for_key == key
+            && t.fresh_until > Instant::now()
+            && Some(t.value.as_str()) != stale
+        {
+            return Ok(t.value.clone());
+        }
+        let url = format!("{}/cgi-bin/token", inbox.settings.api_base_url);
+        let request = self.http.get(url).query(&[
+            ("grant_type", "client_credential"),
+            ("appid", inbox.settings.app_id.as_str()),
+            ("secret", inbox.secrets.app_secret.as_str()),
+        ]);
+        let reply = self.call(request).await?;
+        let value = reply
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Failure::Transport("WeChat gave no access_token".into()))?;
+        let lifetime = Duration::from_secs(reply.expires_in.unwrap_or(7200));
+        let fresh_for = lifetime.checked_sub(EARLY).unwrap_or(lifetime / 2);
+        *held = Some(Token {
+            value: value.clone(),
+            for_key: key,
+            fresh_until: Instant::now() + fresh_for,
+        });
+        Ok(value)
+    }
+
+    async fn send_text_once(&self, job: &WechatJob, token: &str) -> Result<(), Failure> {
+        let url = format!("{}/cgi-bin/message/custom/send", job.inbox.settings.api_base_url);
+        let body = serde_json::json!({
+            "touser": job.open_id,
+            "msgtype": "text",
+            "text": { "content": job.message.content },
+        });
+        self.call(self.http.post(url).query(&[("access_token", token)]).json(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends one reply and says how it went.
+    pub async fn send(&self, service: &Service, job: &WechatJob) -> Outcome {
+        let mut result = match self.token(&job.inbox, None).await {
+            Ok(token) => match self.send_text_once(job, &token).await {
+                // The token expired early (another system fetched a newer one): once more with a fresh one.
+                Err(Failure::Code(code, _)) if token_expired(code) => {
+                    match self.token(&job.inbox, Some(&token)).await {
+                        Ok(fresh) => self.send_text_once(job, &fresh).await,
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(Failure::Code(code, _)) = &result
+            && matches!(code, 40013 | 40125 | 40164 | 41002 | 41004)
+        {
+            // The account's credentials or server address are refused: the admin must act.
+            let (code, msg) = match &result {
+                Err(Failure::Code(c, m)) => (*c, m.clone()),
+                _ => unreachable!(),
+            };
+            let reason =
+                format!("WeChat refused the credentials: {msg} ({code}); check the AppID, AppSecret and IP whitelist");
+            if let Err(e) = service.set_channel_state(job.inbox.inbox.id, "error", &reason).await {
+                tracing::warn!(error = %e, "could not record the inbox's state");
+            }
+            result = Err(Failure::Code(code, reason));
+        }
+        outcome(result)
+    }
+}
+
+/// What a send's result means for the message.
+fn outcome(result: Result<(), Failure>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Delivered,
+        Err(Failure::Transport(e)) => Outcome::Retry(e),
+        Err(Failure::Code(code, msg)) => match code {
+            45015 => Outcome::Failed(
+                "WeChat refused it: the customer has not written in the last 48 hours, so the reply window is \
+                 closed (45015)"
+                    .into(),
+            ),
+            45047 => Outcome::Failed(
+                "WeChat refused it: the replies allowed since the customer last wrote are used up (45047)".into(),
+            ),
+            // Busy, rate-limited, or the token expired again right away: later.
+            -1 | 45009 | 45011 => Outcome::Retry(format!("WeChat asked to wait: {msg} ({code})")),
+            c if token_expired(c) => Outcome::Retry(format!("WeChat refused the access token twice: {msg} ({code})")),
+            40003 => Outcome::Failed(format!("WeChat does not know this follower (40003): {msg}")),
+            43004 => Outcome::Failed("WeChat refused it: the customer has unfollowed the account (43004)".into()),
+            _ => Outcome::Failed(if msg.contains(&format!("({code})")) {
+                msg
+            } else {
+                format!("WeChat refused it: {msg} ({code})")
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wechat_error_codes_decide_between_failing_and_trying_again() {
+        assert_eq!(outcome(Ok(())), Outcome::Delivered);
+        assert!(matches!(outcome(Err(Failure::Code(45015, "x".into()))), Outcome::Failed(r) if r.contains("48 hours")));
+        assert!(matches!(outcome(Err(Failure::Code(45047, "x".into()))), Outcome::Failed(r) if r.contains("45047")));
+        assert!(matches!(
+            outcome(Err(Failure::Code(45009, "x".into()))),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(
+            outcome(Err(Failure::Code(-1, "busy".into()))),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(
+            outcome(Err(Failure::Code(42001, "x".into()))),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(
+            outcome(Err(Failure::Transport("reset".into()))),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(outcome(Err(Failure::Code(48001, "api unauthorized".into()))),
+            Outcome::Failed(r) if r == "WeChat refused it: api unauthorized (48001)"));
+    }
+}

@@ -1,0 +1,223 @@
+//! WeChat Official Account (公众号): the webhook WeChat calls — URL check, plain and AES safe mode — turning a
+//! user's message into a message of their conversation, and the customer-service API that delivers agents'
+//! replies (`api`). Every call is checked against the account's token before anything is read or stored.
+
+pub mod api;
+pub mod crypto;
+
+use crypto::{Cipher, same, signature};
+use kefu_service::{ChannelInbound, Service, ServiceError, WechatInbox};
+use serde::Deserialize;
+
+/// The query WeChat adds to every call of the webhook.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HookQuery {
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub echostr: Option<String>,
+    #[serde(default)]
+    pub openid: Option<String>,
+    #[serde(default)]
+    pub encrypt_type: Option<String>,
+    #[serde(default)]
+    pub msg_signature: Option<String>,
+}
+
+/// Why a call was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// Not signed with the account's token: nothing was read.
+    #[error("the signature does not match the inbox's token")]
+    BadSignature,
+    /// Signed, but not a message Kefu can read: nothing was stored.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// A message as WeChat posts it (and as safe mode wraps it: only `Encrypt` set).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct WireMessage {
+    to_user_name: String,
+    from_user_name: String,
+    create_time: i64,
+    msg_type: String,
+    content: Option<String>,
+    msg_id: Option<String>,
+    pic_url: Option<String>,
+    media_id: Option<String>,
+    format: Option<String>,
+    recognition: Option<String>,
+    event: Option<String>,
+    event_key: Option<String>,
+    encrypt: Option<String>,
+}
+
+fn parse(xml: &str) -> Result<WireMessage, HookError> {
+    quick_xml::de::from_str(xml).map_err(|e| HookError::BadRequest(format!("not a WeChat message: {e}")))
+}
+
+fn part<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, HookError> {
+    v.as_deref()
+        .filter(|v| !v.is_empty() && v.len() <= 512)
+        .ok_or_else(|| HookError::BadRequest(format!("{name} is missing")))
+}
+
+/// The URL check WeChat makes when the webhook is saved: the `echostr` back, unchanged, when the call is signed.
+pub fn verify_url(inbox: &WechatInbox, q: &HookQuery) -> Result<String, HookError> {
+    let expected = signature(&[
+        &inbox.secrets.token,
+        part(&q.timestamp, "timestamp")?,
+        part(&q.nonce, "nonce")?,
+    ]);
+    if !same(&expected, part(&q.signature, "signature")?) {
+        return Err(HookError::BadSignature);
+    }
+    Ok(q.echostr.clone().unwrap_or_default())
+}
+
+/// What a call carries once opened: the message, checked to come from WeChat.
+fn open(inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<WireMessage, HookError> {
+    let timestamp = part(&q.timestamp, "timestamp")?;
+    let nonce = part(&q.nonce, "nonce")?;
+    if q.encrypt_type.as_deref() == Some("aes") {
+        let key = inbox.secrets.encoding_aes_key.as_deref().ok_or_else(|| {
+            HookError::BadRequest("safe mode is not set up on this inbox: add the EncodingAESKey".into())
+        })?;
+        // The signature covers the ciphertext: check it before parsing anything else.
+        let wrapper = parse(body)?;
+        let encrypted = wrapper
+            .encrypt
+            .ok_or_else(|| HookError::BadRequest("Encrypt is missing".into()))?;
+        let expected = signature(&[&inbox.secrets.token, timestamp, nonce, &encrypted]);
+        if !same(&expected, part(&q.msg_signature, "msg_signature")?) {
+            return Err(HookError::BadSignature);
+        }
+        let cipher = Cipher::new(key, &inbox.settings.app_id).map_err(|e| HookError::BadRequest(e.to_string()))?;
+        let plain = cipher
+            .decrypt(&encrypted)
+            .map_err(|e| HookError::BadRequest(e.to_string()))?;
+        parse(&plain)
+    } else {
+        let expected = signature(&[&inbox.secrets.token, timestamp, nonce]);
+        if !same(&expected, part(&q.signature, "signature")?) {
+            return Err(HookError::BadSignature);
+        }
+        parse(body)
+    }
+}
+
+/// What a user's message says, for the agent. `None` for what is not a message (events).
+fn content(m: &WireMessage) -> Option<String> {
+    match m.msg_type.as_str() {
+        "text" => m.content.clone(),
+        "image" => Some(match &m.pic_url {
+            Some(url) => format!("[image] {url}"),
+            None => "[image]".into(),
+        }),
+        "voice" => Some(match m.recognition.as_deref().filter(|r| !r.is_empty()) {
+            Some(words) => format!("[voice] {words}"),
+            None => format!("[voice message, {}]", m.format.as_deref().unwrap_or("audio")),
+        }),
+        "video" | "shortvideo" => Some("[video]".into()),
+        "location" => Some("[location]".into()),
+        "link" => Some("[link]".into()),
+        _ => None,
+    }
+}
+
+/// Takes in one call of the webhook: checked, opened, stored once; then the answer WeChat waits for (`success`:
+/// no passive reply, no retry). Events (follow, unfollow, menu, scan) open no conversation.
+pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<String, HookError> {
+    let m = open(inbox, q, body)?;
+    if m.from_user_name.is_empty() || m.from_user_name.len() > 128 {
+        return Err(HookError::BadRequest("FromUserName is missing".into()));
+    }
+    if m.to_user_name.is_empty() {
+        return Err(HookError::BadRequest("ToUserName is missing".into()));
+    }
+    service.webhook_called(&inbox.inbox).await?;
+    let Some(text) = content(&m) else {
+        tracing::debug!(inbox = %inbox.inbox.id, kind = %m.msg_type, event = ?m.event, key = ?m.event_key,
+            media = ?m.media_id, "WeChat event taken");
+        return Ok("success".into());
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(HookError::BadRequest("the message is empty".into()));
+    }
+    // WeChat retries a call it got no answer to within 5 s: MsgId makes the retry a duplicate.
+    let message_key = match &m.msg_id {
+        Some(id) if !id.is_empty() => id.clone(),
+        _ => format!("{}:{}", m.from_user_name, m.create_time),
+    };
+    let inbound = ChannelInbound {
+        external_user_id: m.from_user_name,
+        name: None,
+        message_key,
+        content: text,
+    };
+    service.channel_received(&inbox.inbox, inbound).await?;
+    Ok("success".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_message_and_its_fields_are_read() {
+        let m = parse(
+            "<xml><ToUserName><![CDATA[gh_123]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName>\
+             <CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+             <Content><![CDATA[你好 <b>]]></Content><MsgId>1234567890123456</MsgId></xml>",
+        )
+        .unwrap();
+        assert_eq!(m.from_user_name, "oUser1");
+        assert_eq!(m.create_time, 1348831860);
+        assert_eq!(m.msg_id.as_deref(), Some("1234567890123456"));
+        assert_eq!(content(&m).as_deref(), Some("你好 <b>"));
+    }
+
+    #[test]
+    fn events_are_not_messages_and_voice_carries_its_recognition() {
+        let event = parse(
+            "<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime>\
+             <MsgType>event</MsgType><Event>subscribe</Event><EventKey>qrscene_123</EventKey></xml>",
+        )
+        .unwrap();
+        assert_eq!(content(&event), None);
+        let voice = parse(
+            "<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime>\
+             <MsgType>voice</MsgType><MediaId>m</MediaId><Format>amr</Format><Recognition>你好</Recognition>\
+             <MsgId>9</MsgId></xml>",
+        )
+        .unwrap();
+        assert_eq!(content(&voice).as_deref(), Some("[voice] 你好"));
+    }
+
+    #[test]
+    fn garbage_is_refused_or_read_as_a_message_from_nobody() {
+        for body in [
+            "",
+            "not xml",
+            "<xml><CreateTime>soon</CreateTime></xml>",
+            "<xml",
+            "\u{0}\u{1}",
+            "<a><b></a>",
+        ] {
+            match parse(body) {
+                Err(HookError::BadRequest(_)) => {}
+                Ok(m) => assert!(m.from_user_name.is_empty(), "{body:?} named a sender"),
+                Err(e) => panic!("{body:?}: {e}"),
+            }
+        }
+    }
+}
