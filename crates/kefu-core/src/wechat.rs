@@ -30,6 +30,9 @@ pub struct WechatSettings {
     /// Whether messages arrive AES-encrypted (safe mode): set when an EncodingAESKey is kept. Shown, not given.
     #[serde(default)]
     pub safe_mode: bool,
+    /// Sent back at once to whoever follows the account (a passive reply to the follow event); none when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_message: Option<String>,
 }
 
 fn default_api_base_url() -> String {
@@ -75,6 +78,17 @@ impl WechatSettings {
         }
         if !(1..=100).contains(&s.window_messages) {
             return Err(DomainError::invalid("settings.window_messages", "must be 1-100"));
+        }
+        s.welcome_message = s
+            .welcome_message
+            .take()
+            .map(|w| w.trim().to_string())
+            .filter(|w| !w.is_empty());
+        if s.welcome_message.as_ref().is_some_and(|w| w.chars().count() > 600) {
+            return Err(DomainError::invalid(
+                "settings.welcome_message",
+                "at most 600 characters",
+            ));
         }
         let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let app_secret = match (given(s.app_secret.take()), previous) {

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use kefu_channels::wechat::{self, HookError, HookQuery};
+use kefu_channels::wechat::{self, Answer, HookError, HookQuery};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -76,7 +76,8 @@ async fn wechat_message(
         return Ok(refused(inbox_id, HookError::BadRequest("the body is not UTF-8".into())));
     };
     match wechat::receive(&s.service, &inbox, &q, text).await {
-        Ok(answer) => Ok(plain(answer)),
+        Ok(Answer::Success) => Ok(plain("success".into())),
+        Ok(Answer::Xml(xml)) => Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()),
         Err(e) => Ok(refused(inbox_id, e)),
     }
 }

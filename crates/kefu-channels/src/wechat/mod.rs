@@ -133,9 +133,57 @@ fn content(m: &WireMessage) -> Option<String> {
     }
 }
 
-/// Takes in one call of the webhook: checked, opened, stored once; then the answer WeChat waits for (`success`:
-/// no passive reply, no retry). Events (follow, unfollow, menu, scan) open no conversation.
-pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<String, HookError> {
+/// What the webhook answers WeChat within its 5 seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// `success`: received, no passive reply, no retry.
+    Success,
+    /// A passive reply, as XML (encrypted in safe mode).
+    Xml(String),
+}
+
+fn cdata(text: &str) -> String {
+    format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+/// A passive text reply to `m`, encrypted and signed in safe mode.
+fn passive_text(inbox: &WechatInbox, q: &HookQuery, m: &WireMessage, text: &str) -> Result<String, HookError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let reply = format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{now}</CreateTime>\
+         <MsgType><![CDATA[text]]></MsgType><Content>{}</Content></xml>",
+        cdata(&m.from_user_name),
+        cdata(&m.to_user_name),
+        cdata(text)
+    );
+    let Some(key) = inbox
+        .secrets
+        .encoding_aes_key
+        .as_deref()
+        .filter(|_| q.encrypt_type.as_deref() == Some("aes"))
+    else {
+        return Ok(reply);
+    };
+    let cipher = Cipher::new(key, &inbox.settings.app_id).map_err(|e| HookError::BadRequest(e.to_string()))?;
+    let encrypted = cipher.encrypt(&reply);
+    let timestamp = now.to_string();
+    let nonce = q.nonce.clone().unwrap_or_default();
+    let signed = signature(&[&inbox.secrets.token, &timestamp, &nonce, &encrypted]);
+    Ok(format!(
+        "<xml><Encrypt>{}</Encrypt><MsgSignature>{}</MsgSignature><TimeStamp>{timestamp}</TimeStamp>\
+         <Nonce>{}</Nonce></xml>",
+        cdata(&encrypted),
+        cdata(&signed),
+        cdata(&nonce)
+    ))
+}
+
+/// Takes in one call of the webhook: checked, opened, stored once; then the answer WeChat waits for. Events
+/// (follow, unfollow, menu, scan) open no conversation; a follow gets the inbox's welcome message, if it has one.
+pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<Answer, HookError> {
     let m = open(inbox, q, body)?;
     if m.from_user_name.is_empty() || m.from_user_name.len() > 128 {
         return Err(HookError::BadRequest("FromUserName is missing".into()));
@@ -147,7 +195,13 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
     let Some(text) = content(&m) else {
         tracing::debug!(inbox = %inbox.inbox.id, kind = %m.msg_type, event = ?m.event, key = ?m.event_key,
             media = ?m.media_id, "WeChat event taken");
-        return Ok("success".into());
+        if m.msg_type == "event"
+            && m.event.as_deref() == Some("subscribe")
+            && let Some(welcome) = &inbox.settings.welcome_message
+        {
+            return Ok(Answer::Xml(passive_text(inbox, q, &m, welcome)?));
+        }
+        return Ok(Answer::Success);
     };
     let text = text.trim().to_string();
     if text.is_empty() {
@@ -165,7 +219,7 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         content: text,
     };
     service.channel_received(&inbox.inbox, inbound).await?;
-    Ok("success".into())
+    Ok(Answer::Success)
 }
 
 #[cfg(test)]
@@ -218,6 +272,35 @@ mod tests {
                 Ok(m) => assert!(m.from_user_name.is_empty(), "{body:?} named a sender"),
                 Err(e) => panic!("{body:?}: {e}"),
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_text_is_read_or_refused_without_panicking(body in "\\PC{0,300}") {
+            let _ = parse(&body).map(|m| content(&m));
+        }
+
+        #[test]
+        fn a_message_cut_or_spliced_anywhere_is_read_or_refused_without_panicking(
+            cut in 0usize..260, at in 0usize..260, splice in "[<>/!\\[\\]CDAT&#;x0-9 ]{0,12}",
+        ) {
+            let valid = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>\
+                         <CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+                         <Content><![CDATA[hi]]></Content><MsgId>1</MsgId></xml>";
+            let mut body: Vec<char> = valid.chars().take(cut.max(1)).collect();
+            let at = at.min(body.len());
+            body.splice(at..at, splice.chars());
+            let body: String = body.into_iter().collect();
+            let _ = parse(&body).map(|m| content(&m));
+        }
+
+        #[test]
+        fn any_ciphertext_is_opened_or_refused_without_panicking(sealed in "[A-Za-z0-9+/=]{0,200}") {
+            let cipher = Cipher::new("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFE", "wxb11529c136998cb6").unwrap();
+            let _ = cipher.decrypt(&sealed);
         }
     }
 }
