@@ -2,6 +2,7 @@
 //! (a batch at a time, side by side, so a slow mail server does not hold up WeChat), and settles them.
 
 use crate::email;
+use crate::sms::twilio::TwilioApi;
 use crate::wechat::api::WechatApi;
 use kefu_service::{DeliveryJob, Service};
 use std::time::Duration;
@@ -10,17 +11,19 @@ use tokio::task::{JoinHandle, JoinSet};
 /// Delivers due replies, looking every second.
 pub fn start(service: Service) -> JoinHandle<()> {
     let wechat = WechatApi::new();
+    let twilio = TwilioApi::new();
     tokio::spawn(async move {
         loop {
             match service.due_deliveries().await {
                 Ok(jobs) => {
                     let mut running = JoinSet::new();
                     for job in jobs {
-                        let (service, wechat) = (service.clone(), wechat.clone());
+                        let (service, wechat, twilio) = (service.clone(), wechat.clone(), twilio.clone());
                         running.spawn(async move {
                             let outcome = match &job {
                                 DeliveryJob::Email(j) => email::send::send(j).await,
                                 DeliveryJob::Wechat(j) => wechat.send(&service, j).await,
+                                DeliveryJob::Twilio(j) => twilio.send(&service, j).await,
                             };
                             if let Err(e) = service.settle(job.item(), outcome).await {
                                 tracing::error!(error = %e, "could not record a delivery");

@@ -3,4 +3,5 @@
 
 pub mod delivery;
 pub mod email;
+pub mod sms;
 pub mod wechat;

@@ -6,6 +6,7 @@ pub mod email;
 pub mod error;
 pub mod model;
 pub mod routing;
+pub mod sms;
 pub mod ticket;
 pub mod validate;
 pub mod wait;

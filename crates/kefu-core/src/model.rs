@@ -64,13 +64,13 @@ string_enum!(
 );
 
 string_enum!(
-    InboxKind { Web => "web", Email => "email", Wechat => "wechat" }
+    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms" }
 );
 
 impl InboxKind {
     /// Whether the provider reaches Kefu by calling its webhook.
     pub fn calls_webhook(self) -> bool {
-        matches!(self, InboxKind::Wechat)
+        matches!(self, InboxKind::Wechat | InboxKind::TwilioSms)
     }
 }
 
@@ -299,7 +299,7 @@ pub struct Attachment {
 
 string_enum!(
     /// Where the delivery of a reply to an external channel stands.
-    DeliveryStatus { Pending => "pending", Sent => "sent", Failed => "failed" }
+    DeliveryStatus { Pending => "pending", Sent => "sent", Delivered => "delivered", Failed => "failed" }
 );
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

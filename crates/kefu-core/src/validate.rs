@@ -68,6 +68,16 @@ pub fn phone(value: &str) -> Result<String, DomainError> {
     Ok(v.to_string())
 }
 
+/// A provider base URL: http(s), no query, no trailing slash.
+pub fn base_url(field: &'static str, v: &str) -> Result<String, DomainError> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !v.contains(['?', '#', ' ']) && v.len() <= 300 => Ok(v.to_string()),
+        _ => Err(DomainError::invalid(field, "must be an http(s) URL without query")),
+    }
+}
+
 /// A canned reply's shortcut: 1 to 40 characters, no spaces (it is typed after "/").
 pub fn shortcut(value: &str) -> Result<String, DomainError> {
     let v = value.trim().trim_start_matches('/');

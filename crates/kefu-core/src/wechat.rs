@@ -72,7 +72,7 @@ impl WechatSettings {
             ));
         }
         s.app_id = app_id.to_string();
-        s.api_base_url = base_url("settings.api_base_url", &s.api_base_url)?;
+        s.api_base_url = crate::validate::base_url("settings.api_base_url", &s.api_base_url)?;
         if !(1..=168).contains(&s.window_hours) {
             return Err(DomainError::invalid("settings.window_hours", "must be 1-168"));
         }
@@ -150,16 +150,6 @@ impl WechatSettings {
             replies_since,
             now_ms,
         )
-    }
-}
-
-/// A provider base URL: http(s), no query, no trailing slash.
-pub fn base_url(field: &'static str, v: &str) -> Result<String, DomainError> {
-    let v = v.trim().trim_end_matches('/');
-    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !v.contains(['?', '#', ' ']) && v.len() <= 300 => Ok(v.to_string()),
-        _ => Err(DomainError::invalid(field, "must be an http(s) URL without query")),
     }
 }
 

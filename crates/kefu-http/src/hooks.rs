@@ -7,9 +7,10 @@ use crate::routes::{Path, Query};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use kefu_channels::sms::twilio;
 use kefu_channels::wechat::{self, Answer, HookError, HookQuery};
 use serde_json::json;
 use uuid::Uuid;
@@ -18,7 +19,93 @@ use uuid::Uuid;
 const MAX_HOOK_BODY: usize = 64 * 1024;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/hooks/wechat/{inbox_id}", get(wechat_check).post(wechat_message))
+    Router::new()
+        .route("/hooks/wechat/{inbox_id}", get(wechat_check).post(wechat_message))
+        .route("/hooks/twilio_sms/{inbox_id}", post(twilio_message))
+        .route("/hooks/twilio_sms/{inbox_id}/status", post(twilio_status))
+}
+
+/// The URL the provider called, as it signed it: behind a proxy, the scheme and host it was given.
+fn called_url(headers: &HeaderMap, uri: &Uri) -> String {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or(v).trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let scheme = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
+    let host = header("x-forwarded-host")
+        .or_else(|| header("host"))
+        .unwrap_or_else(|| "localhost".into());
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    format!("{scheme}://{host}{path}")
+}
+
+fn twiml(text: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], text).into_response()
+}
+
+fn twilio_refused(inbox: Uuid, e: twilio::HookError) -> Response {
+    match e {
+        twilio::HookError::BadSignature => refused(inbox, HookError::BadSignature),
+        twilio::HookError::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
+        twilio::HookError::Service(e) => refused(inbox, HookError::Service(e)),
+    }
+}
+
+/// The signed form of a Twilio call, or the response refusing it.
+async fn twilio_call(
+    s: &AppState,
+    inbox_id: Uuid,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Body,
+) -> Result<Result<(kefu_service::TwilioInbox, String, Vec<(String, String)>), Response>, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let inbox = s.service.twilio_inbox(inbox_id).await?;
+    let url = called_url(headers, uri);
+    let given = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+    Ok(match twilio::verified(&inbox, &url, &bytes, given) {
+        Ok(params) => Ok((inbox, url, params)),
+        Err(e) => Err(twilio_refused(inbox_id, e)),
+    })
+}
+
+async fn twilio_message(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (inbox, url, params) = match twilio_call(&s, inbox_id, &headers, &uri, body).await? {
+        Ok(call) => call,
+        Err(response) => return Ok(response),
+    };
+    Ok(match twilio::receive(&s.service, &inbox, &url, &params).await {
+        Ok(()) => twiml(twilio::EMPTY_TWIML),
+        Err(e) => twilio_refused(inbox_id, e),
+    })
+}
+
+async fn twilio_status(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (inbox, _, params) = match twilio_call(&s, inbox_id, &headers, &uri, body).await? {
+        Ok(call) => call,
+        Err(response) => return Ok(response),
+    };
+    Ok(match twilio::status(&s.service, &inbox, &params).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => twilio_refused(inbox_id, e),
+    })
 }
 
 fn plain(text: String) -> Response {
@@ -55,7 +142,7 @@ async fn wechat_check(
     let inbox = s.service.wechat_inbox(inbox_id).await?;
     match wechat::verify_url(&inbox, &q) {
         Ok(echo) => {
-            s.service.webhook_called(&inbox.inbox).await?;
+            s.service.webhook_called(&inbox.inbox, None).await?;
             Ok(plain(echo))
         }
         Err(e) => Ok(refused(inbox_id, e)),

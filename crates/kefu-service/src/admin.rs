@@ -270,8 +270,8 @@ impl Service {
                 let (settings, sealed) = self.seal_email_settings(&new.settings, None)?;
                 (None, settings, Some(sealed))
             }
-            InboxKind::Wechat => {
-                let (settings, sealed) = self.seal_wechat_settings(&new.settings, None)?;
+            InboxKind::Wechat | InboxKind::TwilioSms => {
+                let (settings, sealed) = self.seal_channel_settings(new.kind, None, &new.settings).await?;
                 (None, settings, Some(sealed))
             }
         };
@@ -288,6 +288,7 @@ impl Service {
             InboxKind::Web => None,
             InboxKind::Email => Some(("connecting", "")),
             InboxKind::Wechat => Some(("waiting", "waiting for WeChat to call the webhook URL")),
+            InboxKind::TwilioSms => Some(("waiting", "waiting for Twilio to call the webhook URL")),
         };
         if let Some((status, message)) = state {
             let state = serde_json::json!({ "status": status, "message": message, "since": Timestamp(now_ms()) });
@@ -328,9 +329,8 @@ impl Service {
                     stored = Some(redacted);
                     sealed = Some(s);
                 }
-                InboxKind::Wechat => {
-                    let previous = self.wechat_secrets(id).await.ok().flatten();
-                    let (redacted, s) = self.seal_wechat_settings(settings, previous.as_ref())?;
+                InboxKind::Wechat | InboxKind::TwilioSms => {
+                    let (redacted, s) = self.seal_channel_settings(current.kind, Some(id), settings).await?;
                     stored = Some(redacted);
                     sealed = Some(s);
                 }

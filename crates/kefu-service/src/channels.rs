@@ -4,8 +4,11 @@
 
 use crate::{Result, Service, ServiceError, new_id};
 use kefu_core::model::*;
+use kefu_core::sms::{TwilioSecrets, TwilioSettings};
 use kefu_core::wechat::{ReplyWindow, WechatSecrets, WechatSettings};
 use kefu_store::now_ms;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 /// A message a provider delivered, in the words every channel shares.
@@ -18,6 +21,27 @@ pub struct ChannelInbound {
     /// The provider's message id, or its documented fallback: what makes a retried delivery a duplicate.
     pub message_key: String,
     pub content: String,
+    /// Their phone number, kept on a new contact (SMS).
+    pub phone: Option<String>,
+}
+
+/// What a provider reports about a reply it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryReport {
+    /// Handed to the carrier.
+    Sent,
+    /// On the customer's phone.
+    Delivered,
+    /// Not delivered, with the reason.
+    Failed(String),
+}
+
+/// A Twilio SMS inbox with its auth token, opened.
+#[derive(Debug, Clone)]
+pub struct TwilioInbox {
+    pub inbox: Inbox,
+    pub settings: TwilioSettings,
+    pub secrets: TwilioSecrets,
 }
 
 /// A WeChat Official Account inbox with its credentials, opened.
@@ -29,21 +53,14 @@ pub struct WechatInbox {
 }
 
 impl Service {
-    /// Checks a WeChat inbox's settings and seals its credentials: (settings to store, sealed secrets).
-    pub(crate) fn seal_wechat_settings(
-        &self,
-        settings: &serde_json::Value,
-        previous: Option<&WechatSecrets>,
-    ) -> Result<(serde_json::Value, String)> {
-        let (parsed, secrets) = WechatSettings::parse(settings, previous)?;
-        let sealed = self
-            .config()
+    fn seal<T: Serialize>(&self, secrets: &T) -> String {
+        self.config()
             .secrets
-            .seal(&serde_json::to_string(&secrets).expect("secrets serialize"));
-        Ok((parsed.redacted(), sealed))
+            .seal(&serde_json::to_string(secrets).expect("secrets serialize"))
     }
 
-    pub(crate) async fn wechat_secrets(&self, inbox_id: Uuid) -> Result<Option<WechatSecrets>> {
+    /// A channel inbox's credentials, opened.
+    pub(crate) async fn channel_secrets<T: DeserializeOwned>(&self, inbox_id: Uuid) -> Result<Option<T>> {
         let Some(sealed) = self.store().inbox_secrets(inbox_id).await? else {
             return Ok(None);
         };
@@ -51,19 +68,65 @@ impl Service {
         Ok(Some(serde_json::from_str(&plain).map_err(ServiceError::internal)?))
     }
 
-    /// The WeChat inbox a webhook names, with its credentials; "not found" for any other id or kind.
-    pub async fn wechat_inbox(&self, inbox_id: Uuid) -> Result<WechatInbox> {
+    /// Checks a channel inbox's settings and seals its credentials: (settings to store, sealed secrets). An edit
+    /// that leaves a credential out keeps the stored one.
+    pub(crate) async fn seal_channel_settings(
+        &self,
+        kind: InboxKind,
+        inbox_id: Option<Uuid>,
+        settings: &serde_json::Value,
+    ) -> Result<(serde_json::Value, String)> {
+        match kind {
+            InboxKind::Wechat => {
+                let previous = match inbox_id {
+                    Some(id) => self.channel_secrets::<WechatSecrets>(id).await.ok().flatten(),
+                    None => None,
+                };
+                let (parsed, secrets) = WechatSettings::parse(settings, previous.as_ref())?;
+                Ok((parsed.redacted(), self.seal(&secrets)))
+            }
+            InboxKind::TwilioSms => {
+                let previous = match inbox_id {
+                    Some(id) => self.channel_secrets::<TwilioSecrets>(id).await.ok().flatten(),
+                    None => None,
+                };
+                let (parsed, secrets) = TwilioSettings::parse(settings, previous.as_ref())?;
+                Ok((parsed.redacted(), self.seal(&secrets)))
+            }
+            InboxKind::Web | InboxKind::Email => Err(ServiceError::Conflict("not a provider channel".into())),
+        }
+    }
+
+    /// The inbox a provider's webhook names, of the kind the URL says; "not found" for any other.
+    async fn hook_inbox<T: DeserializeOwned>(&self, inbox_id: Uuid, kind: InboxKind) -> Result<(Inbox, T)> {
         let inbox = self
             .store()
             .inbox_by_id(inbox_id)
             .await?
-            .filter(|i| i.kind == InboxKind::Wechat)
+            .filter(|i| i.kind == kind)
             .ok_or(ServiceError::NotFound("inbox"))?;
         let secrets = self
-            .wechat_secrets(inbox.id)
+            .channel_secrets::<T>(inbox.id)
             .await?
             .ok_or(ServiceError::Conflict("the inbox's credentials are not set".into()))?;
-        let (settings, secrets) = WechatSettings::parse(&inbox.settings, Some(&secrets))?;
+        Ok((inbox, secrets))
+    }
+
+    /// The Twilio SMS inbox a webhook names, with its auth token.
+    pub async fn twilio_inbox(&self, inbox_id: Uuid) -> Result<TwilioInbox> {
+        let (inbox, secrets) = self.hook_inbox::<TwilioSecrets>(inbox_id, InboxKind::TwilioSms).await?;
+        let settings = TwilioSettings::stored(&inbox.settings)?;
+        Ok(TwilioInbox {
+            inbox,
+            settings,
+            secrets,
+        })
+    }
+
+    /// The WeChat inbox a webhook names, with its credentials; "not found" for any other id or kind.
+    pub async fn wechat_inbox(&self, inbox_id: Uuid) -> Result<WechatInbox> {
+        let (inbox, secrets) = self.hook_inbox::<WechatSecrets>(inbox_id, InboxKind::Wechat).await?;
+        let settings = WechatSettings::stored(&inbox.settings)?;
         Ok(WechatInbox {
             inbox,
             settings,
@@ -71,13 +134,67 @@ impl Service {
         })
     }
 
-    /// A provider called the inbox's webhook, signed: the inbox is connected. Written once, not on every call.
-    pub async fn webhook_called(&self, inbox: &Inbox) -> Result<()> {
-        if inbox.channel_state.as_ref().is_some_and(|s| s["status"] == "ok") {
+    /// A provider called the inbox's webhook, signed: the inbox is connected. `url` is the address the call was
+    /// signed for, where the provider reaches Kefu (kept for status callbacks). Written once, not on every call.
+    pub async fn webhook_called(&self, inbox: &Inbox, url: Option<&str>) -> Result<()> {
+        let state = inbox.channel_state.as_ref();
+        let known = state.is_some_and(|s| s["status"] == "ok" && (url.is_none() || s["webhook_url"].as_str() == url));
+        if known {
             return Ok(());
         }
-        self.set_channel_state(inbox.id, "ok", "the provider is calling the webhook")
-            .await
+        let mut state = serde_json::json!({
+            "status": "ok", "message": "the provider is calling the webhook", "since": Timestamp(now_ms()),
+        });
+        if let Some(url) = url {
+            state["webhook_url"] = url.into();
+        }
+        let mut tx = self.store().begin().await?;
+        tx.set_channel_state(inbox.id, &state).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A provider's report on a reply it accepted (by the id it gave the reply): the message's delivery moves
+    /// forward — sent, then delivered — or fails with the reason, and the agents are told.
+    pub async fn delivery_reported(&self, inbox: &Inbox, provider_id: &str, report: DeliveryReport) -> Result<()> {
+        let (status, error) = match report {
+            DeliveryReport::Sent => (DeliveryStatus::Sent, None),
+            DeliveryReport::Delivered => (DeliveryStatus::Delivered, None),
+            DeliveryReport::Failed(reason) => (DeliveryStatus::Failed, Some(reason)),
+        };
+        let Some(message) = self.store().message_by_provider_id(inbox.id, provider_id).await? else {
+            // The provider reports faster than the send is recorded: kept, applied when it is. A later report
+            // replaces it unless it would step back from delivered or failed.
+            // Read before the transaction: a pool read while it holds a connection could wait on itself.
+            if status == DeliveryStatus::Sent && self.store().has_early_report(inbox.id, provider_id).await? {
+                return Ok(());
+            }
+            let mut tx = self.store().begin().await?;
+            tx.keep_early_report(inbox.id, provider_id, status, error.as_deref(), now_ms())
+                .await?;
+            tx.commit().await?;
+            return Ok(());
+        };
+        let current = message.delivery.as_ref().map(|d| d.status);
+        // Reports can arrive out of order: never back from delivered or failed to sent.
+        let forward = match (current, status) {
+            (Some(DeliveryStatus::Delivered | DeliveryStatus::Failed), DeliveryStatus::Sent) => false,
+            (Some(c), s) => c != s,
+            (None, _) => false,
+        };
+        if !forward {
+            return Ok(());
+        }
+        let mut tx = self.store().begin().await?;
+        tx.set_delivery(message.id, status, error.as_deref()).await?;
+        tx.commit().await?;
+        if let (Some(conversation), Some(message)) = (
+            self.store().conversation(message.conversation_id).await?,
+            self.store().message(message.id).await?,
+        ) {
+            self.publish(vec![crate::Notification::MessageUpdated { conversation, message }]);
+        }
+        Ok(())
     }
 
     /// The inbox's contact for a provider's user id, made on their first message.
@@ -99,7 +216,17 @@ impl Service {
         let mut tx = self.store().begin().await?;
         tx.insert_contact(id, inbox.org_id, inbox.id, None, &name, &serde_json::json!({}), now)
             .await?;
-        match tx.set_contact_external_id(id, &inbound.external_user_id, now).await {
+        let stored = match tx.set_contact_external_id(id, &inbound.external_user_id, now).await {
+            Ok(()) => match &inbound.phone {
+                Some(phone) => tx
+                    .update_contact(id, None, None, Some(Some(phone)), None, now)
+                    .await
+                    .map(|_| ()),
+                None => Ok(()),
+            },
+            Err(e) => Err(e),
+        };
+        match stored {
             Ok(()) => tx.commit().await?,
             // Two first messages at once: the other made the contact.
             Err(e) if e.is_unique_violation() => {
@@ -179,6 +306,8 @@ fn fallback_name(kind: InboxKind, external_id: &str) -> String {
         .collect();
     match kind {
         InboxKind::Wechat => format!("WeChat user {tail}"),
+        // A phone number is the name people know a texter by.
+        InboxKind::TwilioSms => external_id.to_string(),
         _ => format!("Customer {tail}"),
     }
 }

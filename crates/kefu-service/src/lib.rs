@@ -19,13 +19,13 @@ mod tickets;
 pub use admin::{NewInbox, UserChanges, WidgetState};
 pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
-pub use channels::{ChannelInbound, WechatInbox};
+pub use channels::{ChannelInbound, DeliveryReport, TwilioInbox, WechatInbox};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
 pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
 pub use forms::{FormInfo, FormSubmission};
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
-pub use outbox::{DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, WechatJob};
+pub use outbox::{DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob};
 pub use secret::{SecretBox, SecretError};
 pub use tickets::{NewTicket, RequesterInput, TicketChanges};
 

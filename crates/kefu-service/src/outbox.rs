@@ -38,11 +38,24 @@ pub struct WechatJob {
     pub open_id: String,
 }
 
+/// Everything needed to send one reply by SMS through Twilio.
+#[derive(Debug, Clone)]
+pub struct TwilioJob {
+    pub item: OutboxItem,
+    pub inbox: crate::TwilioInbox,
+    pub message: Message,
+    /// The customer's number.
+    pub to: String,
+    /// Where Twilio reports the delivery: the inbox's webhook as Twilio last called it, plus `/status`.
+    pub status_callback: Option<String>,
+}
+
 /// A due delivery, by the channel that sends it.
 #[derive(Debug, Clone)]
 pub enum DeliveryJob {
     Email(EmailJob),
     Wechat(WechatJob),
+    Twilio(TwilioJob),
 }
 
 impl DeliveryJob {
@@ -50,6 +63,7 @@ impl DeliveryJob {
         match self {
             DeliveryJob::Email(j) => &j.item,
             DeliveryJob::Wechat(j) => &j.item,
+            DeliveryJob::Twilio(j) => &j.item,
         }
     }
 }
@@ -59,8 +73,8 @@ impl DeliveryJob {
 pub enum Outcome {
     /// Mailed, with the Message-ID and subject it went out with.
     Sent { message_id: String, subject: String },
-    /// Accepted by a provider's API.
-    Delivered,
+    /// Accepted by a provider's API, with the id it gave the message when it gives one (for its reports).
+    Accepted { provider_id: Option<String> },
     /// Refused for good (an SMTP 5xx, no address): the reason, as the agent will read it.
     Failed(String),
     /// Might work later (a 4xx, the server unreachable).
@@ -178,12 +192,13 @@ impl Service {
         match inbox.kind {
             InboxKind::Email => Ok(DeliveryJob::Email(self.email_job(item).await?)),
             InboxKind::Wechat => Ok(DeliveryJob::Wechat(self.wechat_job(item).await?)),
+            InboxKind::TwilioSms => Ok(DeliveryJob::Twilio(self.twilio_job(item).await?)),
             InboxKind::Web => Err(ServiceError::Conflict("web chat replies are not delivered".into())),
         }
     }
 
-    async fn wechat_job(&self, item: OutboxItem) -> Result<WechatJob> {
-        let inbox = self.wechat_inbox(item.inbox_id).await?;
+    /// The message to deliver and the contact it goes to.
+    async fn message_and_contact(&self, item: &OutboxItem) -> Result<(Message, Contact)> {
         let message = self
             .store()
             .message(item.message_id)
@@ -199,6 +214,12 @@ impl Service {
             .contact(item.org_id, conversation.contact_id)
             .await?
             .ok_or(ServiceError::NotFound("contact"))?;
+        Ok((message, contact))
+    }
+
+    async fn wechat_job(&self, item: OutboxItem) -> Result<WechatJob> {
+        let inbox = self.wechat_inbox(item.inbox_id).await?;
+        let (message, contact) = self.message_and_contact(&item).await?;
         let open_id = contact
             .external_id
             .ok_or(ServiceError::Conflict("the contact has no WeChat OpenID".into()))?;
@@ -207,6 +228,28 @@ impl Service {
             inbox,
             message,
             open_id,
+        })
+    }
+
+    async fn twilio_job(&self, item: OutboxItem) -> Result<TwilioJob> {
+        let inbox = self.twilio_inbox(item.inbox_id).await?;
+        let (message, contact) = self.message_and_contact(&item).await?;
+        let to = contact
+            .external_id
+            .or(contact.phone)
+            .ok_or(ServiceError::Conflict("the contact has no phone number".into()))?;
+        let status_callback = inbox
+            .inbox
+            .channel_state
+            .as_ref()
+            .and_then(|s| s["webhook_url"].as_str())
+            .map(|url| format!("{url}/status"));
+        Ok(TwilioJob {
+            item,
+            inbox,
+            message,
+            to,
+            status_callback,
         })
     }
 
@@ -265,7 +308,7 @@ impl Service {
         let now = now_ms();
         let attempts = item.attempts + 1;
         let (status, error, next) = match &outcome {
-            Outcome::Sent { .. } | Outcome::Delivered => (DeliveryStatus::Sent, None, now),
+            Outcome::Sent { .. } | Outcome::Accepted { .. } => (DeliveryStatus::Sent, None, now),
             Outcome::Failed(reason) => (DeliveryStatus::Failed, Some(reason.clone()), now),
             Outcome::Retry(reason) if attempts >= MAX_ATTEMPTS => (
                 DeliveryStatus::Failed,
@@ -280,6 +323,14 @@ impl Service {
         };
         let mut tx = self.store().begin().await?;
         tx.settle_delivery(item, status, error.as_deref(), next, now).await?;
+        if let Outcome::Accepted {
+            provider_id: Some(id),
+        } = &outcome
+            // The provider reported on it before this was recorded: its report stands.
+            && let Some((status, error)) = tx.set_provider_message_id(item.inbox_id, item.message_id, id).await?
+        {
+            tx.set_delivery(item.message_id, status, error.as_deref()).await?;
+        }
         if let Outcome::Sent { message_id, subject } = &outcome {
             tx.insert_email_record(NewEmailRecord {
                 inbox_id: item.inbox_id,

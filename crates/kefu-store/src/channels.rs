@@ -1,9 +1,9 @@
 //! What provider channels read: an inbox by the id in its webhook URL, and where a conversation stands with the
 //! provider's reply window (when the customer last wrote, and how many replies went out since).
 
-use crate::rows::{self, INBOX_COLUMNS};
+use crate::rows::{self, INBOX_COLUMNS, MESSAGE_COLUMNS};
 use crate::{Result, Store};
-use kefu_core::model::Inbox;
+use kefu_core::model::{Inbox, Message};
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
@@ -44,5 +44,37 @@ impl Store {
         .await?
         .try_get("n")?;
         Ok((Some(last.try_get("created_at")?), replies as u32))
+    }
+
+    /// The reply a provider accepted under this id, in one of the inbox's conversations.
+    pub async fn message_by_provider_id(&self, inbox_id: Uuid, provider_id: &str) -> Result<Option<Message>> {
+        let columns = MESSAGE_COLUMNS
+            .split(", ")
+            .map(|c| format!("m.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.provider_message_id = $1 AND c.inbox_id = $2"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(provider_id)
+            .bind(inbox_id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(rows::message)
+            .transpose()
+    }
+
+    pub async fn has_early_report(&self, inbox_id: Uuid, provider_id: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2")
+                .bind(inbox_id.to_string())
+                .bind(provider_id)
+                .fetch_optional(&self.reader)
+                .await?
+                .is_some(),
+        )
     }
 }

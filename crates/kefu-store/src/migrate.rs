@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email_display",
         include_str!("../migrations/0010_email_display.sql"),
     ),
+    (11, "provider_ids", include_str!("../migrations/0011_provider_ids.sql")),
 ];
 
 impl Store {

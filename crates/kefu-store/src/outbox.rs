@@ -143,12 +143,77 @@ impl Tx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
+        self.set_delivery(item.message_id, status, error).await
+    }
+
+    pub async fn set_delivery(&mut self, message_id: Uuid, status: DeliveryStatus, error: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE messages SET delivery_status = $2, delivery_error = $3 WHERE id = $1")
-            .bind(item.message_id.to_string())
+            .bind(message_id.to_string())
             .bind(status.as_str())
             .bind(error)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    /// Keeps the id the provider gave an accepted reply; returns the report that came before it, if one did
+    /// (status, error), and forgets it.
+    pub async fn set_provider_message_id(
+        &mut self,
+        inbox_id: Uuid,
+        message_id: Uuid,
+        provider_id: &str,
+    ) -> Result<Option<(DeliveryStatus, Option<String>)>> {
+        sqlx::query("UPDATE messages SET provider_message_id = $2 WHERE id = $1")
+            .bind(message_id.to_string())
+            .bind(provider_id)
+            .execute(&mut *self.tx)
+            .await?;
+        let early = sqlx::query(
+            "DELETE FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2 \
+             RETURNING status, error",
+        )
+        .bind(inbox_id.to_string())
+        .bind(provider_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        match early {
+            Some(row) => {
+                let status: String = row.try_get("status")?;
+                let status = status
+                    .parse()
+                    .map_err(|_| crate::StoreError::Corrupt(format!("early report status: {status:?}")))?;
+                Ok(Some((status, row.try_get("error")?)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps a report on a reply whose provider id is not recorded yet; a later report replaces an earlier one.
+    pub async fn keep_early_report(
+        &mut self,
+        inbox_id: Uuid,
+        provider_id: &str,
+        status: DeliveryStatus,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2")
+            .bind(inbox_id.to_string())
+            .bind(provider_id)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO early_delivery_reports (inbox_id, provider_message_id, status, error, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(inbox_id.to_string())
+        .bind(provider_id)
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 }

@@ -180,7 +180,7 @@ impl WechatApi {
 /// What a send's result means for the message.
 fn outcome(result: Result<(), Failure>) -> Outcome {
     match result {
-        Ok(()) => Outcome::Delivered,
+        Ok(()) => Outcome::Accepted { provider_id: None },
         Err(Failure::Transport(e)) => Outcome::Retry(e),
         Err(Failure::Code(code, msg)) => match code {
             45015 => Outcome::Failed(
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn wechat_error_codes_decide_between_failing_and_trying_again() {
-        assert_eq!(outcome(Ok(())), Outcome::Delivered);
+        assert_eq!(outcome(Ok(())), Outcome::Accepted { provider_id: None });
         assert!(matches!(outcome(Err(Failure::Code(45015, "x".into()))), Outcome::Failed(r) if r.contains("48 hours")));
         assert!(matches!(outcome(Err(Failure::Code(45047, "x".into()))), Outcome::Failed(r) if r.contains("45047")));
         assert!(matches!(

@@ -191,7 +191,7 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
     if m.to_user_name.is_empty() {
         return Err(HookError::BadRequest("ToUserName is missing".into()));
     }
-    service.webhook_called(&inbox.inbox).await?;
+    service.webhook_called(&inbox.inbox, None).await?;
     let Some(text) = content(&m) else {
         tracing::debug!(inbox = %inbox.inbox.id, kind = %m.msg_type, event = ?m.event, key = ?m.event_key,
             media = ?m.media_id, "WeChat event taken");
@@ -217,6 +217,7 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         name: None,
         message_key,
         content: text,
+        phone: None,
     };
     service.channel_received(&inbox.inbox, inbound).await?;
     Ok(Answer::Success)
