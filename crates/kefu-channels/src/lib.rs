@@ -1,6 +1,7 @@
 //! Kefu's channels beyond the web widget. Each channel turns provider input into the core's terms on the way in
 //! and delivers agents' replies on the way out; provider specifics stay here.
 
+pub mod api;
 pub mod delivery;
 pub mod email;
 pub mod sms;

@@ -2,6 +2,7 @@
 //! messages), the rules that validate them and the router (ACD) that decides who answers what.
 //! It does no IO: adapters (storage, realtime, HTTP, channels) load state, ask the core, and commit its answer.
 
+pub mod api_channel;
 pub mod email;
 pub mod error;
 pub mod model;

@@ -64,13 +64,13 @@ string_enum!(
 );
 
 string_enum!(
-    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms" }
+    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms", Api => "api" }
 );
 
 impl InboxKind {
     /// Whether the provider reaches Kefu by calling its webhook.
     pub fn calls_webhook(self) -> bool {
-        matches!(self, InboxKind::Wechat | InboxKind::TwilioSms)
+        matches!(self, InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::Api)
     }
 }
 

@@ -78,6 +78,17 @@ pub fn base_url(field: &'static str, v: &str) -> Result<String, DomainError> {
     }
 }
 
+/// A URL Kefu will POST to (a webhook target): http(s), with a host, at most 2000 characters.
+pub fn target_url(field: &'static str, v: &str) -> Result<String, DomainError> {
+    let v = v.trim();
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    match host {
+        Some(h) if !h.is_empty() && v.len() <= 2000 && !v.contains(char::is_whitespace) => Ok(v.to_string()),
+        _ => Err(DomainError::invalid(field, "must be an http(s) URL")),
+    }
+}
+
 /// A canned reply's shortcut: 1 to 40 characters, no spaces (it is typed after "/").
 pub fn shortcut(value: &str) -> Result<String, DomainError> {
     let v = value.trim().trim_start_matches('/');

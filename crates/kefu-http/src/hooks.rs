@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::{Path, Query};
+use crate::routes::{Body as JsonBody, Path, Query};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kefu_channels::sms::twilio;
 use kefu_channels::wechat::{self, Answer, HookError, HookQuery};
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -23,6 +24,88 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/hooks/wechat/{inbox_id}", get(wechat_check).post(wechat_message))
         .route("/hooks/twilio_sms/{inbox_id}", post(twilio_message))
         .route("/hooks/twilio_sms/{inbox_id}/status", post(twilio_status))
+        .route("/hooks/api/{inbox_id}", post(api_message))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiContact {
+    /// The integration's own id for the customer: one contact per inbox and id.
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiMessage {
+    /// The integration's id for the message: posting it again returns the stored one.
+    id: String,
+    content: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiInbound {
+    contact: ApiContact,
+    message: ApiMessage,
+}
+
+/// A custom integration posts a customer's message, with the inbox's secret as bearer token.
+async fn api_message(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ApiInbound>,
+) -> Result<Response, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let inbox = s.service.api_inbox(inbox_id, bearer).await?;
+    let field = |name: &'static str, v: &str| {
+        let v = v.trim();
+        if v.is_empty() || v.len() > 128 {
+            Err(ApiError::from(kefu_core::DomainError::invalid(
+                name,
+                "must be 1-128 characters",
+            )))
+        } else {
+            Ok(v.to_string())
+        }
+    };
+    let contact_id = field("contact.id", &body.contact.id)?;
+    let message_key = field("message.id", &body.message.id)?;
+    let email = body
+        .contact
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(kefu_core::validate::email)
+        .transpose()?;
+    let phone = body
+        .contact
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(kefu_core::validate::phone)
+        .transpose()?;
+    s.service.webhook_called(&inbox, None).await?;
+    let inbound = kefu_service::ChannelInbound {
+        external_user_id: contact_id,
+        name: body.contact.name,
+        message_key,
+        content: body.message.content,
+        phone,
+        email,
+    };
+    let message = s.service.channel_received(&inbox, inbound).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({ "message": message }))).into_response())
 }
 
 /// The URL the provider called, as it signed it: behind a proxy, the scheme and host it was given.

@@ -274,6 +274,12 @@ impl Service {
                 let (settings, sealed) = self.seal_channel_settings(new.kind, None, &new.settings).await?;
                 (None, settings, Some(sealed))
             }
+            // Its secret (the bearer token the integration posts with, and the key replies are signed with) is the
+            // inbox's identity secret, made below.
+            InboxKind::Api => {
+                let settings = kefu_core::api_channel::ApiChannelSettings::parse(&new.settings)?;
+                (None, serde_json::to_value(settings).expect("settings serialize"), None)
+            }
         };
         self.check_teams(admin.org_id, &new.teams).await?;
         let id = new_id();
@@ -289,6 +295,7 @@ impl Service {
             InboxKind::Email => Some(("connecting", "")),
             InboxKind::Wechat => Some(("waiting", "waiting for WeChat to call the webhook URL")),
             InboxKind::TwilioSms => Some(("waiting", "waiting for Twilio to call the webhook URL")),
+            InboxKind::Api => Some(("waiting", "waiting for the integration's first message")),
         };
         if let Some((status, message)) = state {
             let state = serde_json::json!({ "status": status, "message": message, "since": Timestamp(now_ms()) });
@@ -333,6 +340,10 @@ impl Service {
                     let (redacted, s) = self.seal_channel_settings(current.kind, Some(id), settings).await?;
                     stored = Some(redacted);
                     sealed = Some(s);
+                }
+                InboxKind::Api => {
+                    let parsed = kefu_core::api_channel::ApiChannelSettings::parse(settings)?;
+                    stored = Some(serde_json::to_value(parsed).expect("settings serialize"));
                 }
             }
         }

@@ -23,6 +23,8 @@ pub struct ChannelInbound {
     pub content: String,
     /// Their phone number, kept on a new contact (SMS).
     pub phone: Option<String>,
+    /// Their email address, kept on a new contact.
+    pub email: Option<String>,
 }
 
 /// What a provider reports about a reply it accepted.
@@ -93,7 +95,9 @@ impl Service {
                 let (parsed, secrets) = TwilioSettings::parse(settings, previous.as_ref())?;
                 Ok((parsed.redacted(), self.seal(&secrets)))
             }
-            InboxKind::Web | InboxKind::Email => Err(ServiceError::Conflict("not a provider channel".into())),
+            InboxKind::Web | InboxKind::Email | InboxKind::Api => Err(ServiceError::Conflict(
+                "this inbox keeps no provider credentials".into(),
+            )),
         }
     }
 
@@ -121,6 +125,26 @@ impl Service {
             settings,
             secrets,
         })
+    }
+
+    /// The API inbox a call names, when the call carries its secret; "not found" for any other, "unauthorized"
+    /// for a wrong secret.
+    pub async fn api_inbox(&self, inbox_id: Uuid, bearer: Option<&str>) -> Result<Inbox> {
+        let inbox = self
+            .store()
+            .inbox_by_id(inbox_id)
+            .await?
+            .filter(|i| i.kind == InboxKind::Api)
+            .ok_or(ServiceError::NotFound("inbox"))?;
+        let secret = inbox.identity_secret.as_deref().unwrap_or_default();
+        match bearer {
+            Some(given)
+                if !secret.is_empty() && crate::identity::constant_time_eq(given.as_bytes(), secret.as_bytes()) =>
+            {
+                Ok(inbox)
+            }
+            _ => Err(ServiceError::Unauthorized),
+        }
     }
 
     /// The WeChat inbox a webhook names, with its credentials; "not found" for any other id or kind.
@@ -217,13 +241,13 @@ impl Service {
         tx.insert_contact(id, inbox.org_id, inbox.id, None, &name, &serde_json::json!({}), now)
             .await?;
         let stored = match tx.set_contact_external_id(id, &inbound.external_user_id, now).await {
-            Ok(()) => match &inbound.phone {
-                Some(phone) => tx
-                    .update_contact(id, None, None, Some(Some(phone)), None, now)
+            Ok(()) if inbound.phone.is_some() || inbound.email.is_some() => {
+                let (email, phone) = (inbound.email.as_deref(), inbound.phone.as_deref());
+                tx.update_contact(id, None, email.map(Some), phone.map(Some), None, now)
                     .await
-                    .map(|_| ()),
-                None => Ok(()),
-            },
+                    .map(|_| ())
+            }
+            Ok(()) => Ok(()),
             Err(e) => Err(e),
         };
         match stored {

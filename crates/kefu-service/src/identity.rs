@@ -53,6 +53,11 @@ pub fn signature_matches(secret: &str, id: &str, hash: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
+/// Compares secrets in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() != 64 {
         return None;

@@ -25,7 +25,7 @@ pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
 pub use forms::{FormInfo, FormSubmission};
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
-pub use outbox::{DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob};
+pub use outbox::{ApiJob, DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob};
 pub use secret::{SecretBox, SecretError};
 pub use tickets::{NewTicket, RequesterInput, TicketChanges};
 

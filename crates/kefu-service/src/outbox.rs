@@ -50,12 +50,25 @@ pub struct TwilioJob {
     pub status_callback: Option<String>,
 }
 
+/// Everything needed to deliver one reply to an API inbox's integration.
+#[derive(Debug, Clone)]
+pub struct ApiJob {
+    pub item: OutboxItem,
+    pub inbox: Inbox,
+    pub reply_url: String,
+    /// Signs the delivery, so the integration knows it comes from Kefu.
+    pub secret: String,
+    pub message: Message,
+    pub contact: Contact,
+}
+
 /// A due delivery, by the channel that sends it.
 #[derive(Debug, Clone)]
 pub enum DeliveryJob {
     Email(EmailJob),
     Wechat(WechatJob),
     Twilio(TwilioJob),
+    Api(ApiJob),
 }
 
 impl DeliveryJob {
@@ -64,6 +77,7 @@ impl DeliveryJob {
             DeliveryJob::Email(j) => &j.item,
             DeliveryJob::Wechat(j) => &j.item,
             DeliveryJob::Twilio(j) => &j.item,
+            DeliveryJob::Api(j) => &j.item,
         }
     }
 }
@@ -113,7 +127,12 @@ impl Service {
             .inbox(conversation.org_id, conversation.inbox_id)
             .await?
             .ok_or(ServiceError::NotFound("inbox"))?;
-        Ok(inbox.kind != InboxKind::Web)
+        Ok(match inbox.kind {
+            InboxKind::Web => false,
+            // Without a reply URL, the integration reads replies from Kefu.
+            InboxKind::Api => inbox.settings["reply_url"].as_str().is_some(),
+            InboxKind::Email | InboxKind::Wechat | InboxKind::TwilioSms => true,
+        })
     }
 
     /// Posts a public message into a conversation from outside the chat (a ticket comment, a notice to the
@@ -193,6 +212,20 @@ impl Service {
             InboxKind::Email => Ok(DeliveryJob::Email(self.email_job(item).await?)),
             InboxKind::Wechat => Ok(DeliveryJob::Wechat(self.wechat_job(item).await?)),
             InboxKind::TwilioSms => Ok(DeliveryJob::Twilio(self.twilio_job(item).await?)),
+            InboxKind::Api => {
+                let reply_url = kefu_core::api_channel::ApiChannelSettings::parse(&inbox.settings)?
+                    .reply_url
+                    .ok_or(ServiceError::Conflict("the inbox has no reply URL".into()))?;
+                let (message, contact) = self.message_and_contact(&item).await?;
+                Ok(DeliveryJob::Api(ApiJob {
+                    secret: inbox.identity_secret.clone().unwrap_or_default(),
+                    inbox,
+                    reply_url,
+                    message,
+                    contact,
+                    item,
+                }))
+            }
             InboxKind::Web => Err(ServiceError::Conflict("web chat replies are not delivered".into())),
         }
     }

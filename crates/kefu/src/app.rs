@@ -82,7 +82,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
     service.start_timers().await?;
     let email = kefu_channels::email::fetch::start(service.clone());
-    let outbox = kefu_channels::delivery::start(service.clone());
+    let outbox = kefu_channels::delivery::start(service.clone(), args.webhooks_allow_private);
 
     let app = kefu_http::router(
         kefu_http::AppState {

@@ -70,12 +70,16 @@ pub struct ServeArgs {
     /// Largest Socket.IO message or polling body, in bytes.
     #[arg(long, env = "KEFU_SOCKET_MAX_PAYLOAD", default_value_t = 64 * 1024)]
     pub socket_max_payload: u64,
-    /// Email of the first admin, created on an empty database (with KEFU_ADMIN_PASSWORD).
+    /// Let webhooks and API inboxes post to addresses on this machine or a private network (an integration
+    /// running next to Kefu). Off by default, so a webhook cannot be aimed at internal services.
+    #[arg(long, env = "KEFU_WEBHOOKS_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhooks_allow_private: bool,
     /// Seals channel passwords (IMAP, SMTP) at rest: at least 32 characters. Without it, Kefu makes a key file
     /// in the data directory; keep that file with the database, or the passwords must be entered again.
     #[arg(long, env = "KEFU_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// Email of the first admin, created on an empty database (with KEFU_ADMIN_PASSWORD).
     #[arg(long, env = "KEFU_ADMIN_EMAIL", hide = true)]
     pub admin_email: Option<String>,
     #[arg(long, env = "KEFU_ADMIN_PASSWORD", hide = true)]

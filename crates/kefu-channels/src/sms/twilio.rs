@@ -130,6 +130,7 @@ pub async fn receive(
         message_key: sid.to_string(),
         content,
         phone: Some(from),
+        email: None,
     };
     service.channel_received(&inbox.inbox, inbound).await?;
     Ok(())

@@ -218,6 +218,7 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         message_key,
         content: text,
         phone: None,
+        email: None,
     };
     service.channel_received(&inbox.inbox, inbound).await?;
     Ok(Answer::Success)

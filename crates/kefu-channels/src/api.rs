@@ -1,0 +1,179 @@
+//! The API channel and outbound webhooks share a way to POST to a customer's server: JSON, signed with
+//! HMAC-SHA256 over `"{timestamp}.{body}"` (header `X-Kefu-Signature: t=<unix seconds>,v1=<hex>`), so the receiver
+//! can check it came from Kefu and refuse replays older than its window. Targets on loopback or private networks
+//! are refused unless the installation allows them (an integration on the same host).
+
+use hmac::{Hmac, KeyInit, Mac};
+use kefu_service::{ApiJob, Outcome};
+use sha2::Sha256;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub const SIGNATURE_HEADER: &str = "x-kefu-signature";
+
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "{t}.{body}")>`.
+pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={timestamp},v1={hex}")
+}
+
+/// Whether an address is one a webhook may not reach unless allowed: loopback, private, link-local, unspecified.
+pub fn private_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| private_address(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Refuses a target that resolves to a private address, unless allowed.
+pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> {
+    if allow_private {
+        return Ok(());
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let host = parsed
+        .host_str()
+        .ok_or("the URL has no host")?
+        .trim_matches(['[', ']'])
+        .to_string();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| format!("{host} could not be resolved: {e}"))?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addrs.iter().any(|ip| private_address(*ip)) {
+        return Err(format!(
+            "{host} is on a private network or this machine; set KEFU_WEBHOOKS_ALLOW_PRIVATE=1 to allow such targets"
+        ));
+    }
+    Ok(())
+}
+
+/// Posts signed JSON and says how it went: 2xx delivered; 408, 429 and 5xx (and no answer) tried again; other
+/// statuses refused for good, with the answer's first words.
+pub async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    body: Vec<u8>,
+    allow_private: bool,
+) -> Outcome {
+    if let Err(reason) = check_target(url, allow_private).await {
+        return Outcome::Failed(format!("not sent: {reason}"));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let response = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, sign(secret, now, &body))
+        .body(body)
+        .send()
+        .await;
+    match response {
+        Err(e) => Outcome::Retry(e.to_string()),
+        Ok(r) if r.status().is_success() => Outcome::Accepted { provider_id: None },
+        Ok(r) => {
+            let status = r.status();
+            let said: String = r.text().await.unwrap_or_default().chars().take(200).collect();
+            let reason = format!("the integration answered HTTP {status}: {said}");
+            if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
+                Outcome::Retry(reason)
+            } else {
+                Outcome::Failed(reason)
+            }
+        }
+    }
+}
+
+/// Delivers API inboxes' replies to their integrations.
+#[derive(Clone)]
+pub struct ApiDelivery {
+    http: reqwest::Client,
+    allow_private: bool,
+}
+
+impl ApiDelivery {
+    pub fn new(allow_private: bool) -> Self {
+        ApiDelivery {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                // A redirect could lead to an address the check above refused.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("the HTTP client builds"),
+            allow_private,
+        }
+    }
+
+    pub async fn send(&self, job: &ApiJob) -> Outcome {
+        let body = serde_json::json!({
+            "event": "message.created",
+            "inbox_id": job.inbox.id,
+            "conversation_id": job.message.conversation_id,
+            "contact": {
+                "id": job.contact.external_id,
+                "kefu_id": job.contact.id,
+                "name": job.contact.name,
+            },
+            "message": job.message,
+        });
+        let bytes = serde_json::to_vec(&body).expect("JSON serializes");
+        post_signed(&self.http, &job.reply_url, &job.secret, bytes, self.allow_private).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_covers_the_timestamp_and_the_body() {
+        // Recomputed with: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret
+        assert_eq!(
+            sign("secret", 1_700_000_000, br#"{"a":1}"#),
+            "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+
+    #[test]
+    fn private_and_loopback_addresses_are_known() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.1.1",
+            "::1",
+            "fd00::1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(private_address(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2001:4860:4860::8888", "172.32.0.1"] {
+            assert!(!private_address(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
