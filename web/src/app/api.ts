@@ -1,6 +1,6 @@
 // REST calls to /api/v1: the bearer token, JSON in and out, and the server's stable error shape
 // ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
-import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, WorkingHours } from './types';
+import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, ReplyWindow, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, WorkingHours } from './types';
 
 const TOKEN_KEY = 'kefu.token';
 
@@ -92,6 +92,8 @@ export const rest = {
   conversations: (params: Record<string, string | boolean | undefined>) =>
     api<ConversationPage>('GET', `/conversations?${q(params)}`),
   conversation: (id: string) => api<{ conversation: Conversation }>('GET', `/conversations/${id}`),
+  /** null for channels without a reply window (web, email). */
+  replyWindow: (id: string) => api<{ reply_window: ReplyWindow | null }>('GET', `/conversations/${id}/reply_window`),
 
   contact: (id: string) => api<{ contact: Contact }>('GET', `/contacts/${id}`),
   updateContact: (id: string, patch: Partial<Pick<Contact, 'name' | 'email' | 'phone'>>) =>

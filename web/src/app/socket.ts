@@ -1,7 +1,9 @@
 // The workspace's live state and its /agent Socket.IO connection: who is signed in, the conversation lists,
 // each opened conversation's timeline, typing and presence, and the pushes that keep them current (tickets'
 // pushes are handed to whichever ticket screen listens, and SLA breaches pop up for supervisors anywhere), the
-// inboxes by id (to know an email conversation), and emailed replies' delivery settling (message:updated).
+// inboxes by id (to know an email or WeChat conversation), replies' delivery to another channel settling
+// (message:updated), and a count of each conversation's message pushes (a WeChat composer asks its reply window
+// again on each).
 // Components read `store` and re-render on `subscribe`; every server rule lives in lists.ts and timeline.ts.
 import { io, type Socket } from 'socket.io-client';
 import { ApiError, getToken, rest, setToken } from './api';
@@ -87,6 +89,11 @@ class Store {
   timelineError = new Map<string, string>();
   typing = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>();
   colleagues = new Map<string, Presence>();
+  /**
+   * Per conversation, how many message:new / message:updated it has had (and reconnects, which may have missed
+   * some): what may move its reply window.
+   */
+  messageTicks = new Map<string, number>();
   /** Every inbox by id, loaded once and again when a conversation names one not known yet. */
   inboxes = new Map<string, Inbox>();
   pops: Pop[] = [];
@@ -245,6 +252,7 @@ class Store {
     this.previews.clear();
     this.timelines.clear();
     this.timelineError.clear();
+    this.messageTicks.clear();
     this.readSent.clear();
     for (const { timer } of this.typing.values()) clearTimeout(timer);
     this.typing.clear();
@@ -265,7 +273,11 @@ class Store {
       this.changed();
       // Pushes are not replayed: whatever happened while away comes from REST and sync (docs/realtime.md §11.2).
       void this.refreshLists();
-      for (const id of this.timelines.keys()) void this.catchUp(id);
+      for (const id of this.timelines.keys()) {
+        // What was missed may have moved its reply window too.
+        this.tick(id);
+        void this.catchUp(id);
+      }
       // An inbox list that failed to load (the server was down) is asked for again on the next render.
       this.inboxMisses.clear();
       this.ticketPushed(null);
@@ -308,8 +320,9 @@ class Store {
       if (this.me && oversees(this.me)) this.announceBreach(ticket, target);
     });
     socket.on('message:new', ({ message }: { message: Message }) => this.onMessage(message));
-    // An emailed reply's delivery settled (sent, or refused with the server's reason): replace it by id.
+    // A reply's delivery to its channel settled (sent, or refused with the provider's reason): replace it by id.
     socket.on('message:updated', ({ message }: { message: Message }) => {
+      this.tick(message.conversation_id);
       const t = this.timelines.get(message.conversation_id);
       if (!t) return;
       const next = update(t, message);
@@ -398,8 +411,14 @@ class Store {
     this.changed();
   }
 
+  private tick(id: string) {
+    this.messageTicks.set(id, (this.messageTicks.get(id) ?? 0) + 1);
+    this.changed();
+  }
+
   private onMessage(message: Message) {
     const id = message.conversation_id;
+    this.tick(id);
     const t = this.timelines.get(id);
     if (t) {
       const { timeline, gap } = receive(t, message);
@@ -514,7 +533,11 @@ class Store {
 
   // ---- actions ----
 
-  async send(conversationId: string, content: string, isPrivate: boolean, clientId: string = crypto.randomUUID()) {
+  /**
+   * Sends a reply or note, shown as pending until the ack; a refusal leaves it marked failed (with Retry) and
+   * resolves to the refusal's code (e.g. `reply_window_closed`), null when it was taken.
+   */
+  async send(conversationId: string, content: string, isPrivate: boolean, clientId: string = crypto.randomUUID()): Promise<string | null> {
     const t = this.timelines.get(conversationId) ?? emptyTimeline();
     this.timelines.set(conversationId, addPending(t, { client_id: clientId, content, private: isPrivate }));
     this.changed();
@@ -527,10 +550,13 @@ class Store {
       });
       this.onMessage(res.message as Message);
       this.timelines.set(conversationId, dropPending(this.timelines.get(conversationId)!, clientId));
+      this.changed();
+      return null;
     } catch (e) {
       this.timelines.set(conversationId, failPending(this.timelines.get(conversationId)!, clientId, (e as Error).message));
+      this.changed();
+      return (e as AckError).code ?? 'error';
     }
-    this.changed();
   }
 
   retry(conversationId: string, clientId: string) {

@@ -68,6 +68,8 @@ export interface Contact {
   last_agent_id: string | null;
   created_at: string;
   updated_at: string;
+  /** Newer server: who they are on their channel (a WeChat user's OpenID); null for web and email contacts. */
+  external_id?: string | null;
 }
 
 export interface Team {
@@ -80,12 +82,15 @@ export interface Team {
   business_hours?: WorkingHours | null;
 }
 
-export type InboxKind = 'web' | 'email';
-export const INBOX_KINDS: InboxKind[] = ['web', 'email'];
+export type InboxKind = 'web' | 'email' | 'wechat';
+export const INBOX_KINDS: InboxKind[] = ['web', 'email', 'wechat'];
 
-/** How an inbox's connection to the outside is doing (email: the IMAP session); the words are the server's. */
+/**
+ * How an inbox's connection to the outside is doing (email: the IMAP session; WeChat: whether WeChat calls the
+ * webhook, "waiting" until its first signed call); the words are the server's.
+ */
 export interface ChannelState {
-  status: 'connecting' | 'ok' | 'error';
+  status: 'connecting' | 'waiting' | 'ok' | 'error';
   message: string;
   since: string;
 }
@@ -103,6 +108,22 @@ export interface Inbox {
   identity_secret?: string | null;
   /** Newer server: null for the web, and for an email inbox not looked at yet. */
   channel_state?: ChannelState | null;
+  /** Newer server: where the provider calls Kefu (WeChat: `/hooks/wechat/{id}`); null for web and email. */
+  webhook_path?: string | null;
+}
+
+/**
+ * A channel's reply window for one conversation (WeChat: replies only within some hours of the customer's last
+ * message, and only so many); null for channels without one.
+ */
+export interface ReplyWindow {
+  open: boolean;
+  /** When it closes (or closed); null when the customer has never written. */
+  closes_at: string | null;
+  /** Replies left before the customer must write again. */
+  remaining: number;
+  /** Why it is closed. */
+  reason?: 'expired' | 'quota' | 'never_written';
 }
 
 export interface CannedReply {

@@ -1,12 +1,11 @@
 // An email inbox: its mailbox settings (IMAP in, SMTP out, the polling interval) for a new inbox or an edit, and
 // its connection state, refreshed every 3 s while the page is open since the server has no push for it.
 // Passwords are never shown: an edit leaves the boxes empty, and only a typed one is sent (emailSettings.ts).
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { rest } from '../api';
-import { fullDate } from '../format';
 import { useT } from '../hooks';
-import { store } from '../socket';
-import type { ChannelState, Inbox, Team } from '../types';
+import type { Inbox, Team } from '../types';
+import { ConnectionState, Field, usePolledInbox } from './parts';
 import { TeamChecks } from './TeamChecks';
 import { attempt } from './useLoad';
 import {
@@ -16,73 +15,11 @@ import {
   fieldOfError,
   problems,
   readEmail,
-  stateTone,
   withTls,
   type EmailField,
   type EmailForm as Form,
   type Tls,
 } from './emailSettings';
-
-const POLL_MS = 3000;
-
-export function StateDot({ state }: { state: ChannelState | null | undefined }) {
-  return <span class={`state-dot ${stateTone(state)}`} aria-hidden="true" />;
-}
-
-/** The dot, the state in words, the server's message ("connected (IDLE)", the refusing server's reason) and since when. */
-export function ConnectionState({ inbox }: { inbox: Inbox }) {
-  const text = useT();
-  const state = inbox.channel_state;
-  const tone = stateTone(state);
-  return (
-    <section class="card connection" data-testid="channel-state" data-status={state?.status ?? 'none'} aria-live="polite">
-      <h3>{text.connection}</h3>
-      <div class="state-line">
-        <StateDot state={state} />
-        <strong>{text.channelStates[tone]}</strong>
-      </div>
-      {state?.message && (
-        <div class={`state-message ${tone}`} data-testid="channel-state-message">
-          {state.message}
-        </div>
-      )}
-      {state?.since && <div class="muted small">{text.since(fullDate(state.since, store.lang))}</div>}
-    </section>
-  );
-}
-
-interface FieldProps {
-  label: string;
-  value: string;
-  onInput: (v: string) => void;
-  testid: string;
-  bad?: boolean;
-  type?: string;
-  placeholder?: string;
-  class?: string;
-  autocomplete?: string;
-  inputMode?: 'numeric';
-}
-
-function Field(p: FieldProps) {
-  return (
-    <label class={p.class}>
-      {p.label}
-      <input
-        type={p.type ?? 'text'}
-        value={p.value}
-        placeholder={p.placeholder}
-        // The browser must not fill in the admin's own saved login here.
-        autocomplete={p.autocomplete ?? 'off'}
-        inputMode={p.inputMode}
-        aria-invalid={p.bad ? 'true' : undefined}
-        class={p.bad ? 'invalid' : undefined}
-        onInput={(e) => p.onInput(e.currentTarget.value)}
-        data-testid={p.testid}
-      />
-    </label>
-  );
-}
 
 function Security({ value, onChange, testid }: { value: Tls; onChange: (t: Tls) => void; testid: string }) {
   const text = useT();
@@ -226,25 +163,7 @@ export function EmailForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | 
 
 /** An existing email inbox: the form, and beside it the connection state, polled while this is open. */
 export function EmailInboxEditor({ inbox, teams, onChanged }: { inbox: Inbox; teams: Team[]; onChanged: (i: Inbox) => void }) {
-  const report = useRef(onChanged);
-  report.current = onChanged;
-  useEffect(() => {
-    let stopped = false;
-    const poll = () => {
-      // A hidden tab need not keep asking; the next tick after it comes back does.
-      if (document.visibilityState !== 'visible') return;
-      rest.inbox(inbox.id).then(
-        ({ inbox: fresh }) => !stopped && report.current(fresh),
-        () => {},
-      );
-    };
-    poll();
-    const timer = setInterval(poll, POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [inbox.id]);
+  usePolledInbox(inbox.id, onChanged);
   return (
     <div class="inbox-layout">
       <EmailForm inbox={inbox} teams={teams} onSaved={onChanged} />

@@ -1,7 +1,8 @@
-// Inboxes: the list (each with its kind, and an email inbox's connection dot), a new inbox of either kind, and
-// the open inbox's editor: for website chat its name, answering teams and the widget's settings (colour, side,
+// Inboxes: the list (each with its kind, and an email or WeChat inbox's connection dot), a new inbox of any kind,
+// and the open inbox's editor: for website chat its name, answering teams and the widget's settings (colour, side,
 // language, greeting, pre-chat form, working hours, offline message) with a live preview, the embed snippet and
-// the identity secret; for email the mailbox settings and connection state (EmailInbox.tsx).
+// the identity secret; for email the mailbox settings and connection state (EmailInbox.tsx); for a WeChat
+// Official Account its credentials, reply window, webhook URL and connection state (WechatInbox.tsx).
 import { useEffect, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
@@ -10,8 +11,10 @@ import { type Inbox, type Lang, type Localised, type PreChatField, type Team, ty
 import { BUILT_IN_FIELDS, isHexColor, mergeWidget, readWidget } from './widgetSettings';
 import { attempt, useLoad } from './useLoad';
 import { HoursEditor } from './HoursEditor';
-import { EmailInboxEditor, StateDot } from './EmailInbox';
+import { EmailInboxEditor } from './EmailInbox';
 import { NewInbox } from './NewInbox';
+import { CopyButton, StateDot } from './parts';
+import { WechatInboxEditor } from './WechatInbox';
 import { TeamChecks } from './TeamChecks';
 
 function LocalisedInputs({ value, onChange, multiline, testid }: { value: Localised; onChange: (v: Localised) => void; multiline?: boolean; testid: string }) {
@@ -156,26 +159,6 @@ function Preview({ w }: { w: WidgetSettings }) {
         </div>
       </div>
     </div>
-  );
-}
-
-function CopyButton({ value, testid }: { value: string; testid?: string }) {
-  const text = useT();
-  const [done, setDone] = useState(false);
-  return (
-    <button
-      type="button"
-      class="btn small"
-      data-testid={testid}
-      onClick={() =>
-        navigator.clipboard?.writeText(value).then(() => {
-          setDone(true);
-          setTimeout(() => setDone(false), 1500);
-        })
-      }
-    >
-      {done ? text.copied : text.copy}
-    </button>
   );
 }
 
@@ -378,7 +361,7 @@ export function Inboxes() {
   const added = Object.values(local).filter((i) => !loaded.some((x) => x.id === i.id));
   const list = [...loaded, ...added].map((i) => local[i.id] ?? i);
   const inbox = list.find((i) => i.id === selected) ?? list[0];
-  // Functional: the email editor reports polled states from a timer, which must not drop other edits.
+  // Functional: the email and WeChat editors report polled states from a timer, which must not drop other edits.
   const changed = (i: Inbox) => setLocal((l) => ({ ...l, [i.id]: i }));
   const teamList = teams.data?.teams ?? [];
   return (
@@ -400,9 +383,9 @@ export function Inboxes() {
                 data-inbox-id={i.id}
                 data-kind={i.kind}
               >
-                {i.kind === 'email' && <StateDot state={i.channel_state} />}
+                {i.kind !== 'web' && <StateDot state={i.channel_state} />}
                 {i.name}
-                <span class="kind-tag">{text.inboxKinds[i.kind] ?? i.kind}</span>
+                <span class="kind-tag">{text.inboxKindTags[i.kind] ?? i.kind}</span>
               </button>
             ))}
           </div>
@@ -425,6 +408,8 @@ export function Inboxes() {
         <p class="muted">{text.noInboxes}</p>
       ) : inbox.kind === 'email' ? (
         <EmailInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
+      ) : inbox.kind === 'wechat' ? (
+        <WechatInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
       ) : (
         <InboxEditor key={inbox.id} inbox={inbox} teams={teamList} onSaved={changed} />
       )}

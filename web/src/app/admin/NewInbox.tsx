@@ -1,11 +1,13 @@
-// A new inbox: the admin picks website chat (a name and teams; the widget is set up afterwards in its editor)
-// or email (the mailbox form). The server's refusal shows in place, in its own words.
+// A new inbox: the admin picks website chat (a name and teams; the widget is set up afterwards in its editor),
+// email (the mailbox form) or a WeChat Official Account (its credentials; the webhook URL shows once it exists).
+// The server's refusal shows in place, in its own words.
 import { useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import { INBOX_KINDS, type Inbox, type InboxKind, type Team } from '../types';
 import { EmailForm } from './EmailInbox';
 import { TeamChecks } from './TeamChecks';
+import { WechatForm } from './WechatInbox';
 import { attempt } from './useLoad';
 
 function NewWebInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCreated: (i: Inbox) => void; onCancel: () => void }) {
@@ -60,10 +62,12 @@ export function NewInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCrea
             ))}
           </select>
         </label>
-        <p class="muted small">{kind === 'email' ? text.emailInboxHint : text.webInboxHint}</p>
+        <p class="muted small">{kind === 'email' ? text.emailInboxHint : kind === 'wechat' ? text.wechatInboxHint : text.webInboxHint}</p>
       </section>
       {kind === 'email' ? (
         <EmailForm key="email" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
+      ) : kind === 'wechat' ? (
+        <WechatForm key="wechat" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
       ) : (
         <NewWebInbox key="web" teams={teams} onCreated={onCreated} onCancel={onCancel} />
       )}

@@ -83,6 +83,8 @@ describe('email inbox settings', () => {
   it("colours an inbox's connection dot", () => {
     expect(stateTone({ status: 'ok', message: 'connected (IDLE)', since: '' })).toBe('ok');
     expect(stateTone({ status: 'error', message: 'login refused', since: '' })).toBe('error');
+    expect(stateTone({ status: 'waiting', message: 'waiting for WeChat to call the webhook URL', since: '' })).toBe('waiting');
+    expect(stateTone({ status: 'later' as 'ok', message: '', since: '' })).toBe('unknown');
     expect(stateTone(null)).toBe('unknown');
     expect(stateTone(undefined)).toBe('unknown');
   });

@@ -163,10 +163,13 @@ export function emailSettings(f: EmailForm): Record<string, unknown> {
   return { imap, smtp, poll_interval_secs: Number(f.poll), tickets: f.tickets };
 }
 
-export type StateTone = 'ok' | 'connecting' | 'error' | 'unknown';
+export type StateTone = 'ok' | 'connecting' | 'waiting' | 'error' | 'unknown';
 
-/** The dot's colour for an inbox's connection: null (not looked at yet) and unknown words show grey. */
+/**
+ * The dot's colour for any inbox's connection (email's IMAP session, WeChat calling the webhook): null (not looked
+ * at yet) and unknown words show grey.
+ */
 export function stateTone(state: ChannelState | null | undefined): StateTone {
   const s = state?.status;
-  return s === 'ok' || s === 'connecting' || s === 'error' ? s : 'unknown';
+  return s === 'ok' || s === 'connecting' || s === 'waiting' || s === 'error' ? s : 'unknown';
 }

@@ -1,11 +1,14 @@
 // The reply box: Reply / Private note, Enter to send, typing signals, and the "/" canned-reply picker.
-// It explains itself when the user may not write here (closed, queued, someone else's).
+// It explains itself when the user may not write here (closed, queued, someone else's), and for a channel with a
+// reply window (WeChat) says until when and how many replies are left, or why replies are closed for now (notes
+// stay open: they never leave Kefu).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import { oversees } from '../lists';
+import { recheckIn, windowHours, windowView } from '../replyWindow';
 import { store } from '../socket';
-import type { CannedReply, Conversation } from '../types';
+import type { CannedReply, Conversation, ReplyWindow } from '../types';
 
 // Drafts survive switching conversations (the composer is re-created per conversation).
 const drafts = new Map<string, string>();
@@ -66,6 +69,35 @@ function CannedPicker({
   );
 }
 
+/**
+ * The conversation's reply window while `on` (a WeChat conversation one may write in): asked when it opens, after
+ * each message pushed in it, when an open window reaches its end, and on `recheck()`. null: none, or not known yet
+ * (the server still refuses a reply it must).
+ */
+function useReplyWindow(id: string, on: boolean): [ReplyWindow | null, () => void] {
+  const [w, setW] = useState<ReplyWindow | null>(null);
+  const [asked, setAsked] = useState(0);
+  const latest = useRef(0);
+  const tick = store.messageTicks.get(id) ?? 0;
+  useEffect(() => {
+    const n = ++latest.current;
+    if (!on) return setW(null);
+    rest.replyWindow(id).then(
+      // Only the latest answer counts: a slow one must not undo what a later message changed.
+      ({ reply_window }) => n === latest.current && setW(reply_window),
+      () => {},
+    );
+  }, [id, on, tick, asked]);
+  useEffect(() => {
+    const ms = w && recheckIn(w);
+    if (ms == null) return;
+    const timer = setTimeout(() => setAsked((x) => x + 1), ms);
+    return () => clearTimeout(timer);
+  }, [w]);
+  useEffect(() => () => void (latest.current = -1), []);
+  return [w, () => setAsked((x) => x + 1)];
+}
+
 export function Composer({ conversation: c }: { conversation: Conversation }) {
   const text = useT();
   const me = store.me!;
@@ -77,6 +109,8 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   const [dismissed, setDismissed] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const idle = useRef<ReturnType<typeof setTimeout>>();
+  const alive = useRef(true);
+  useEffect(() => () => void (alive.current = false), []);
 
   const query = dismissed ? null : cannedQuery(value);
   useEffect(() => {
@@ -106,6 +140,12 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   else if (c.status === 'queued' && !oversees(me)) blocked = text.queuedHint;
   else if (c.assignee && c.assignee.id !== me.id && !oversees(me)) blocked = text.notYoursHint;
 
+  const inbox = store.inbox(c.inbox_id);
+  const [replyWindow, recheck] = useReplyWindow(c.id, inbox?.kind === 'wechat' && !blocked);
+  const windowLine = replyWindow && windowView(replyWindow, text, store.lang, windowHours(inbox?.settings));
+  // A closed window stops replies only: a private note never leaves Kefu.
+  const replyClosed = !note && windowLine !== null && !windowLine.open;
+
   const update = (v: string) => {
     setValue(v);
     drafts.set(c.id, v);
@@ -119,8 +159,20 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   };
 
   const send = () => {
-    if (!value.trim() || blocked) return;
-    void store.send(c.id, value, note);
+    if (!value.trim() || blocked || replyClosed) return;
+    const content = value;
+    const clientId = crypto.randomUUID();
+    void store.send(c.id, content, note, clientId).then((code) => {
+      if (code !== 'reply_window_closed') return;
+      // The window closed under the agent: the words go back into the box (unless something new was typed
+      // since; then they stay on the failed message, with Retry), and the reason shows.
+      if (!(drafts.get(c.id) ?? '').trim()) {
+        drafts.set(c.id, content);
+        store.discard(c.id, clientId);
+        if (alive.current) setValue(content);
+      }
+      if (alive.current) recheck();
+    });
     clearTimeout(idle.current);
     store.setTyping(c.id, false);
     update('');
@@ -196,10 +248,16 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
           {text.note}
         </button>
       </div>
+      {replyClosed && (
+        <div class="window-closed" role="status" data-testid="reply-window-closed">
+          {windowLine.text} <span class="window-note-hint">{text.windowNoteHint}</span>
+        </div>
+      )}
       <textarea
         ref={area}
         rows={3}
         value={value}
+        disabled={replyClosed}
         placeholder={note ? text.notePlaceholder : text.replyPlaceholder}
         onInput={(e) => update(e.currentTarget.value)}
         onKeyDown={onKeyDown}
@@ -208,8 +266,11 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
         aria-label={note ? text.note : text.reply}
       />
       <div class="composer-bar">
-        <span class="muted small">{[...value].length > 9000 ? `${[...value].length} / 10000` : ''}</span>
-        <button type="button" class={`btn ${note ? 'note-btn' : 'primary'}`} disabled={!value.trim()} onClick={send} data-testid="send-button">
+        <span class="composer-info muted small">
+          {!note && windowLine?.open && <span data-testid="reply-window">{windowLine.text}</span>}
+          {[...value].length > 9000 && <span>{`${[...value].length} / 10000`}</span>}
+        </span>
+        <button type="button" class={`btn ${note ? 'note-btn' : 'primary'}`} disabled={!value.trim() || replyClosed} onClick={send} data-testid="send-button">
           {note ? text.addNote : text.send}
         </button>
       </div>

@@ -1,5 +1,5 @@
-// The right column: who the visitor is (editable name, email, phone), where they are (browser, page,
-// referrer, locale), their pre-chat fields and their other conversations.
+// The right column: who the visitor is (editable name, email, phone; a WeChat user's OpenID), where they are
+// (browser, page, referrer, locale), their pre-chat fields and their other conversations.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, rest } from '../api';
 import { fullDate, summariseUserAgent } from '../format';
@@ -160,6 +160,14 @@ export function ContactPanel({ conversation }: { conversation: Conversation }) {
         <Field contact={contact} field="phone" label={text.phone} onSaved={saved} />
       </section>
       <section class="facts">
+        {contact.external_id && store.inbox(conversation.inbox_id)?.kind === 'wechat' && (
+          <div class="field">
+            <span class="field-label">{text.openId}</span>
+            <span class="field-value mono" data-testid="contact-openid">
+              {contact.external_id}
+            </span>
+          </div>
+        )}
         {a.page?.url && (
           <div class="field">
             <span class="field-label">{text.currentPage}</span>

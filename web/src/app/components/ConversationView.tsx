@@ -1,24 +1,25 @@
 // The middle column: the open conversation's header and actions, its messages in seq order with date
 // separators, private notes, the visitor's read mark and typing indicator, the composer, and "Create ticket"
-// (the chat becomes a ticket, which then opens). An email conversation says so in its header, with the
-// customer's address, and each emailed reply says whether it went out.
+// (the chat becomes a ticket, which then opens). An email or WeChat conversation says so in its header, with the
+// customer's address or OpenID, and each reply delivered to such a channel says whether it went out.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
-import { deliveryLine } from '../email';
+import { deliveryLine } from '../delivery';
 import { dayLabel, hhmm, sameDay } from '../format';
 import { useT } from '../hooks';
 import { contactName, mayAct } from '../lists';
 import { store } from '../socket';
 import { visitorReadMark, type Timeline } from '../timeline';
-import type { Conversation, Delivery, Lang } from '../types';
+import type { Conversation, Delivery, InboxKind, Lang } from '../types';
 import { Composer } from './Composer';
 import { TransferDialog } from './TransferDialog';
 import { Stars } from './Stars';
 
-/** Under an emailed reply: "Sending…", "Sent by email" ✓, or the refusing server's reason in red. */
-function DeliveryStatus({ delivery }: { delivery: Delivery }) {
+/** Under a reply delivered to another channel: "Sending…", "Sent by email" / "Sent to WeChat" ✓, or the refusing
+ * provider's reason in red. */
+function DeliveryStatus({ delivery, kind }: { delivery: Delivery; kind?: InboxKind }) {
   const text = useT();
-  const line = deliveryLine(delivery, text);
+  const line = deliveryLine(delivery, text, kind);
   return (
     <div class={`delivery ${line.status}`} data-testid="delivery-status" data-status={line.status} role={line.status === 'failed' ? 'alert' : undefined}>
       {line.status === 'sent' && <span aria-hidden="true">✓ </span>}
@@ -27,36 +28,39 @@ function DeliveryStatus({ delivery }: { delivery: Delivery }) {
   );
 }
 
-/** The header's "Email" badge and the customer's address (the contact's, fetched once per conversation). */
-function EmailBadge({ contactId }: { contactId: string }) {
+/**
+ * The header's channel badge ("Email", "WeChat") and who the customer is there: the contact's address, or their
+ * WeChat OpenID (the contact's, fetched once per conversation).
+ */
+function ChannelBadge({ kind, contactId }: { kind: 'email' | 'wechat'; contactId: string }) {
   const text = useT();
-  const [address, setAddress] = useState<string | null>(null);
+  const [who, setWho] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    setAddress(null);
+    setWho(null);
     rest.contact(contactId).then(
-      ({ contact }) => live && setAddress(contact.email),
+      ({ contact }) => live && setWho((kind === 'email' ? contact.email : contact.external_id) ?? null),
       () => {},
     );
     return () => {
       live = false;
     };
-  }, [contactId]);
+  }, [contactId, kind]);
   return (
     <>
-      <span class="channel-badge email" data-testid="email-badge">
-        {text.emailBadge}
+      <span class={`channel-badge ${kind}`} data-testid={`${kind}-badge`}>
+        {kind === 'email' ? text.emailBadge : text.wechatBadge}
       </span>
-      {address && (
-        <span class="muted ellipsis" data-testid="email-address" title={address}>
-          {address}
+      {who && (
+        <span class={`muted ellipsis ${kind === 'wechat' ? 'mono' : ''}`} data-testid={kind === 'email' ? 'email-address' : 'wechat-openid'} title={kind === 'wechat' ? `${text.openId}: ${who}` : who}>
+          {who}
         </span>
       )}
     </>
   );
 }
 
-function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: string | null; lang: Lang }) {
+function Messages({ timeline, readMark, lang, kind }: { timeline: Timeline; readMark: string | null; lang: Lang; kind?: InboxKind }) {
   const text = useT();
   // Pushes for other conversations re-render the app; the same vnodes let Preact skip this list entirely.
   return useMemo(() => {
@@ -105,7 +109,7 @@ function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: 
               ))}
             </ul>
           )}
-          {m.delivery && <DeliveryStatus delivery={m.delivery} />}
+          {m.delivery && <DeliveryStatus delivery={m.delivery} kind={kind} />}
           {m.id === readMark && (
             <div class="read-mark" data-testid="visitor-read">
               ✓✓ {text.read}
@@ -115,7 +119,7 @@ function Messages({ timeline, readMark, lang }: { timeline: Timeline; readMark: 
       );
     }
     return out;
-  }, [timeline.messages, readMark, lang]);
+  }, [timeline.messages, readMark, lang, kind]);
 }
 
 /** A received mail's formatted version, shown on request in a sandboxed frame (the server's policy allows no
@@ -245,6 +249,7 @@ export function ConversationView({ id }: { id: string }) {
     return <div class="empty-state muted">{error ? <span class="form-error">{error}</span> : text.loading}</div>;
   }
   const name = contactName(c, text.visitor);
+  const kind = store.inbox(c.inbox_id)?.kind;
   const readMark = timeline ? visitorReadMark(timeline, c.visitor_read_seq) : null;
   return (
     <div class="conversation" data-testid="conversation" data-conversation-id={c.id} data-status={c.status}>
@@ -252,7 +257,7 @@ export function ConversationView({ id }: { id: string }) {
         <div class="conv-title">
           <h2 title={name}>{name}</h2>
           <div class="conv-sub">
-            {store.inbox(c.inbox_id)?.kind === 'email' && <EmailBadge contactId={c.contact_id} />}
+            {(kind === 'email' || kind === 'wechat') && <ChannelBadge kind={kind} contactId={c.contact_id} />}
             <span class={`status-pill ${c.status}`} data-testid="conversation-status">
               {text.statuses[c.status]}
             </span>
@@ -290,7 +295,7 @@ export function ConversationView({ id }: { id: string }) {
         ) : (
           <>
             {timeline.messages.length === 0 && timeline.pending.length === 0 && <div class="empty-state muted">{text.noMessages}</div>}
-            <Messages timeline={timeline} readMark={readMark} lang={store.lang} />
+            <Messages timeline={timeline} readMark={readMark} lang={store.lang} kind={kind} />
             <Pending id={id} timeline={timeline} />
           </>
         )}
