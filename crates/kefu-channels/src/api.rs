@@ -67,43 +67,64 @@ pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> 
     Ok(())
 }
 
-/// Posts signed JSON and says how it went: 2xx delivered; 408, 429 and 5xx (and no answer) tried again; other
-/// statuses refused for good, with the answer's first words.
+/// How a signed post went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// A 2xx answer.
+    Delivered(u16),
+    /// 408, 429, 5xx, or no answer: worth trying again.
+    Retry(Option<u16>, String),
+    /// Any other answer, or a target that may not be reached: final.
+    Refused(Option<u16>, String),
+}
+
+/// Posts signed JSON, with `extra` headers.
 pub async fn post_signed(
     http: &reqwest::Client,
     url: &str,
     secret: &str,
     body: Vec<u8>,
     allow_private: bool,
-) -> Outcome {
+    extra: &[(&str, &str)],
+) -> Posted {
     if let Err(reason) = check_target(url, allow_private).await {
-        return Outcome::Failed(format!("not sent: {reason}"));
+        return Posted::Refused(None, format!("not sent: {reason}"));
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let response = http
+    let mut request = http
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, sign(secret, now, &body))
-        .body(body)
-        .send()
-        .await;
-    match response {
-        Err(e) => Outcome::Retry(e.to_string()),
-        Ok(r) if r.status().is_success() => Outcome::Accepted { provider_id: None },
+        .header(reqwest::header::USER_AGENT, "Kefu-Webhooks/1")
+        .header(SIGNATURE_HEADER, sign(secret, now, &body));
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    match request.body(body).send().await {
+        Err(e) => Posted::Retry(None, e.to_string()),
+        Ok(r) if r.status().is_success() => Posted::Delivered(r.status().as_u16()),
         Ok(r) => {
             let status = r.status();
             let said: String = r.text().await.unwrap_or_default().chars().take(200).collect();
-            let reason = format!("the integration answered HTTP {status}: {said}");
+            let reason = format!("the receiver answered HTTP {status}: {said}");
             if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
-                Outcome::Retry(reason)
+                Posted::Retry(Some(status.as_u16()), reason)
             } else {
-                Outcome::Failed(reason)
+                Posted::Refused(Some(status.as_u16()), reason)
             }
         }
     }
+}
+
+/// A client for posting to customers' servers: no redirects (one could lead to an address the check refused).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("the HTTP client builds")
 }
 
 /// Delivers API inboxes' replies to their integrations.
@@ -116,12 +137,7 @@ pub struct ApiDelivery {
 impl ApiDelivery {
     pub fn new(allow_private: bool) -> Self {
         ApiDelivery {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(15))
-                // A redirect could lead to an address the check above refused.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("the HTTP client builds"),
+            http: client(),
             allow_private,
         }
     }
@@ -139,7 +155,11 @@ impl ApiDelivery {
             "message": job.message,
         });
         let bytes = serde_json::to_vec(&body).expect("JSON serializes");
-        post_signed(&self.http, &job.reply_url, &job.secret, bytes, self.allow_private).await
+        match post_signed(&self.http, &job.reply_url, &job.secret, bytes, self.allow_private, &[]).await {
+            Posted::Delivered(_) => Outcome::Accepted { provider_id: None },
+            Posted::Retry(_, reason) => Outcome::Retry(reason),
+            Posted::Refused(_, reason) => Outcome::Failed(reason),
+        }
     }
 }
 

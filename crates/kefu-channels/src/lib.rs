@@ -5,4 +5,5 @@ pub mod api;
 pub mod delivery;
 pub mod email;
 pub mod sms;
+pub mod webhooks;
 pub mod wechat;

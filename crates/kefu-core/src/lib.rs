@@ -11,6 +11,7 @@ pub mod sms;
 pub mod ticket;
 pub mod validate;
 pub mod wait;
+pub mod webhook;
 pub mod wechat;
 pub mod widget;
 

@@ -7,6 +7,7 @@ mod forms;
 mod hooks;
 mod routes;
 mod tickets;
+mod webhooks;
 
 pub use error::ApiError;
 

@@ -96,6 +96,7 @@ impl Modify for BearerAuth {
         (name = "contacts", description = "Customers"),
         (name = "canned_replies", description = "Ready-made answers, shared and personal"),
         (name = "tickets", description = "Tickets, their history and SLA policies"),
+        (name = "webhooks", description = "Outbound webhooks: subscriptions to events, signed deliveries, the log"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -132,7 +133,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(widget_config))
         .routes(routes!(list_canned_replies, create_canned_reply))
         .routes(routes!(update_canned_reply, delete_canned_reply));
-    let (api, doc) = crate::forms::routes(crate::tickets::routes(api)).split_for_parts();
+    let (api, doc) = crate::webhooks::routes(crate::forms::routes(crate::tickets::routes(api))).split_for_parts();
     let api = api
         .route("/", axum::routing::get(landing))
         .route("/widget.js", axum::routing::get(web_asset))

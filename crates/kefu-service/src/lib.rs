@@ -15,6 +15,7 @@ mod outbox;
 mod presence;
 mod secret;
 mod tickets;
+mod webhooks;
 
 pub use admin::{NewInbox, UserChanges, WidgetState};
 pub use auth::{LoginLimits, hash_token, session_key};
@@ -28,6 +29,7 @@ pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
 pub use outbox::{ApiJob, DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob};
 pub use secret::{SecretBox, SecretError};
 pub use tickets::{NewTicket, RequesterInput, TicketChanges};
+pub use webhooks::{MAX_WEBHOOK_ATTEMPTS, NewWebhook, WebhookChanges, WebhookJob, WebhookResult};
 
 use kefu_store::Store;
 use std::sync::Arc;
@@ -49,6 +51,8 @@ pub struct ServiceConfig {
     pub ticket_autoclose: Duration,
     /// Seals channel credentials at rest.
     pub secrets: SecretBox,
+    /// Webhooks may target this machine or private networks (an integration running next to Kefu).
+    pub allow_private_targets: bool,
     pub login_limits: LoginLimits,
 }
 
@@ -63,6 +67,7 @@ impl Default for ServiceConfig {
             // Tests and tools that seal nothing lasting: a key of the moment. The server always loads its own.
             secrets: SecretBox::ephemeral(),
             login_limits: LoginLimits::default(),
+            allow_private_targets: false,
         }
     }
 }
@@ -83,6 +88,8 @@ struct Inner {
     form_limits: forms::FormLimits,
     /// Each organisation's queue pace, for the expected wait visitors are shown. Learned as this node routes.
     pace: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, kefu_core::wait::WaitEstimator>>,
+    /// Committed facts on their way to webhook subscriptions.
+    webhooks: webhooks::WebhookState,
 }
 
 impl Service {
@@ -97,6 +104,7 @@ impl Service {
                 limiter,
                 pace: Default::default(),
                 form_limits: Default::default(),
+                webhooks: Default::default(),
             }),
         }
     }
@@ -111,6 +119,7 @@ impl Service {
 
     pub(crate) fn publish(&self, notifications: Vec<Notification>) {
         for n in notifications {
+            self.inner.webhooks.offer(&n);
             self.inner.bus.publish(n);
         }
     }

@@ -12,12 +12,14 @@ mod read;
 mod rows;
 mod tickets;
 mod tx;
+mod webhooks;
 
 pub use email::{EmailRecord, MailOriginal, NewEmailRecord};
 pub use outbox::{EmailThread, OutboxItem, StoredAttachment};
 pub use read::{ConversationFilter, Credentials};
 pub use tickets::TicketFilter;
 pub use tx::{NewMessage, NewUser, Tx};
+pub use webhooks::{Webhook, WebhookDelivery};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0010_email_display.sql"),
     ),
     (11, "provider_ids", include_str!("../migrations/0011_provider_ids.sql")),
+    (12, "webhooks", include_str!("../migrations/0012_webhooks.sql")),
 ];
 
 impl Store {

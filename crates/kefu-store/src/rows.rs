@@ -23,7 +23,7 @@ pub(crate) fn parse<T: std::str::FromStr>(row: &AnyRow, col: &str) -> Result<T> 
         .map_err(|_| StoreError::Corrupt(format!("{col}: unknown value {text:?}")))
 }
 
-fn ts(row: &AnyRow, col: &str) -> Result<Timestamp> {
+pub(crate) fn ts(row: &AnyRow, col: &str) -> Result<Timestamp> {
     Ok(Timestamp(row.try_get(col)?))
 }
 

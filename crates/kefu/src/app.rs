@@ -83,6 +83,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     service.start_timers().await?;
     let email = kefu_channels::email::fetch::start(service.clone());
     let outbox = kefu_channels::delivery::start(service.clone(), args.webhooks_allow_private);
+    let webhook_queue = service.start_webhook_queue();
+    let webhooks = kefu_channels::webhooks::start(service.clone());
 
     let app = kefu_http::router(
         kefu_http::AppState {
@@ -123,6 +125,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     email.abort();
     outbox.abort();
+    webhooks.abort();
+    if let Some(queue) = webhook_queue {
+        queue.abort();
+    }
     fanout.abort();
     store.close().await;
     tracing::info!("stopped");

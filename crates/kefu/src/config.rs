@@ -121,6 +121,7 @@ impl ServeArgs {
             queue_timeout: Duration::from_secs(self.queue_timeout_secs),
             session_ttl: Duration::from_secs(self.session_ttl_days * 24 * 3600),
             ticket_autoclose: Duration::from_secs_f64(self.ticket_autoclose_days * 24.0 * 3600.0),
+            allow_private_targets: self.webhooks_allow_private,
             ..Default::default()
         })
     }
