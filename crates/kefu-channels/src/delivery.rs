@@ -3,6 +3,7 @@
 
 use crate::api::ApiDelivery;
 use crate::email;
+use crate::sms::aliyun::AliyunApi;
 use crate::sms::twilio::TwilioApi;
 use crate::wechat::api::WechatApi;
 use kefu_service::{DeliveryJob, Service};
@@ -14,6 +15,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub fn start(service: Service, allow_private: bool) -> JoinHandle<()> {
     let wechat = WechatApi::new();
     let twilio = TwilioApi::new();
+    let aliyun = AliyunApi::new();
     let api = ApiDelivery::new(allow_private);
     tokio::spawn(async move {
         loop {
@@ -21,13 +23,19 @@ pub fn start(service: Service, allow_private: bool) -> JoinHandle<()> {
                 Ok(jobs) => {
                     let mut running = JoinSet::new();
                     for job in jobs {
-                        let (service, wechat, twilio, api) =
-                            (service.clone(), wechat.clone(), twilio.clone(), api.clone());
+                        let (service, wechat, twilio, aliyun, api) = (
+                            service.clone(),
+                            wechat.clone(),
+                            twilio.clone(),
+                            aliyun.clone(),
+                            api.clone(),
+                        );
                         running.spawn(async move {
                             let outcome = match &job {
                                 DeliveryJob::Email(j) => email::send::send(j).await,
                                 DeliveryJob::Wechat(j) => wechat.send(&service, j).await,
                                 DeliveryJob::Twilio(j) => twilio.send(&service, j).await,
+                                DeliveryJob::Aliyun(j) => aliyun.send(&service, j).await,
                                 DeliveryJob::Api(j) => api.send(j).await,
                             };
                             if let Err(e) = service.settle(job.item(), outcome).await {

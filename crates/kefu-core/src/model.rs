@@ -64,13 +64,16 @@ string_enum!(
 );
 
 string_enum!(
-    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms", Api => "api" }
+    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms", AliyunSms => "aliyun_sms", Api => "api" }
 );
 
 impl InboxKind {
     /// Whether the provider reaches Kefu by calling its webhook.
     pub fn calls_webhook(self) -> bool {
-        matches!(self, InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::Api)
+        matches!(
+            self,
+            InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Api
+        )
     }
 }
 

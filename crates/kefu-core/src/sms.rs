@@ -115,6 +115,94 @@ impl TwilioSettings {
     }
 }
 
+pub const ALIYUN_API_BASE_URL: &str = "https://dysmsapi.aliyuncs.com";
+
+/// An SMS inbox on Aliyun (阿里云短信). Aliyun sends only approved templates: replies go out as `template_code`
+/// with the agent's words in its `${template_param}` variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliyunSettings {
+    pub access_key_id: String,
+    /// The approved signature (签名) texts go out under.
+    pub sign_name: String,
+    /// The approved template replies are sent as, e.g. `SMS_123456`.
+    pub template_code: String,
+    /// The template's variable that carries the agent's words.
+    #[serde(default = "template_param")]
+    pub template_param: String,
+    #[serde(default = "region")]
+    pub region_id: String,
+    #[serde(default = "aliyun_api")]
+    pub api_base_url: String,
+    /// Given, sealed apart, never stored or shown here.
+    #[serde(default, skip_serializing)]
+    pub access_key_secret: Option<String>,
+}
+
+fn template_param() -> String {
+    "content".into()
+}
+fn region() -> String {
+    "cn-hangzhou".into()
+}
+fn aliyun_api() -> String {
+    ALIYUN_API_BASE_URL.into()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliyunSecrets {
+    pub access_key_secret: String,
+}
+
+impl AliyunSettings {
+    pub fn parse(
+        settings: &serde_json::Value,
+        previous: Option<&AliyunSecrets>,
+    ) -> Result<(AliyunSettings, AliyunSecrets), DomainError> {
+        let mut s: AliyunSettings =
+            serde_json::from_value(settings.clone()).map_err(|e| DomainError::invalid("settings", e.to_string()))?;
+        let word = |field: &'static str, v: &str, max: usize| {
+            let v = v.trim();
+            if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
+                Err(DomainError::invalid(field, format!("must be 1-{max} characters")))
+            } else {
+                Ok(v.to_string())
+            }
+        };
+        s.access_key_id = word("settings.access_key_id", &s.access_key_id, 64)?;
+        s.sign_name = word("settings.sign_name", &s.sign_name, 30)?;
+        s.template_code = word("settings.template_code", &s.template_code, 40)?;
+        s.template_param = word("settings.template_param", &s.template_param, 40)?;
+        s.region_id = word("settings.region_id", &s.region_id, 40)?;
+        s.api_base_url = crate::validate::base_url("settings.api_base_url", &s.api_base_url)?;
+        let secret = match (
+            s.access_key_secret
+                .take()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+            previous,
+        ) {
+            (Some(t), _) => t,
+            (None, Some(p)) => p.access_key_secret.clone(),
+            (None, None) => return Err(DomainError::invalid("settings.access_key_secret", "is required")),
+        };
+        Ok((
+            s,
+            AliyunSecrets {
+                access_key_secret: secret,
+            },
+        ))
+    }
+
+    pub fn stored(settings: &serde_json::Value) -> Result<AliyunSettings, DomainError> {
+        serde_json::from_value(settings.clone()).map_err(|e| DomainError::invalid("settings", e.to_string()))
+    }
+
+    pub fn redacted(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("settings serialize")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +240,22 @@ mod tests {
         assert!(err(json!({"account_sid": SID, "from_number": "0415", "auth_token": "t"})).contains("from_number"));
         assert!(err(json!({"account_sid": SID, "from_number": "+14158675309"})).contains("auth_token"));
         assert!(e164("to", "+8613800138000").is_ok());
+        let aliyun = |v: serde_json::Value| AliyunSettings::parse(&v, None).map(|(s, _)| s);
+        let ok = aliyun(
+            json!({"access_key_id": "LTAI1", "access_key_secret": "s", "sign_name": "客服", "template_code": "SMS_1"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.template_param.as_str(), ok.region_id.as_str()),
+            ("content", "cn-hangzhou")
+        );
+        assert!(!ok.redacted().to_string().contains("\"s\""));
+        assert!(
+            aliyun(json!({"access_key_id": "LTAI1", "sign_name": "客服", "template_code": "SMS_1"}))
+                .unwrap_err()
+                .to_string()
+                .contains("access_key_secret")
+        );
         assert!(e164("to", "+0123456789").is_err());
     }
 }

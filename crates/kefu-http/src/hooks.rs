@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use kefu_channels::sms::aliyun as sms_aliyun;
 use kefu_channels::sms::twilio;
 use kefu_channels::wechat::{self, Answer, HookError, HookQuery};
 use serde::Deserialize;
@@ -25,6 +26,62 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/hooks/twilio_sms/{inbox_id}", post(twilio_message))
         .route("/hooks/twilio_sms/{inbox_id}/status", post(twilio_status))
         .route("/hooks/api/{inbox_id}", post(api_message))
+        .route("/hooks/aliyun_sms/{inbox_id}", post(aliyun_texts))
+        .route("/hooks/aliyun_sms/{inbox_id}/report", post(aliyun_reports))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// Aliyun answers a push it could not deliver by pushing again; a refused one gets a clear error.
+fn aliyun_refused(inbox: Uuid, e: sms_aliyun::HookError) -> Response {
+    match e {
+        sms_aliyun::HookError::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
+        sms_aliyun::HookError::Service(e) => refused(inbox, HookError::Service(e)),
+    }
+}
+
+fn aliyun_ok() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        sms_aliyun::PUSH_ACCEPTED,
+    )
+        .into_response()
+}
+
+async fn aliyun_texts(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    Query(q): Query<TokenQuery>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let inbox = s.service.aliyun_inbox(inbox_id, q.token.as_deref()).await?;
+    Ok(match sms_aliyun::receive(&s.service, &inbox, &bytes).await {
+        Ok(()) => aliyun_ok(),
+        Err(e) => aliyun_refused(inbox_id, e),
+    })
+}
+
+async fn aliyun_reports(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    Query(q): Query<TokenQuery>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let inbox = s.service.aliyun_inbox(inbox_id, q.token.as_deref()).await?;
+    Ok(match sms_aliyun::reports(&s.service, &inbox, &bytes).await {
+        Ok(()) => aliyun_ok(),
+        Err(e) => aliyun_refused(inbox_id, e),
+    })
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 
 use crate::{Result, Service, ServiceError, new_id};
 use kefu_core::model::*;
-use kefu_core::sms::{TwilioSecrets, TwilioSettings};
+use kefu_core::sms::{AliyunSecrets, AliyunSettings, TwilioSecrets, TwilioSettings};
 use kefu_core::wechat::{ReplyWindow, WechatSecrets, WechatSettings};
 use kefu_store::now_ms;
 use serde::Serialize;
@@ -36,6 +36,14 @@ pub enum DeliveryReport {
     Delivered,
     /// Not delivered, with the reason.
     Failed(String),
+}
+
+/// An Aliyun SMS inbox with its AccessKey secret, opened.
+#[derive(Debug, Clone)]
+pub struct AliyunInbox {
+    pub inbox: Inbox,
+    pub settings: AliyunSettings,
+    pub secrets: AliyunSecrets,
 }
 
 /// A Twilio SMS inbox with its auth token, opened.
@@ -80,24 +88,31 @@ impl Service {
     ) -> Result<(serde_json::Value, String)> {
         match kind {
             InboxKind::Wechat => {
-                let previous = match inbox_id {
-                    Some(id) => self.channel_secrets::<WechatSecrets>(id).await.ok().flatten(),
-                    None => None,
-                };
+                let previous = self.previous_secrets::<WechatSecrets>(inbox_id).await;
                 let (parsed, secrets) = WechatSettings::parse(settings, previous.as_ref())?;
                 Ok((parsed.redacted(), self.seal(&secrets)))
             }
             InboxKind::TwilioSms => {
-                let previous = match inbox_id {
-                    Some(id) => self.channel_secrets::<TwilioSecrets>(id).await.ok().flatten(),
-                    None => None,
-                };
+                let previous = self.previous_secrets::<TwilioSecrets>(inbox_id).await;
                 let (parsed, secrets) = TwilioSettings::parse(settings, previous.as_ref())?;
+                Ok((parsed.redacted(), self.seal(&secrets)))
+            }
+            InboxKind::AliyunSms => {
+                let previous = self.previous_secrets::<AliyunSecrets>(inbox_id).await;
+                let (parsed, secrets) = AliyunSettings::parse(settings, previous.as_ref())?;
                 Ok((parsed.redacted(), self.seal(&secrets)))
             }
             InboxKind::Web | InboxKind::Email | InboxKind::Api => Err(ServiceError::Conflict(
                 "this inbox keeps no provider credentials".into(),
             )),
+        }
+    }
+
+    /// The credentials an edited inbox has now (kept for those the edit leaves out); none for a new one.
+    async fn previous_secrets<T: DeserializeOwned>(&self, inbox_id: Option<Uuid>) -> Option<T> {
+        match inbox_id {
+            Some(id) => self.channel_secrets::<T>(id).await.ok().flatten(),
+            None => None,
         }
     }
 
@@ -114,6 +129,24 @@ impl Service {
             .await?
             .ok_or(ServiceError::Conflict("the inbox's credentials are not set".into()))?;
         Ok((inbox, secrets))
+    }
+
+    /// The Aliyun SMS inbox a push names, when the push carries the inbox's token (Aliyun signs nothing it
+    /// pushes: the URL's `token` is the proof).
+    pub async fn aliyun_inbox(&self, inbox_id: Uuid, token: Option<&str>) -> Result<AliyunInbox> {
+        let (inbox, secrets) = self.hook_inbox::<AliyunSecrets>(inbox_id, InboxKind::AliyunSms).await?;
+        let expected = inbox.identity_secret.as_deref().unwrap_or_default();
+        match token {
+            Some(t) if !expected.is_empty() && crate::identity::constant_time_eq(t.as_bytes(), expected.as_bytes()) => {
+            }
+            _ => return Err(ServiceError::Unauthorized),
+        }
+        let settings = AliyunSettings::stored(&inbox.settings)?;
+        Ok(AliyunInbox {
+            inbox,
+            settings,
+            secrets,
+        })
     }
 
     /// The Twilio SMS inbox a webhook names, with its auth token.
@@ -331,7 +364,7 @@ fn fallback_name(kind: InboxKind, external_id: &str) -> String {
     match kind {
         InboxKind::Wechat => format!("WeChat user {tail}"),
         // A phone number is the name people know a texter by.
-        InboxKind::TwilioSms => external_id.to_string(),
+        InboxKind::TwilioSms | InboxKind::AliyunSms => external_id.to_string(),
         _ => format!("Customer {tail}"),
     }
 }

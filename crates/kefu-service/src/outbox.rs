@@ -50,6 +50,16 @@ pub struct TwilioJob {
     pub status_callback: Option<String>,
 }
 
+/// Everything needed to send one reply by SMS through Aliyun.
+#[derive(Debug, Clone)]
+pub struct AliyunJob {
+    pub item: OutboxItem,
+    pub inbox: crate::AliyunInbox,
+    pub message: Message,
+    /// The customer's number as Aliyun writes it (mainland numbers without +86).
+    pub to: String,
+}
+
 /// Everything needed to deliver one reply to an API inbox's integration.
 #[derive(Debug, Clone)]
 pub struct ApiJob {
@@ -68,6 +78,7 @@ pub enum DeliveryJob {
     Email(EmailJob),
     Wechat(WechatJob),
     Twilio(TwilioJob),
+    Aliyun(AliyunJob),
     Api(ApiJob),
 }
 
@@ -77,6 +88,7 @@ impl DeliveryJob {
             DeliveryJob::Email(j) => &j.item,
             DeliveryJob::Wechat(j) => &j.item,
             DeliveryJob::Twilio(j) => &j.item,
+            DeliveryJob::Aliyun(j) => &j.item,
             DeliveryJob::Api(j) => &j.item,
         }
     }
@@ -131,7 +143,7 @@ impl Service {
             InboxKind::Web => false,
             // Without a reply URL, the integration reads replies from Kefu.
             InboxKind::Api => inbox.settings["reply_url"].as_str().is_some(),
-            InboxKind::Email | InboxKind::Wechat | InboxKind::TwilioSms => true,
+            InboxKind::Email | InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms => true,
         })
     }
 
@@ -212,6 +224,28 @@ impl Service {
             InboxKind::Email => Ok(DeliveryJob::Email(self.email_job(item).await?)),
             InboxKind::Wechat => Ok(DeliveryJob::Wechat(self.wechat_job(item).await?)),
             InboxKind::TwilioSms => Ok(DeliveryJob::Twilio(self.twilio_job(item).await?)),
+            InboxKind::AliyunSms => {
+                let secrets = self
+                    .channel_secrets::<kefu_core::sms::AliyunSecrets>(inbox.id)
+                    .await?
+                    .ok_or(ServiceError::Conflict("the inbox's credentials are not set".into()))?;
+                let settings = kefu_core::sms::AliyunSettings::stored(&inbox.settings)?;
+                let (message, contact) = self.message_and_contact(&item).await?;
+                let to = contact
+                    .external_id
+                    .or(contact.phone)
+                    .ok_or(ServiceError::Conflict("the contact has no phone number".into()))?;
+                Ok(DeliveryJob::Aliyun(AliyunJob {
+                    inbox: crate::AliyunInbox {
+                        inbox,
+                        settings,
+                        secrets,
+                    },
+                    message,
+                    to,
+                    item,
+                }))
+            }
             InboxKind::Api => {
                 let reply_url = kefu_core::api_channel::ApiChannelSettings::parse(&inbox.settings)?
                     .reply_url

@@ -1,3 +1,4 @@
-//! SMS channels. Twilio: the signed webhook for incoming texts and delivery reports, and its Messages API.
+//! SMS channels: Twilio (signed webhooks, the Messages API) and Aliyun (SendSms, SmsUp and SmsReport pushes).
 
+pub mod aliyun;
 pub mod twilio;
