@@ -201,6 +201,8 @@ pub struct Contact {
     pub last_agent_id: Option<Uuid>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The person this contact is: contacts merged across channels share it (the id of one of them).
+    pub person_id: Uuid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -127,6 +127,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(close))
         .routes(routes!(reopen))
         .routes(routes!(get_contact, update_contact))
+        .routes(routes!(search_contacts))
+        .routes(routes!(get_person, merge_person, unlink_person))
         .routes(routes!(get_attachment))
         .routes(routes!(get_mail_html))
         .routes(routes!(get_mail_source))
@@ -804,6 +806,8 @@ pub struct ConversationQuery {
     team_id: Option<Uuid>,
     inbox_id: Option<Uuid>,
     contact_id: Option<Uuid>,
+    /// Conversations of this contact and of every contact merged with it: the person's, on any channel.
+    person_of: Option<Uuid>,
     /// Only queued or assigned conversations (ignored when `status` is given).
     open: Option<bool>,
     /// `next_cursor` of the previous page.
@@ -828,6 +832,7 @@ async fn list_conversations(
         team_id: q.team_id,
         inbox_id: q.inbox_id,
         contact_id: q.contact_id,
+        person_of: q.person_of,
         open: q.open.unwrap_or(false),
         before: q.cursor,
         limit,
@@ -1114,6 +1119,75 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 async fn get_contact(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ContactBody>> {
     Ok(Json(ContactBody {
         contact: s.service.contact(&c.user, id).await?,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactList {
+    contacts: Vec<Contact>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactSearch {
+    /// Part of a name, email, phone or channel id (1-100 characters).
+    q: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactSearch),
+    responses((status = 200, description = "Up to 20 contacts, most recently active first", body = ContactList),
+    (status = 422, description = "No search text", body = ErrorBody)))]
+async fn search_contacts(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Query(q): Query<ContactSearch>,
+) -> ApiResult<Json<ContactList>> {
+    Ok(Json(ContactList {
+        contacts: s.service.search_contacts(&c.user, &q.q).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/person", tag = "contacts", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The contacts that are the same person, on every channel", body = ContactList)))]
+async fn get_person(State(s): State<AppState>, c: CurrentUser, Path(id): Path<Uuid>) -> ApiResult<Json<ContactList>> {
+    Ok(Json(ContactList {
+        contacts: s.service.person_contacts(&c.user, id).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The other contact: it (and any it was merged with) becomes the same person.
+    contact_id: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/person", tag = "contacts", params(("id" = Uuid, Path)),
+    request_body = MergeBody, responses(
+    (status = 200, description = "Merged: the person's contacts", body = ContactList),
+    (status = 409, description = "Already the same person", body = ErrorBody)))]
+async fn merge_person(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Path(id): Path<Uuid>,
+    Body(b): Body<MergeBody>,
+) -> ApiResult<Json<ContactList>> {
+    Ok(Json(ContactList {
+        contacts: s.service.merge_contacts(&c.user, id, b.contact_id).await?,
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}/person", tag = "contacts", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The contact is a person of its own again", body = ContactBody),
+    (status = 409, description = "It was not merged", body = ErrorBody)))]
+async fn unlink_person(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ContactBody>> {
+    Ok(Json(ContactBody {
+        contact: s.service.unlink_contact(&c.user, id).await?,
     }))
 }
 

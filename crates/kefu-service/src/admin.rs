@@ -399,6 +399,56 @@ impl Service {
             .ok_or(ServiceError::NotFound("contact"))
     }
 
+    /// The contacts that are the same person as this one, on every channel (itself included).
+    pub async fn person_contacts(&self, user: &User, id: Uuid) -> Result<Vec<Contact>> {
+        self.contact(user, id).await?;
+        Ok(self.store().person_contacts(user.org_id, id).await?)
+    }
+
+    /// Contacts to pick from: by name, email, phone or channel id.
+    pub async fn search_contacts(&self, user: &User, query: &str) -> Result<Vec<Contact>> {
+        let query = query.trim();
+        if query.is_empty() || query.chars().count() > 100 {
+            return Err(DomainError::invalid("q", "give 1-100 characters to search for").into());
+        }
+        Ok(self.store().search_contacts(user.org_id, query, 20).await?)
+    }
+
+    /// The same customer reached Kefu on two channels: their contacts become one person, whose conversations
+    /// every channel's contact panel shows. Returns the person's contacts.
+    pub async fn merge_contacts(&self, user: &User, id: Uuid, other: Uuid) -> Result<Vec<Contact>> {
+        let into = self.contact(user, id).await?;
+        let merged = self.contact(user, other).await?;
+        if into.person_id == merged.person_id {
+            return Err(ServiceError::Conflict(
+                "these contacts are already the same person".into(),
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        tx.merge_people(user.org_id, into.person_id, merged.person_id).await?;
+        tx.commit().await?;
+        Ok(self.store().person_contacts(user.org_id, id).await?)
+    }
+
+    /// Takes a contact back out of the person it was merged into.
+    pub async fn unlink_contact(&self, user: &User, id: Uuid) -> Result<Contact> {
+        let contact = self.contact(user, id).await?;
+        let others: Vec<Contact> = self
+            .store()
+            .person_contacts(user.org_id, id)
+            .await?
+            .into_iter()
+            .filter(|c| c.id != id)
+            .collect();
+        if others.is_empty() {
+            return Err(ServiceError::Conflict("this contact is not merged with another".into()));
+        }
+        let mut tx = self.store().begin().await?;
+        tx.unlink_person(user.org_id, &contact, &others).await?;
+        tx.commit().await?;
+        self.contact(user, id).await
+    }
+
     pub async fn update_contact(
         &self,
         user: &User,

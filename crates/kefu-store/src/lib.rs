@@ -8,6 +8,7 @@ mod channels;
 mod email;
 mod migrate;
 mod outbox;
+mod people;
 mod read;
 mod rows;
 mod tickets;

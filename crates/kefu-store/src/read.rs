@@ -23,6 +23,8 @@ pub struct ConversationFilter {
     pub team_id: Option<Uuid>,
     pub inbox_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
+    /// The conversations of this contact and of every contact merged with it (the person's, on any channel).
+    pub person_of: Option<Uuid>,
     /// Only queued or assigned ones (ignored when `status` is given).
     pub open: bool,
     /// Only conversations older than this one (cursor pagination by id, which is time-ordered).
@@ -377,6 +379,14 @@ impl Store {
         if let Some(b) = filter.before {
             add(&mut sql, "c.id", "<", b.to_string());
         }
+        if let Some(p) = filter.person_of {
+            args.push(p.to_string());
+            sql.push_str(&format!(
+                " AND c.contact_id IN (SELECT id FROM contacts WHERE COALESCE(person_id, id) = \
+                 (SELECT COALESCE(person_id, id) FROM contacts WHERE id = ${}))",
+                args.len()
+            ));
+        }
         sql.push_str(&format!(" ORDER BY c.id DESC LIMIT {}", filter.limit.clamp(1, 500)));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for a in args {
@@ -426,20 +436,7 @@ impl Store {
     /// The shared canned replies of an organisation and the user's own, optionally matching `query` in the
     /// shortcut or the content (case-insensitive), by shortcut.
     pub async fn canned_replies(&self, org_id: Uuid, user_id: Uuid, query: Option<&str>) -> Result<Vec<CannedReply>> {
-        let pattern = query.map(|q| {
-            let escaped: String = q
-                .to_lowercase()
-                .chars()
-                .flat_map(|c| {
-                    if matches!(c, '%' | '_' | '!') {
-                        vec!['!', c]
-                    } else {
-                        vec![c]
-                    }
-                })
-                .collect();
-            format!("%{escaped}%")
-        });
+        let pattern = query.map(rows::like_pattern);
         let filter = if pattern.is_some() {
             " AND (LOWER(shortcut) LIKE $3 ESCAPE '!' OR LOWER(content) LIKE $3 ESCAPE '!')"
         } else {

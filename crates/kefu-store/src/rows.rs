@@ -84,8 +84,19 @@ pub(crate) fn inbox(row: &AnyRow) -> Result<Inbox> {
     })
 }
 
-pub(crate) const CONTACT_COLUMNS: &str =
-    "id, org_id, inbox_id, name, email, phone, external_id, attributes, last_agent_id, created_at, updated_at";
+pub(crate) const CONTACT_COLUMNS: &str = "id, org_id, inbox_id, name, email, phone, external_id, attributes, \
+     last_agent_id, created_at, updated_at, person_id";
+
+/// A `LIKE` pattern that finds `query` anywhere, case-insensitively, with `%` and `_` meaning themselves
+/// (use with `ESCAPE '!'` on a `LOWER(...)` column).
+pub(crate) fn like_pattern(query: &str) -> String {
+    let escaped = query
+        .to_lowercase()
+        .replace('!', "!!")
+        .replace('%', "!%")
+        .replace('_', "!_");
+    format!("%{escaped}%")
+}
 
 pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
     Ok(Contact {
@@ -98,6 +109,7 @@ pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
         external_id: row.try_get("external_id")?,
         attributes: json(row, "attributes")?,
         last_agent_id: opt_uuid(row, "last_agent_id")?,
+        person_id: opt_uuid(row, "person_id")?.unwrap_or(uuid(row, "id")?),
         created_at: ts(row, "created_at")?,
         updated_at: ts(row, "updated_at")?,
     })

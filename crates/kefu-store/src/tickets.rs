@@ -182,12 +182,7 @@ impl Store {
         }
         if let Some(q) = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let number = q.trim_start_matches('#').parse::<i64>().ok();
-            let escaped = q
-                .to_lowercase()
-                .replace('!', "!!")
-                .replace('%', "!%")
-                .replace('_', "!_");
-            let like = arg(&mut args, Some(format!("%{escaped}%")));
+            let like = arg(&mut args, Some(crate::rows::like_pattern(q)));
             match number {
                 Some(n) => {
                     let n = arg(&mut args, Some(n.to_string()));
