@@ -39,30 +39,39 @@ pub fn private_address(ip: IpAddr) -> bool {
     }
 }
 
+/// Why a target was not posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreachable {
+    /// It may not be reached: a private address, or not a URL.
+    Never(String),
+    /// It could not be checked now (DNS failed).
+    Later(String),
+}
+
 /// Refuses a target that resolves to a private address, unless allowed.
-pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> {
+pub async fn check_target(url: &str, allow_private: bool) -> Result<(), Unreachable> {
     if allow_private {
         return Ok(());
     }
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| Unreachable::Never(format!("{url:?} is not a URL: {e}")))?;
     let host = parsed
         .host_str()
-        .ok_or("the URL has no host")?
+        .ok_or_else(|| Unreachable::Never("the URL has no host".into()))?
         .trim_matches(['[', ']'])
         .to_string();
     let port = parsed.port_or_known_default().unwrap_or(443);
     let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|e| format!("{host} could not be resolved: {e}"))?
-            .map(|a| a.ip())
-            .collect(),
+        Err(_) => match tokio::net::lookup_host((host.as_str(), port)).await {
+            Ok(found) => found.map(|a| a.ip()).collect(),
+            // Not an answer about the target: DNS may be back in a minute.
+            Err(e) => return Err(Unreachable::Later(format!("{host} could not be resolved: {e}"))),
+        },
     };
     if addrs.iter().any(|ip| private_address(*ip)) {
-        return Err(format!(
+        return Err(Unreachable::Never(format!(
             "{host} is on a private network or this machine; set KEFU_WEBHOOKS_ALLOW_PRIVATE=1 to allow such targets"
-        ));
+        )));
     }
     Ok(())
 }
@@ -87,8 +96,10 @@ pub async fn post_signed(
     allow_private: bool,
     extra: &[(&str, &str)],
 ) -> Posted {
-    if let Err(reason) = check_target(url, allow_private).await {
-        return Posted::Refused(None, format!("not sent: {reason}"));
+    match check_target(url, allow_private).await {
+        Ok(()) => {}
+        Err(Unreachable::Never(reason)) => return Posted::Refused(None, format!("not sent: {reason}")),
+        Err(Unreachable::Later(reason)) => return Posted::Retry(None, format!("not sent yet: {reason}")),
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -6,38 +6,53 @@ use crate::email;
 use crate::sms::aliyun::AliyunApi;
 use crate::sms::twilio::TwilioApi;
 use crate::wechat::api::WechatApi;
-use kefu_service::{DeliveryJob, Service};
+use crate::weibo::WeiboApi;
+use kefu_service::{DeliveryJob, Outcome, Service};
 use std::time::Duration;
 use tokio::task::{JoinHandle, JoinSet};
+
+/// Every channel's sender, with the connections and tokens it keeps between deliveries.
+#[derive(Clone)]
+struct Senders {
+    wechat: WechatApi,
+    twilio: TwilioApi,
+    aliyun: AliyunApi,
+    weibo: WeiboApi,
+    api: ApiDelivery,
+}
+
+impl Senders {
+    async fn send(&self, service: &Service, job: &DeliveryJob) -> Outcome {
+        match job {
+            DeliveryJob::Email(j) => email::send::send(j).await,
+            DeliveryJob::Wechat(j) => self.wechat.send(service, j).await,
+            DeliveryJob::Twilio(j) => self.twilio.send(service, j).await,
+            DeliveryJob::Aliyun(j) => self.aliyun.send(service, j).await,
+            DeliveryJob::Weibo(j) => self.weibo.send(service, j).await,
+            DeliveryJob::Api(j) => self.api.send(j).await,
+        }
+    }
+}
 
 /// Delivers due replies, looking every second. `allow_private`: integrations on this machine or a private
 /// network may be posted to.
 pub fn start(service: Service, allow_private: bool) -> JoinHandle<()> {
-    let wechat = WechatApi::new();
-    let twilio = TwilioApi::new();
-    let aliyun = AliyunApi::new();
-    let api = ApiDelivery::new(allow_private);
+    let senders = Senders {
+        wechat: WechatApi::new(),
+        twilio: TwilioApi::new(),
+        aliyun: AliyunApi::new(),
+        weibo: WeiboApi::new(),
+        api: ApiDelivery::new(allow_private),
+    };
     tokio::spawn(async move {
         loop {
             match service.due_deliveries().await {
                 Ok(jobs) => {
                     let mut running = JoinSet::new();
                     for job in jobs {
-                        let (service, wechat, twilio, aliyun, api) = (
-                            service.clone(),
-                            wechat.clone(),
-                            twilio.clone(),
-                            aliyun.clone(),
-                            api.clone(),
-                        );
+                        let (service, senders) = (service.clone(), senders.clone());
                         running.spawn(async move {
-                            let outcome = match &job {
-                                DeliveryJob::Email(j) => email::send::send(j).await,
-                                DeliveryJob::Wechat(j) => wechat.send(&service, j).await,
-                                DeliveryJob::Twilio(j) => twilio.send(&service, j).await,
-                                DeliveryJob::Aliyun(j) => aliyun.send(&service, j).await,
-                                DeliveryJob::Api(j) => api.send(j).await,
-                            };
+                            let outcome = senders.send(&service, &job).await;
                             if let Err(e) = service.settle(job.item(), outcome).await {
                                 tracing::error!(error = %e, "could not record a delivery");
                             }

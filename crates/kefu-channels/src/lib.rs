@@ -7,3 +7,4 @@ pub mod email;
 pub mod sms;
 pub mod webhooks;
 pub mod wechat;
+pub mod weibo;

@@ -26,8 +26,52 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/hooks/twilio_sms/{inbox_id}", post(twilio_message))
         .route("/hooks/twilio_sms/{inbox_id}/status", post(twilio_status))
         .route("/hooks/api/{inbox_id}", post(api_message))
+        .route("/hooks/weibo/{inbox_id}", get(weibo_check).post(weibo_message))
         .route("/hooks/aliyun_sms/{inbox_id}", post(aliyun_texts))
         .route("/hooks/aliyun_sms/{inbox_id}/report", post(aliyun_reports))
+}
+
+fn weibo_refused(inbox: Uuid, e: kefu_channels::weibo::HookError) -> Response {
+    use kefu_channels::weibo::HookError as W;
+    match e {
+        W::BadSignature => refused(inbox, HookError::BadSignature),
+        W::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
+        W::Service(e) => refused(inbox, HookError::Service(e)),
+    }
+}
+
+async fn weibo_check(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    Query(q): Query<kefu_channels::weibo::HookQuery>,
+) -> Result<Response, ApiError> {
+    let inbox = s.service.weibo_inbox(inbox_id).await?;
+    match kefu_channels::weibo::verify_url(&inbox, &q) {
+        Ok(echo) => {
+            s.service.webhook_called(&inbox.inbox, None).await?;
+            Ok(plain(echo))
+        }
+        Err(e) => Ok(weibo_refused(inbox_id, e)),
+    }
+}
+
+async fn weibo_message(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    Query(q): Query<kefu_channels::weibo::HookQuery>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let inbox = s.service.weibo_inbox(inbox_id).await?;
+    Ok(
+        match kefu_channels::weibo::receive(&s.service, &inbox, &q, &bytes).await {
+            // Weibo takes an empty answer as "no passive reply".
+            Ok(()) => plain(String::new()),
+            Err(e) => weibo_refused(inbox_id, e),
+        },
+    )
 }
 
 #[derive(Deserialize)]

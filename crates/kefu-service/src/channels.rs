@@ -6,6 +6,7 @@ use crate::{Result, Service, ServiceError, new_id};
 use kefu_core::model::*;
 use kefu_core::sms::{AliyunSecrets, AliyunSettings, TwilioSecrets, TwilioSettings};
 use kefu_core::wechat::{ReplyWindow, WechatSecrets, WechatSettings};
+use kefu_core::weibo::{WeiboSecrets, WeiboSettings};
 use kefu_store::now_ms;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -44,6 +45,14 @@ pub struct AliyunInbox {
     pub inbox: Inbox,
     pub settings: AliyunSettings,
     pub secrets: AliyunSecrets,
+}
+
+/// A Weibo inbox with its app secret and access token, opened.
+#[derive(Debug, Clone)]
+pub struct WeiboInbox {
+    pub inbox: Inbox,
+    pub settings: WeiboSettings,
+    pub secrets: WeiboSecrets,
 }
 
 /// A Twilio SMS inbox with its auth token, opened.
@@ -95,6 +104,11 @@ impl Service {
             InboxKind::TwilioSms => {
                 let previous = self.previous_secrets::<TwilioSecrets>(inbox_id).await;
                 let (parsed, secrets) = TwilioSettings::parse(settings, previous.as_ref())?;
+                Ok((parsed.redacted(), self.seal(&secrets)))
+            }
+            InboxKind::Weibo => {
+                let previous = self.previous_secrets::<WeiboSecrets>(inbox_id).await;
+                let (parsed, secrets) = WeiboSettings::parse(settings, previous.as_ref())?;
                 Ok((parsed.redacted(), self.seal(&secrets)))
             }
             InboxKind::AliyunSms => {
@@ -149,6 +163,17 @@ impl Service {
         })
     }
 
+    /// The Weibo inbox a webhook names, with its credentials.
+    pub async fn weibo_inbox(&self, inbox_id: Uuid) -> Result<WeiboInbox> {
+        let (inbox, secrets) = self.hook_inbox::<WeiboSecrets>(inbox_id, InboxKind::Weibo).await?;
+        let settings = WeiboSettings::stored(&inbox.settings)?;
+        Ok(WeiboInbox {
+            inbox,
+            settings,
+            secrets,
+        })
+    }
+
     /// The Twilio SMS inbox a webhook names, with its auth token.
     pub async fn twilio_inbox(&self, inbox_id: Uuid) -> Result<TwilioInbox> {
         let (inbox, secrets) = self.hook_inbox::<TwilioSecrets>(inbox_id, InboxKind::TwilioSms).await?;
@@ -196,18 +221,36 @@ impl Service {
     pub async fn webhook_called(&self, inbox: &Inbox, url: Option<&str>) -> Result<()> {
         let state = inbox.channel_state.as_ref();
         let known = state.is_some_and(|s| s["status"] == "ok" && (url.is_none() || s["webhook_url"].as_str() == url));
-        if known {
+        // A call in does not prove the credentials replies are sent with: an error stays until a send succeeds.
+        let broken = state.is_some_and(|s| s["status"] == "error");
+        if known || (broken && url.is_none()) {
             return Ok(());
         }
-        let mut state = serde_json::json!({
-            "status": "ok", "message": "the provider is calling the webhook", "since": Timestamp(now_ms()),
-        });
+        let mut state = if broken {
+            inbox.channel_state.clone().unwrap_or_default()
+        } else {
+            serde_json::json!({
+                "status": "ok", "message": "the provider is calling the webhook", "since": Timestamp(now_ms()),
+            })
+        };
         if let Some(url) = url {
             state["webhook_url"] = url.into();
         }
         let mut tx = self.store().begin().await?;
         tx.set_channel_state(inbox.id, &state).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// A provider accepted a reply: an inbox in error (refused credentials) works again.
+    pub(crate) async fn channel_sent(&self, org_id: Uuid, inbox_id: Uuid) -> Result<()> {
+        let Some(inbox) = self.store().inbox(org_id, inbox_id).await? else {
+            return Ok(());
+        };
+        if inbox.channel_state.as_ref().is_some_and(|s| s["status"] == "error") && inbox.kind != InboxKind::Email {
+            self.set_channel_state(inbox.id, "ok", "the provider accepted a reply")
+                .await?;
+        }
         Ok(())
     }
 
@@ -363,6 +406,7 @@ fn fallback_name(kind: InboxKind, external_id: &str) -> String {
         .collect();
     match kind {
         InboxKind::Wechat => format!("WeChat user {tail}"),
+        InboxKind::Weibo => format!("Weibo user {tail}"),
         // A phone number is the name people know a texter by.
         InboxKind::TwilioSms | InboxKind::AliyunSms => external_id.to_string(),
         _ => format!("Customer {tail}"),

@@ -60,6 +60,16 @@ pub struct AliyunJob {
     pub to: String,
 }
 
+/// Everything needed to send one reply to a Weibo user.
+#[derive(Debug, Clone)]
+pub struct WeiboJob {
+    pub item: OutboxItem,
+    pub inbox: crate::WeiboInbox,
+    pub message: Message,
+    /// The user's Weibo id.
+    pub receiver_id: String,
+}
+
 /// Everything needed to deliver one reply to an API inbox's integration.
 #[derive(Debug, Clone)]
 pub struct ApiJob {
@@ -79,6 +89,7 @@ pub enum DeliveryJob {
     Wechat(WechatJob),
     Twilio(TwilioJob),
     Aliyun(AliyunJob),
+    Weibo(WeiboJob),
     Api(ApiJob),
 }
 
@@ -89,6 +100,7 @@ impl DeliveryJob {
             DeliveryJob::Wechat(j) => &j.item,
             DeliveryJob::Twilio(j) => &j.item,
             DeliveryJob::Aliyun(j) => &j.item,
+            DeliveryJob::Weibo(j) => &j.item,
             DeliveryJob::Api(j) => &j.item,
         }
     }
@@ -143,7 +155,9 @@ impl Service {
             InboxKind::Web => false,
             // Without a reply URL, the integration reads replies from Kefu.
             InboxKind::Api => inbox.settings["reply_url"].as_str().is_some(),
-            InboxKind::Email | InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms => true,
+            InboxKind::Email | InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Weibo => {
+                true
+            }
         })
     }
 
@@ -224,6 +238,19 @@ impl Service {
             InboxKind::Email => Ok(DeliveryJob::Email(self.email_job(item).await?)),
             InboxKind::Wechat => Ok(DeliveryJob::Wechat(self.wechat_job(item).await?)),
             InboxKind::TwilioSms => Ok(DeliveryJob::Twilio(self.twilio_job(item).await?)),
+            InboxKind::Weibo => {
+                let inbox = self.weibo_inbox(item.inbox_id).await?;
+                let (message, contact) = self.message_and_contact(&item).await?;
+                let receiver_id = contact
+                    .external_id
+                    .ok_or(ServiceError::Conflict("the contact has no Weibo id".into()))?;
+                Ok(DeliveryJob::Weibo(WeiboJob {
+                    item,
+                    inbox,
+                    message,
+                    receiver_id,
+                }))
+            }
             InboxKind::AliyunSms => {
                 let secrets = self
                     .channel_secrets::<kefu_core::sms::AliyunSecrets>(inbox.id)
@@ -419,6 +446,9 @@ impl Service {
             tx.set_message_email(item.message_id, &info).await?;
         }
         tx.commit().await?;
+        if let Outcome::Accepted { .. } = &outcome {
+            self.channel_sent(item.org_id, item.inbox_id).await?;
+        }
         if let (Some(conversation), Some(message)) = (
             self.store().conversation(item.conversation_id).await?,
             self.store().message(item.message_id).await?,

@@ -339,20 +339,27 @@ impl Service {
         }))
     }
 
-    /// Deliveries due now.
+    /// Deliveries due now. Those of a webhook turned off since they were queued are not sent.
     pub async fn due_webhook_deliveries(&self) -> Result<Vec<WebhookJob>> {
         let now = now_ms();
-        Ok(self
-            .store()
-            .claim_webhook_deliveries(now, now + LEASE_MS, 20)
-            .await?
-            .into_iter()
-            .map(|(delivery, hook)| WebhookJob {
+        let mut jobs = Vec::new();
+        for (delivery, hook) in self.store().claim_webhook_deliveries(now, now + LEASE_MS, 20).await? {
+            let job = WebhookJob {
                 delivery,
                 url: hook.url,
                 secret: hook.secret,
-            })
-            .collect())
+            };
+            if hook.active {
+                jobs.push(job);
+            } else {
+                let off = WebhookResult::Failed {
+                    status: None,
+                    error: "not sent: the webhook was turned off".into(),
+                };
+                self.settle_webhook(&job, off).await?;
+            }
+        }
+        Ok(jobs)
     }
 
     /// Records how a try went: delivered, tried again later (5 s, 10 s, ... up to 10 minutes), or failed.

@@ -1,0 +1,223 @@
+//! Weibo private messages (粉丝服务平台): the signed URL check and JSON pushes (`sha1(sort([app_secret,
+//! timestamp, nonce]))`, Weibo's own scheme with the app secret in place of a token), a user's message becoming a
+//! message of their conversation once (Weibo retries, with no message id: sender and time are the key), and the
+//! customer-service reply API for agents' answers.
+
+use crate::wechat::crypto::{same, signature};
+use kefu_service::{ChannelInbound, Outcome, Service, WeiboInbox, WeiboJob};
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HookQuery {
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub echostr: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error("the signature does not match the inbox's app secret")]
+    BadSignature,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Service(#[from] kefu_service::ServiceError),
+}
+
+fn signed(inbox: &WeiboInbox, q: &HookQuery) -> Result<(), HookError> {
+    let part = |v: &Option<String>, name: &str| {
+        v.clone()
+            .filter(|v| !v.is_empty() && v.len() <= 128)
+            .ok_or_else(|| HookError::BadRequest(format!("{name} is missing")))
+    };
+    let expected = signature(&[
+        &inbox.secrets.app_secret,
+        &part(&q.timestamp, "timestamp")?,
+        &part(&q.nonce, "nonce")?,
+    ]);
+    if same(&expected, &part(&q.signature, "signature")?) {
+        Ok(())
+    } else {
+        Err(HookError::BadSignature)
+    }
+}
+
+/// The URL check: the `echostr` back when the call is signed.
+pub fn verify_url(inbox: &WeiboInbox, q: &HookQuery) -> Result<String, HookError> {
+    signed(inbox, q)?;
+    Ok(q.echostr.clone().unwrap_or_default())
+}
+
+#[derive(Debug, Deserialize)]
+struct Push {
+    #[serde(rename = "type")]
+    kind: String,
+    sender_id: serde_json::Value,
+    #[serde(default)]
+    created_at: String,
+    #[serde(default)]
+    text: String,
+}
+
+fn id_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) if !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_digit()) => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+/// One push: checked, read, stored once. Events (follow, unfollow, menu) open nothing; unknown types are ignored
+/// as Weibo asks.
+pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body: &[u8]) -> Result<(), HookError> {
+    signed(inbox, q)?;
+    let push: Push =
+        serde_json::from_slice(body).map_err(|e| HookError::BadRequest(format!("not a Weibo push: {e}")))?;
+    let sender = id_text(&push.sender_id).ok_or_else(|| HookError::BadRequest("sender_id is missing".into()))?;
+    service.webhook_called(&inbox.inbox, None).await?;
+    let content = match push.kind.as_str() {
+        "text" => push.text.trim().to_string(),
+        "image" => "[image]".to_string(),
+        "voice" => "[voice message]".to_string(),
+        "position" => "[location]".to_string(),
+        _ => return Ok(()),
+    };
+    if content.is_empty() {
+        return Err(HookError::BadRequest("the message is empty".into()));
+    }
+    let inbound = ChannelInbound {
+        message_key: format!("{sender}:{}", push.created_at),
+        external_user_id: sender,
+        name: None,
+        content,
+        phone: None,
+        email: None,
+    };
+    service.channel_received(&inbox.inbox, inbound).await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiError {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_code: Option<i64>,
+}
+
+/// Sends replies through Weibo's customer-service reply API.
+#[derive(Clone)]
+pub struct WeiboApi {
+    http: reqwest::Client,
+}
+
+impl Default for WeiboApi {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WeiboApi {
+    pub fn new() -> Self {
+        WeiboApi {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .build()
+                .expect("the HTTP client builds"),
+        }
+    }
+
+    pub async fn send(&self, service: &Service, job: &WeiboJob) -> Outcome {
+        let url = format!("{}/2/messages/reply.json", job.inbox.settings.api_base_url);
+        let data = serde_json::json!({ "text": job.message.content }).to_string();
+        let form = [
+            ("access_token", job.inbox.secrets.access_token.as_str()),
+            ("type", "text"),
+            ("data", data.as_str()),
+            ("receiver_id", job.receiver_id.as_str()),
+            ("save_sender_box", "0"),
+        ];
+        let response = match self.http.post(url).form(&form).send().await {
+            Ok(r) => r,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        if status.is_success() {
+            return Outcome::Accepted { provider_id: None };
+        }
+        let error: ApiError = serde_json::from_slice(&body).unwrap_or(ApiError {
+            error: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            error_code: None,
+        });
+        if matches!(
+            error.error_code,
+            Some(21301 | 21314 | 21315 | 21316 | 21317 | 21327 | 21332)
+        ) {
+            let reason = format!(
+                "Weibo refused the access token: {} ({})",
+                error.error,
+                error.error_code.unwrap_or_default()
+            );
+            if let Err(e) = service.set_channel_state(job.inbox.inbox.id, "error", &reason).await {
+                tracing::warn!(error = %e, "could not record the inbox's state");
+            }
+        }
+        outcome(status.as_u16(), error.error_code, &error.error)
+    }
+}
+
+fn outcome(status: u16, code: Option<i64>, message: &str) -> Outcome {
+    let said = match code {
+        Some(c) => format!("Weibo refused it: {message} ({c})"),
+        None => format!("Weibo refused it: {message} (HTTP {status})"),
+    };
+    // 10022-10024: request-rate limits.
+    if status >= 500 || status == 429 || matches!(code, Some(10022..=10024)) {
+        Outcome::Retry(said)
+    } else {
+        Outcome::Failed(said)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_check_signature_matches_weibos_documented_example() {
+        assert_eq!(
+            signature(&["xyz123xyz", "1397022061823", "57155157"]),
+            "90e4c22c90a58f26526c2dd5b6c56c8822edeaa1"
+        );
+    }
+
+    #[test]
+    fn rate_limits_are_tried_again_and_refusals_are_final() {
+        assert!(matches!(
+            outcome(403, Some(10023), "User requests out of rate limit!"),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(outcome(400, Some(21327), "expired_token"), Outcome::Failed(r) if r.contains("21327")));
+        assert!(matches!(outcome(502, None, "bad gateway"), Outcome::Retry(_)));
+    }
+
+    #[test]
+    fn sender_ids_are_digits_whether_numbers_or_strings() {
+        assert_eq!(
+            id_text(&serde_json::json!(2489518277u64)).as_deref(),
+            Some("2489518277")
+        );
+        assert_eq!(id_text(&serde_json::json!("2489518277")).as_deref(), Some("2489518277"));
+        assert_eq!(id_text(&serde_json::json!("x1")), None);
+        assert_eq!(id_text(&serde_json::json!(null)), None);
+    }
+}

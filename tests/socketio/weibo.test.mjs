@@ -1,0 +1,66 @@
+// Weibo inboxes against a stand-in of Weibo's fans-service platform (weibo_standin.mjs): the URL check, signed JSON
+// pushes becoming messages once (Weibo retries with the same sender and time), replies through the reply API,
+// Weibo's refusals (the 48-hour window, an expired token) on the message, and unsigned or unreadable pushes refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startWeibo } from './weibo_standin.mjs';
+
+let server;
+let weibo;
+before(async () => {
+  weibo = await startWeibo();
+  server = await startServer();
+});
+after(async () => {
+  await server?.stop();
+  await weibo?.stop();
+});
+
+let n = 0;
+const userId = () => 3000000000 + (++n) * 7 + (process.pid % 1000) * 100;
+
+test('a Weibo inbox: the URL check, a private message live, the reply through the API, refusals on the message', async () => {
+  const setup = await setupTeam(server);
+  const made = await api(server, 'POST', '/api/v1/inboxes', { token: setup.admin, body: { kind: 'weibo', name: uid('weibo'), teams: [setup.team.id], settings: { app_secret: weibo.appSecret, access_token: weibo.accessToken, api_base_url: weibo.url } } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const inbox = made.body.inbox;
+  assert.equal(JSON.stringify(inbox).includes(weibo.appSecret), false);
+  const hook = `${server.url}${inbox.webhook_path}`;
+  const check = await fetch(`${hook}?${weibo.signedQuery({ echostr: 'weibo-echo' })}`);
+  assert.equal(await check.text(), 'weibo-echo');
+  assert.equal((await fetch(`${hook}?${weibo.signedQuery({ echostr: 'x' }, 'wrong-secret')}`)).status, 401);
+
+  const agent = await onlineAgent(server, setup.agents[0]);
+  const user = userId();
+  const createdAt = 'Mon Jul 16 18:09:20 +0800 2026';
+  assert.equal((await weibo.push(hook, { sender_id: user, text: '微博私信：订单问题', created_at: createdAt })).status, 200);
+  const arrived = await agent.next('message:new', (d) => d.message.content === '微博私信：订单问题');
+  const cid = arrived.message.conversation_id;
+  await weibo.push(hook, { sender_id: user, text: '微博私信：订单问题', created_at: createdAt });
+  assert.equal((await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: setup.admin })).body.messages.length, 1, 'a retried push is stored once');
+  assert.equal((await weibo.push(hook, { type: 'event', sender_id: user, data: { subtype: 'follow' } })).status, 200, 'events open nothing');
+
+  const sent = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: '您好，请提供订单号' });
+  const out = await weibo.nextSent((m) => m.receiver_id === String(user));
+  assert.deepEqual([out.text, out.save_sender_box], ['您好，请提供订单号', '0']);
+  await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
+
+  weibo.rateLimitNext(1);
+  const limited = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: 'after the limit' });
+  await agent.next('message:updated', (d) => d.message.id === limited.message.id && d.message.delivery.status === 'sent', 30000);
+
+  weibo.userWrote(user, Date.now() - 49 * 3600_000);
+  const late = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: 'too late' });
+  const failed = await agent.next('message:updated', (d) => d.message.id === late.message.id && d.message.delivery.status === 'failed');
+  assert.match(failed.message.delivery.error, /48 hours/);
+
+  assert.equal((await weibo.push(hook, { sender_id: user, text: 'forged' }, { secret: 'nope' })).status, 401);
+  const garbage = await fetch(`${hook}?${weibo.signedQuery()}`, { method: 'POST', body: 'not json' });
+  assert.equal(garbage.status, 400);
+  const noSender = await fetch(`${hook}?${weibo.signedQuery()}`, { method: 'POST', body: JSON.stringify({ type: 'text', text: 'x' }) });
+  assert.equal(noSender.status, 400);
+  const messages = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: setup.admin })).body.messages;
+  assert.equal(messages.some((m) => m.content === 'forged'), false);
+  agent.close();
+});
