@@ -100,7 +100,7 @@ const en = {
   notSet: 'Not set',
   on: (browser: string, os: string) => `${browser} on ${os}`,
   // admin
-  adminTabs: { agents: 'Agents', teams: 'Teams', inboxes: 'Inboxes', canned: 'Canned replies', sla: 'SLA' } as Record<string, string>,
+  adminTabs: { agents: 'Agents', teams: 'Teams', inboxes: 'Inboxes', canned: 'Canned replies', sla: 'SLA', webhooks: 'Webhooks' } as Record<string, string>,
   adminReadOnly: 'You can look around; only admins can make changes.',
   role: 'Role',
   roles: { agent: 'Agent', supervisor: 'Supervisor', admin: 'Admin' } as Record<string, string>,
@@ -450,7 +450,7 @@ const zh: Strings = {
   saved: '已保存',
   notSet: '未填写',
   on: (browser, os) => `${os} 上的 ${browser}`,
-  adminTabs: { agents: '客服', teams: '团队', inboxes: '接入渠道', canned: '快捷回复', sla: 'SLA' },
+  adminTabs: { agents: '客服', teams: '团队', inboxes: '接入渠道', canned: '快捷回复', sla: 'SLA', webhooks: 'Webhooks（事件推送）' },
   adminReadOnly: '你可以查看；只有管理员可以修改。',
   role: '角色',
   roles: { agent: '客服', supervisor: '主管', admin: '管理员' },

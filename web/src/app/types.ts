@@ -233,3 +233,31 @@ export interface SlaPolicy {
   resolution_mins: number | null;
 }
 
+// ---- outbound webhooks (newer server; admins only) ----
+
+/** A subscription of a URL to some of the organisation's events; `secret` signs every delivery. */
+export interface Webhook {
+  id: string;
+  org_id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One event posted (or being posted) to a webhook, as its log shows it. */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** The HTTP status of the last try, when it got an answer. */
+  response_status: number | null;
+  last_error: string | null;
+  next_attempt_at: string;
+  created_at: string;
+  updated_at: string;
+}

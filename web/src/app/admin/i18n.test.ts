@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { t } from '../i18n';
 import { adminT } from './i18n';
+import { WEBHOOK_EVENTS } from './webhooks';
 import { INBOX_KINDS } from '../types';
 
 const walk = (a: object, b: object, path: string) => {
@@ -18,8 +19,9 @@ describe('admin words', () => {
     walk(adminT('en'), adminT('zh-CN'), 'admin');
   });
 
-  it('names every inbox kind, in both languages', () => {
+  it('names every event and every inbox kind, in both languages', () => {
     for (const lang of ['en', 'zh-CN'] as const) {
+      for (const e of WEBHOOK_EVENTS) expect(adminT(lang).eventNames[e], e).toBeTruthy();
       for (const k of INBOX_KINDS) {
         expect(t(lang).inboxKinds[k], k).toBeTruthy();
         expect(t(lang).inboxKindTags[k], k).toBeTruthy();
@@ -29,5 +31,6 @@ describe('admin words', () => {
     expect(t('zh-CN').inboxKinds.twilio_sms).toBe('短信（Twilio）');
     expect(t('en').inboxKinds.api).toBe('API (custom integration)');
     expect(t('zh-CN').inboxKinds.api).toBe('API（自定义集成）');
+    expect(t('zh-CN').adminTabs.webhooks).toBe('Webhooks（事件推送）');
   });
 });
