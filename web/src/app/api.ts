@@ -1,6 +1,6 @@
 // REST calls to /api/v1: the bearer token, JSON in and out, and the server's stable error shape
 // ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
-import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, ReplyWindow, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, WorkingHours } from './types';
+import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, ReplyWindow, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, Webhook, WebhookDelivery, WorkingHours } from './types';
 
 const TOKEN_KEY = 'kefu.token';
 
@@ -142,4 +142,16 @@ export const rest = {
   convertToTicket: (conversationId: string) => api<{ ticket: Ticket }>('POST', `/conversations/${conversationId}/ticket`, {}),
   slaPolicies: () => api<{ policies: SlaPolicy[] }>('GET', '/sla_policies'),
   saveSlaPolicies: (policies: SlaPolicy[]) => api<{ policies: SlaPolicy[] }>('PUT', '/sla_policies', { policies }),
+
+  // outbound webhooks (admins only: 403 for others; 404 on an older server)
+  webhooks: () => api<{ webhooks: Webhook[] }>('GET', '/webhooks'),
+  /** 422 invalid_input names `url` or `events` (e.g. a private address without KEFU_WEBHOOKS_ALLOW_PRIVATE). */
+  createWebhook: (body: { url: string; events: string[]; active?: boolean }) => api<{ webhook: Webhook }>('POST', '/webhooks', body),
+  updateWebhook: (id: string, patch: { url?: string; events?: string[]; active?: boolean }) => api<{ webhook: Webhook }>('PATCH', `/webhooks/${id}`, patch),
+  deleteWebhook: (id: string) => api<unknown>('DELETE', `/webhooks/${id}`),
+  rotateWebhookSecret: (id: string) => api<{ webhook: Webhook }>('POST', `/webhooks/${id}/rotate_secret`),
+  /** Newest first, at most 50. */
+  webhookDeliveries: (id: string) => api<{ deliveries: WebhookDelivery[] }>('GET', `/webhooks/${id}/deliveries`),
+  retryWebhookDelivery: (id: string, deliveryId: string) =>
+    api<{ delivery: WebhookDelivery }>('POST', `/webhooks/${id}/deliveries/${deliveryId}/retry`),
 };

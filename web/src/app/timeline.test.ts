@@ -103,4 +103,23 @@ describe('timeline', () => {
     // A busy server's reason while still pending is news too.
     expect(merge(t, [{ ...reply, delivery: { status: 'pending', error: '451 busy' } }]).messages[1].delivery?.error).toBe('451 busy');
   });
+
+  it('moves a text forward from sent to delivered, and never back when a late "sent" or "pending" copy comes', () => {
+    const agent = { kind: 'agent' as const, id: 'a', name: 'Agent' };
+    const reply = msg(2, { sender: agent, delivery: { status: 'pending', error: null } });
+    const t = merge(emptyTimeline(), [msg(1), reply]);
+    const sent = update(t, { ...reply, delivery: { status: 'sent', error: null } });
+    const delivered = update(sent, { ...reply, delivery: { status: 'delivered', error: null } });
+    expect(delivered.messages[1].delivery).toEqual({ status: 'delivered', error: null });
+    // The status callbacks may overtake the send's own push (Twilio gives no order between them).
+    expect(update(delivered, { ...reply, delivery: { status: 'sent', error: null } }).messages[1].delivery?.status).toBe('delivered');
+    expect(update(delivered, reply).messages[1].delivery?.status).toBe('delivered');
+    expect(merge(delivered, [{ ...reply, delivery: { status: 'sent', error: null } }])).toBe(delivered);
+    // A sync after a reconnect brings "delivered" to a copy that only knew "sent".
+    expect(merge(sent, [{ ...reply, delivery: { status: 'delivered', error: null } }]).messages[1].delivery?.status).toBe('delivered');
+    // A text the carrier could not deliver fails after "sent".
+    const undelivered = update(sent, { ...reply, delivery: { status: 'failed', error: 'Twilio error 30003: unreachable' } });
+    expect(undelivered.messages[1].delivery?.status).toBe('failed');
+    expect(merge(undelivered, [{ ...reply, delivery: { status: 'sent', error: null } }])).toBe(undelivered);
+  });
 });

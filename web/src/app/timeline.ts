@@ -1,6 +1,7 @@
 // One conversation's messages as the agent sees them: kept in seq order without duplicates whatever order
 // pushes, acks and syncs arrive in, plus the cursor (docs/realtime.md §11) up to which history is known complete.
 // Pure functions over plain objects, so the merge rules are unit-tested and Preact can compare by identity.
+import { deliveryRank } from './delivery';
 import type { Message } from './types';
 
 export interface Pending {
@@ -23,14 +24,15 @@ export const SYNC_PAGE = 1000;
 export const emptyTimeline = (): Timeline => ({ messages: [], cursor: 0, pending: [] });
 
 /**
- * Whether `incoming` tells more about a held message's delivery. A delivery only ever settles (pending → sent or
- * failed), so a late copy still saying "pending" (an ack or a sync racing the push) never undoes a settled one.
+ * Whether `incoming` tells more about a held message's delivery. A delivery only moves forward (pending → sent →
+ * delivered, or failed), so a late copy still saying "pending" or "sent" (an ack, a sync or a push racing another)
+ * never undoes a later state.
  */
 export function fresher(held: Message, incoming: Message): boolean {
   const a = held.delivery;
   const b = incoming.delivery;
   if (!b) return false;
-  if (a && a.status !== 'pending' && b.status === 'pending') return false;
+  if (a && deliveryRank(b.status) < deliveryRank(a.status)) return false;
   return a?.status !== b.status || a?.error !== b.error;
 }
 
@@ -68,8 +70,8 @@ export function update(t: Timeline, m: Message): Timeline {
   const i = t.messages.findIndex((x) => x.id === m.id);
   if (i < 0) return t;
   const old = t.messages[i];
-  // The push is the server's latest word, but a pending copy still never undoes a settled delivery.
-  const next = old.delivery && old.delivery.status !== 'pending' && m.delivery?.status === 'pending' ? { ...m, delivery: old.delivery } : m;
+  // The push is the server's latest word, but an earlier state ("pending", "sent") never undoes a later one.
+  const next = old.delivery && m.delivery && deliveryRank(m.delivery.status) < deliveryRank(old.delivery.status) ? { ...m, delivery: old.delivery } : m;
   const messages = [...t.messages];
   messages[i] = next;
   return { ...t, messages };

@@ -68,7 +68,10 @@ export interface Contact {
   last_agent_id: string | null;
   created_at: string;
   updated_at: string;
-  /** Newer server: who they are on their channel (a WeChat user's OpenID); null for web and email contacts. */
+  /**
+   * Newer server: who they are on their channel (a WeChat user's OpenID, an SMS sender's number, the contact id an
+   * API integration gave); null for web and email contacts.
+   */
   external_id?: string | null;
 }
 
@@ -82,8 +85,8 @@ export interface Team {
   business_hours?: WorkingHours | null;
 }
 
-export type InboxKind = 'web' | 'email' | 'wechat';
-export const INBOX_KINDS: InboxKind[] = ['web', 'email', 'wechat'];
+export type InboxKind = 'web' | 'email' | 'wechat' | 'twilio_sms' | 'api';
+export const INBOX_KINDS: InboxKind[] = ['web', 'email', 'wechat', 'twilio_sms', 'api'];
 
 /**
  * How an inbox's connection to the outside is doing (email: the IMAP session; WeChat: whether WeChat calls the
@@ -93,6 +96,8 @@ export interface ChannelState {
   status: 'connecting' | 'waiting' | 'ok' | 'error';
   message: string;
   since: string;
+  /** SMS: the address Twilio signed its first call for (a proxy's, maybe); status callbacks go to it + `/status`. */
+  webhook_url?: string;
 }
 
 export interface Inbox {
@@ -104,11 +109,14 @@ export interface Inbox {
   settings: Record<string, unknown>;
   teams: string[];
   created_at: string;
-  /** Newer server, admins only: the secret for Kefu.setUser's hash. */
+  /** Newer server, admins only: the secret for Kefu.setUser's hash; an API inbox's API secret. */
   identity_secret?: string | null;
   /** Newer server: null for the web, and for an email inbox not looked at yet. */
   channel_state?: ChannelState | null;
-  /** Newer server: where the provider calls Kefu (WeChat: `/hooks/wechat/{id}`); null for web and email. */
+  /**
+   * Newer server: where the provider calls Kefu (`/hooks/wechat/{id}`, `/hooks/twilio_sms/{id}`, an API inbox's
+   * `/hooks/api/{id}`); null for web and email.
+   */
   webhook_path?: string | null;
 }
 
@@ -223,4 +231,33 @@ export interface SlaPolicy {
   first_response_mins: number | null;
   next_response_mins: number | null;
   resolution_mins: number | null;
+}
+
+// ---- outbound webhooks (newer server; admins only) ----
+
+/** A subscription of a URL to some of the organisation's events; `secret` signs every delivery. */
+export interface Webhook {
+  id: string;
+  org_id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One event posted (or being posted) to a webhook, as its log shows it. */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** The HTTP status of the last try, when it got an answer. */
+  response_status: number | null;
+  last_error: string | null;
+  next_attempt_at: string;
+  created_at: string;
+  updated_at: string;
 }

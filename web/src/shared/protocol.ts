@@ -6,9 +6,13 @@ export interface Sender {
   name: string;
 }
 
-/** Whether a reply Kefu delivers to another channel (email) went out; `error` is the refusing server's words. */
+/**
+ * Whether a reply Kefu delivers to another channel (email, WeChat, SMS, an API integration) went out; `error` is
+ * the refusing server's words. `delivered` only where the channel reports it (SMS status callbacks: pending →
+ * sent → delivered, or failed with the carrier's reason).
+ */
 export interface Delivery {
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'sent' | 'delivered' | 'failed';
   error: string | null;
 }
 

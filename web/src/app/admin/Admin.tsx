@@ -1,6 +1,7 @@
 // Admin screens (a lazily loaded chunk, so agents never download them): agents, teams with their business
-// hours, inboxes with the widget's settings, canned replies, and SLA policies. Supervisors may look; the
-// server refuses their writes, and the screens show its words.
+// hours, inboxes with the widget's settings, canned replies, SLA policies, and outbound webhooks. Supervisors may
+// look (webhooks excepted: their secrets are for admins only); the server refuses their writes, and the screens
+// show its words.
 import { useT } from '../hooks';
 import { store } from '../socket';
 import { Agents } from './Agents';
@@ -8,9 +9,10 @@ import { Canned } from './Canned';
 import { Inboxes } from './Inboxes';
 import { Sla } from './Sla';
 import { Teams } from './Teams';
+import { Webhooks } from './Webhooks';
 import './admin.css';
 
-const TABS = ['agents', 'teams', 'inboxes', 'canned', 'sla'] as const;
+const TABS = ['agents', 'teams', 'inboxes', 'canned', 'sla', 'webhooks'] as const;
 
 export function Admin() {
   const text = useT();
@@ -40,6 +42,7 @@ export function Admin() {
         {tab === 'inboxes' && <Inboxes />}
         {tab === 'canned' && <Canned />}
         {tab === 'sla' && <Sla />}
+        {tab === 'webhooks' && <Webhooks />}
       </div>
     </main>
   );

@@ -163,10 +163,10 @@ export function EmailForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | 
 
 /** An existing email inbox: the form, and beside it the connection state, polled while this is open. */
 export function EmailInboxEditor({ inbox, teams, onChanged }: { inbox: Inbox; teams: Team[]; onChanged: (i: Inbox) => void }) {
-  usePolledInbox(inbox.id, onChanged);
+  const wrote = usePolledInbox(inbox.id, onChanged);
   return (
     <div class="inbox-layout">
-      <EmailForm inbox={inbox} teams={teams} onSaved={onChanged} />
+      <EmailForm inbox={inbox} teams={teams} onSaved={wrote} />
       <div class="side-sticky">
         <ConnectionState inbox={inbox} />
       </div>

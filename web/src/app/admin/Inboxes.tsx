@@ -1,8 +1,10 @@
-// Inboxes: the list (each with its kind, and an email or WeChat inbox's connection dot), a new inbox of any kind,
-// and the open inbox's editor: for website chat its name, answering teams and the widget's settings (colour, side,
+// Inboxes: the list (each with its kind, and a channel inbox's connection dot), a new inbox of any kind, and the
+// open inbox's editor: for website chat its name, answering teams and the widget's settings (colour, side,
 // language, greeting, pre-chat form, working hours, offline message) with a live preview, the embed snippet and
 // the identity secret; for email the mailbox settings and connection state (EmailInbox.tsx); for a WeChat
-// Official Account its credentials, reply window, webhook URL and connection state (WechatInbox.tsx).
+// Official Account its credentials, reply window, webhook URL and connection state (WechatInbox.tsx); for SMS
+// the Twilio account, sender, webhook URL and connection state (SmsInbox.tsx); for an API integration its reply
+// URL, secret, usage and connection state (ApiInbox.tsx).
 import { useEffect, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
@@ -11,9 +13,11 @@ import { type Inbox, type Lang, type Localised, type PreChatField, type Team, ty
 import { BUILT_IN_FIELDS, isHexColor, mergeWidget, readWidget } from './widgetSettings';
 import { attempt, useLoad } from './useLoad';
 import { HoursEditor } from './HoursEditor';
+import { ApiInboxEditor } from './ApiInbox';
 import { EmailInboxEditor } from './EmailInbox';
 import { NewInbox } from './NewInbox';
 import { CopyButton, StateDot } from './parts';
+import { SmsInboxEditor } from './SmsInbox';
 import { WechatInboxEditor } from './WechatInbox';
 import { TeamChecks } from './TeamChecks';
 
@@ -361,7 +365,7 @@ export function Inboxes() {
   const added = Object.values(local).filter((i) => !loaded.some((x) => x.id === i.id));
   const list = [...loaded, ...added].map((i) => local[i.id] ?? i);
   const inbox = list.find((i) => i.id === selected) ?? list[0];
-  // Functional: the email and WeChat editors report polled states from a timer, which must not drop other edits.
+  // Functional: the channel editors report polled states from a timer, which must not drop other edits.
   const changed = (i: Inbox) => setLocal((l) => ({ ...l, [i.id]: i }));
   const teamList = teams.data?.teams ?? [];
   return (
@@ -410,6 +414,10 @@ export function Inboxes() {
         <EmailInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
       ) : inbox.kind === 'wechat' ? (
         <WechatInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
+      ) : inbox.kind === 'twilio_sms' ? (
+        <SmsInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
+      ) : inbox.kind === 'api' ? (
+        <ApiInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
       ) : (
         <InboxEditor key={inbox.id} inbox={inbox} teams={teamList} onSaved={changed} />
       )}

@@ -1,11 +1,15 @@
 // A new inbox: the admin picks website chat (a name and teams; the widget is set up afterwards in its editor),
-// email (the mailbox form) or a WeChat Official Account (its credentials; the webhook URL shows once it exists).
-// The server's refusal shows in place, in its own words.
+// email (the mailbox form), a WeChat Official Account or SMS on Twilio (their credentials; the webhook URL shows
+// once the inbox exists), or an API integration (its reply URL; the secret shows once it exists). The server's
+// refusal shows in place, in its own words.
 import { useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import { INBOX_KINDS, type Inbox, type InboxKind, type Team } from '../types';
+import { ApiForm } from './ApiInbox';
 import { EmailForm } from './EmailInbox';
+import { useAdminT } from './useAdminT';
+import { SmsForm } from './SmsInbox';
 import { TeamChecks } from './TeamChecks';
 import { WechatForm } from './WechatInbox';
 import { attempt } from './useLoad';
@@ -49,7 +53,15 @@ function NewWebInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCreated:
 
 export function NewInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCreated: (i: Inbox) => void; onCancel: () => void }) {
   const text = useT();
+  const words = useAdminT();
   const [kind, setKind] = useState<InboxKind>('web');
+  const hints: Record<InboxKind, string> = {
+    web: text.webInboxHint,
+    email: text.emailInboxHint,
+    wechat: text.wechatInboxHint,
+    twilio_sms: words.smsInboxHint,
+    api: words.apiInboxHint,
+  };
   return (
     <div class="inbox-form new-inbox" data-testid="new-inbox-form">
       <section class="card">
@@ -62,12 +74,18 @@ export function NewInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCrea
             ))}
           </select>
         </label>
-        <p class="muted small">{kind === 'email' ? text.emailInboxHint : kind === 'wechat' ? text.wechatInboxHint : text.webInboxHint}</p>
+        <p class="muted small" data-testid="new-inbox-hint">
+          {hints[kind]}
+        </p>
       </section>
       {kind === 'email' ? (
         <EmailForm key="email" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
       ) : kind === 'wechat' ? (
         <WechatForm key="wechat" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
+      ) : kind === 'twilio_sms' ? (
+        <SmsForm key="sms" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
+      ) : kind === 'api' ? (
+        <ApiForm key="api" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
       ) : (
         <NewWebInbox key="web" teams={teams} onCreated={onCreated} onCancel={onCancel} />
       )}

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import type { Inbox, Team } from '../types';
-import { ConnectionState, CopyButton, Field, usePolledInbox } from './parts';
+import { ConnectionState, Field, usePolledInbox, WebhookCard } from './parts';
 import { TeamChecks } from './TeamChecks';
 import { attempt } from './useLoad';
 import {
@@ -17,7 +17,6 @@ import {
   problems,
   readWechat,
   safeMode,
-  webhookUrl,
   wechatSettings,
   type WechatField,
   type WechatForm as Form,
@@ -205,25 +204,15 @@ export function WechatForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox |
 /** The URL WeChat calls, to copy into its server configuration, with the reminder of what goes beside it. */
 function Webhook({ inbox }: { inbox: Inbox }) {
   const text = useT();
-  if (!inbox.webhook_path) return null;
-  const url = webhookUrl(location.origin, inbox.webhook_path);
   return (
-    <section class="card webhook" data-testid="webhook">
-      <h3>{text.webhookTitle}</h3>
-      <div class="row-label">
-        <span>{text.webhookUrl}</span>
-        <div class="snippet-row">
-          <input class="mono" readOnly value={url} aria-label={text.webhookUrl} onFocus={(e) => e.currentTarget.select()} data-testid="webhook-url" />
-          <CopyButton value={url} testid="webhook-url-copy" />
-        </div>
-      </div>
+    <WebhookCard inbox={inbox} title={text.webhookTitle}>
       <p class="small" data-testid="webhook-hint">
         {text.webhookHint}
       </p>
       <p class="muted small" data-testid="webhook-mode">
         {safeMode(inbox.settings) ? text.webhookModeSafe : text.webhookModePlain}
       </p>
-    </section>
+    </WebhookCard>
   );
 }
 
@@ -232,12 +221,12 @@ function Webhook({ inbox }: { inbox: Inbox }) {
  * form, and beside them the connection state, polled while open.
  */
 export function WechatInboxEditor({ inbox, teams, onChanged }: { inbox: Inbox; teams: Team[]; onChanged: (i: Inbox) => void }) {
-  usePolledInbox(inbox.id, onChanged);
+  const wrote = usePolledInbox(inbox.id, onChanged);
   return (
     <div class="inbox-layout">
       <div class="inbox-form">
         <Webhook inbox={inbox} />
-        <WechatForm inbox={inbox} teams={teams} onSaved={onChanged} />
+        <WechatForm inbox={inbox} teams={teams} onSaved={wrote} />
       </div>
       <div class="side-sticky">
         <ConnectionState inbox={inbox} />

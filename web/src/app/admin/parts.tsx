@@ -1,5 +1,7 @@
-// What the inbox editors share: a labelled text box, a copy button, an inbox's connection state (the dot and the
-// card) and the polling that keeps it current while an editor is open (the server has no push for it).
+// What the inbox and webhook editors share: a labelled text box, a copy button, a secret shown on demand with its
+// Copy and Rotate, the card with the URL a provider calls, an inbox's connection state (the dot and the card) and
+// the polling that keeps it current while an editor is open (the server has no push for it).
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { fullDate } from '../format';
@@ -7,6 +9,8 @@ import { useT } from '../hooks';
 import { store } from '../socket';
 import type { ChannelState, Inbox } from '../types';
 import { stateTone } from './emailSettings';
+import { attempt } from './useLoad';
+import { webhookUrl } from './wechatSettings';
 
 const POLL_MS = 3000;
 
@@ -18,7 +22,7 @@ export function StateDot({ state }: { state: ChannelState | null | undefined }) 
  * The dot, the state in words, the server's message ("connected (IDLE)", "waiting for WeChat to call the webhook
  * URL", the refusing provider's reason) and since when.
  */
-export function ConnectionState({ inbox }: { inbox: Inbox }) {
+export function ConnectionState({ inbox, children }: { inbox: Inbox; children?: ComponentChildren }) {
   const text = useT();
   const state = inbox.channel_state;
   const tone = stateTone(state);
@@ -35,21 +39,28 @@ export function ConnectionState({ inbox }: { inbox: Inbox }) {
         </div>
       )}
       {state?.since && <div class="muted small">{text.since(fullDate(state.since, store.lang))}</div>}
+      {children}
     </section>
   );
 }
 
-/** Asks for the inbox every 3 s while mounted and the tab is visible, and reports what came back. */
-export function usePolledInbox(id: string, onChanged: (i: Inbox) => void) {
+/**
+ * Asks for the inbox every 3 s while mounted and the tab is visible, and reports what came back. Returns the
+ * reporter for the editor's own writes (a save, a new secret): an answer to a look-up sent before such a write came
+ * back is dropped, so a late poll never puts the old inbox (an old secret) back on screen.
+ */
+export function usePolledInbox(id: string, onChanged: (i: Inbox) => void): (i: Inbox) => void {
   const report = useRef(onChanged);
   report.current = onChanged;
+  const wroteAt = useRef(0);
   useEffect(() => {
     let stopped = false;
     const poll = () => {
       // A hidden tab need not keep asking; the next tick after it comes back does.
       if (document.visibilityState !== 'visible') return;
+      const asked = performance.now();
       rest.inbox(id).then(
-        ({ inbox: fresh }) => !stopped && report.current(fresh),
+        ({ inbox: fresh }) => !stopped && asked > wroteAt.current && report.current(fresh),
         () => {},
       );
     };
@@ -60,6 +71,10 @@ export function usePolledInbox(id: string, onChanged: (i: Inbox) => void) {
       clearInterval(timer);
     };
   }, [id]);
+  return (i: Inbox) => {
+    wroteAt.current = performance.now();
+    report.current(i);
+  };
 }
 
 export interface FieldProps {
@@ -99,7 +114,7 @@ export function Field(p: FieldProps) {
   );
 }
 
-export function CopyButton({ value, testid }: { value: string; testid?: string }) {
+export function CopyButton({ value, testid, label }: { value: string; testid?: string; label?: string }) {
   const text = useT();
   const [done, setDone] = useState(false);
   return (
@@ -114,7 +129,90 @@ export function CopyButton({ value, testid }: { value: string; testid?: string }
         })
       }
     >
-      {done ? text.copied : text.copy}
+      {done ? text.copied : (label ?? text.copy)}
     </button>
+  );
+}
+
+/**
+ * The card with the URL a provider calls (this server's address and the inbox's webhook path), read-only with its
+ * Copy button, then what to do with it.
+ */
+export function WebhookCard({ inbox, title, label, children }: { inbox: Inbox; title: string; label?: string; children?: ComponentChildren }) {
+  const text = useT();
+  if (!inbox.webhook_path) return null;
+  const url = webhookUrl(location.origin, inbox.webhook_path);
+  label ??= text.webhookUrl;
+  return (
+    <section class="card webhook" data-testid="webhook">
+      <h3>{title}</h3>
+      <div class="row-label">
+        <span>{label}</span>
+        <div class="snippet-row">
+          <input class="mono" readOnly value={url} aria-label={label} onFocus={(e) => e.currentTarget.select()} data-testid="webhook-url" />
+          <CopyButton value={url} testid="webhook-url-copy" />
+        </div>
+      </div>
+      {children}
+    </section>
+  );
+}
+
+/**
+ * A secret kept hidden until asked for, with Copy and a Rotate that asks first (the old secret stops working at
+ * once); the refusal, if any, in the server's words. `secret` null: none yet.
+ */
+export function SecretRow({
+  secret,
+  onRotate,
+  rotateLabel,
+  confirmRotate,
+  testid,
+}: {
+  secret: string | null;
+  onRotate: () => Promise<unknown>;
+  rotateLabel: string;
+  confirmRotate: string;
+  testid: string;
+}) {
+  const text = useT();
+  const [shown, setShown] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <div class="secret-row">
+        <code class="secret" data-testid={testid} data-shown={shown && secret ? 'true' : 'false'}>
+          {secret ? (shown ? secret : '•'.repeat(Math.min(secret.length, 32))) : text.noSecret}
+        </code>
+        {secret && (
+          <>
+            <button type="button" class="btn small" onClick={() => setShown(!shown)} data-testid={`${testid}-show`}>
+              {shown ? text.hide : text.show}
+            </button>
+            <CopyButton value={secret} testid={`${testid}-copy`} />
+          </>
+        )}
+        <button
+          type="button"
+          class="btn small"
+          disabled={busy}
+          onClick={async () => {
+            if (secret && !confirm(confirmRotate)) return;
+            setBusy(true);
+            setError(await attempt(onRotate));
+            setBusy(false);
+          }}
+          data-testid={`${testid}-rotate`}
+        >
+          {rotateLabel}
+        </button>
+      </div>
+      {error && (
+        <div class="form-error" role="alert">
+          {error}
+        </div>
+      )}
+    </>
   );
 }

@@ -1,5 +1,6 @@
-// The right column: who the visitor is (editable name, email, phone; a WeChat user's OpenID), where they are
-// (browser, page, referrer, locale), their pre-chat fields and their other conversations.
+// The right column: who the visitor is (editable name, email, phone; a WeChat user's OpenID, the id an API
+// integration gave them), where they are (browser, page, referrer, locale), their pre-chat fields and their other
+// conversations.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, rest } from '../api';
 import { fullDate, summariseUserAgent } from '../format';
@@ -164,6 +165,14 @@ export function ContactPanel({ conversation }: { conversation: Conversation }) {
           <div class="field">
             <span class="field-label">{text.openId}</span>
             <span class="field-value mono" data-testid="contact-openid">
+              {contact.external_id}
+            </span>
+          </div>
+        )}
+        {contact.external_id && store.inbox(conversation.inbox_id)?.kind === 'api' && (
+          <div class="field">
+            <span class="field-label">{text.integrationId}</span>
+            <span class="field-value mono" data-testid="contact-integration-id">
               {contact.external_id}
             </span>
           </div>

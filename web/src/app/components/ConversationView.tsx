@@ -1,7 +1,8 @@
 // The middle column: the open conversation's header and actions, its messages in seq order with date
 // separators, private notes, the visitor's read mark and typing indicator, the composer, and "Create ticket"
-// (the chat becomes a ticket, which then opens). An email or WeChat conversation says so in its header, with the
-// customer's address or OpenID, and each reply delivered to such a channel says whether it went out.
+// (the chat becomes a ticket, which then opens). An email, WeChat, SMS or API conversation says so in its header,
+// with who the customer is there, and each reply delivered to such a channel says whether it went out (and, for a
+// text, whether the carrier delivered it).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { deliveryLine } from '../delivery';
@@ -10,49 +11,65 @@ import { useT } from '../hooks';
 import { contactName, mayAct } from '../lists';
 import { store } from '../socket';
 import { visitorReadMark, type Timeline } from '../timeline';
-import type { Conversation, Delivery, InboxKind, Lang } from '../types';
+import type { Contact, Conversation, Delivery, InboxKind, Lang } from '../types';
 import { Composer } from './Composer';
 import { TransferDialog } from './TransferDialog';
 import { Stars } from './Stars';
 
-/** Under a reply delivered to another channel: "Sending…", "Sent by email" / "Sent to WeChat" ✓, or the refusing
- * provider's reason in red. */
+/** Under a reply delivered to another channel: "Sending…", "Sent by email" / "Sent to WeChat" / "Sent by SMS" ✓,
+ * "Delivered" ✓✓, or the refusing provider's reason in red. */
 function DeliveryStatus({ delivery, kind }: { delivery: Delivery; kind?: InboxKind }) {
   const text = useT();
   const line = deliveryLine(delivery, text, kind);
   return (
     <div class={`delivery ${line.status}`} data-testid="delivery-status" data-status={line.status} role={line.status === 'failed' ? 'alert' : undefined}>
       {line.status === 'sent' && <span aria-hidden="true">✓ </span>}
+      {line.status === 'delivered' && <span aria-hidden="true">✓✓ </span>}
       {line.text}
     </div>
   );
 }
 
+type ChannelKind = 'email' | 'wechat' | 'twilio_sms' | 'api';
+const isChannel = (kind: InboxKind | undefined): kind is ChannelKind => kind === 'email' || kind === 'wechat' || kind === 'twilio_sms' || kind === 'api';
+
+/** Per channel: the badge's class and test id, and who the customer is there. */
+const CHANNELS: Record<ChannelKind, { tag: string; who: (c: Contact) => string | null | undefined; whoId: string; mono: boolean }> = {
+  email: { tag: 'email', who: (c) => c.email, whoId: 'email-address', mono: false },
+  wechat: { tag: 'wechat', who: (c) => c.external_id, whoId: 'wechat-openid', mono: true },
+  twilio_sms: { tag: 'sms', who: (c) => c.phone ?? c.external_id, whoId: 'sms-phone', mono: true },
+  api: { tag: 'api', who: (c) => c.external_id, whoId: 'api-contact-id', mono: true },
+};
+
 /**
- * The header's channel badge ("Email", "WeChat") and who the customer is there: the contact's address, or their
- * WeChat OpenID (the contact's, fetched once per conversation).
+ * The header's channel badge ("Email", "WeChat", "SMS", "API") and who the customer is there: the contact's
+ * address, WeChat OpenID, phone number or the id the integration gave them (the contact's, fetched once per
+ * conversation).
  */
-function ChannelBadge({ kind, contactId }: { kind: 'email' | 'wechat'; contactId: string }) {
+function ChannelBadge({ kind, contactId }: { kind: ChannelKind; contactId: string }) {
   const text = useT();
   const [who, setWho] = useState<string | null>(null);
+  const channel = CHANNELS[kind];
   useEffect(() => {
     let live = true;
     setWho(null);
     rest.contact(contactId).then(
-      ({ contact }) => live && setWho((kind === 'email' ? contact.email : contact.external_id) ?? null),
+      ({ contact }) => live && setWho(channel.who(contact) ?? null),
       () => {},
     );
     return () => {
       live = false;
     };
   }, [contactId, kind]);
+  const label = { email: text.emailBadge, wechat: text.wechatBadge, twilio_sms: text.smsBadge, api: text.apiBadge }[kind];
+  const title = kind === 'wechat' ? `${text.openId}: ${who}` : kind === 'api' ? `${text.integrationId}: ${who}` : who ?? undefined;
   return (
     <>
-      <span class={`channel-badge ${kind}`} data-testid={`${kind}-badge`}>
-        {kind === 'email' ? text.emailBadge : text.wechatBadge}
+      <span class={`channel-badge ${channel.tag}`} data-testid={`${channel.tag}-badge`}>
+        {label}
       </span>
       {who && (
-        <span class={`muted ellipsis ${kind === 'wechat' ? 'mono' : ''}`} data-testid={kind === 'email' ? 'email-address' : 'wechat-openid'} title={kind === 'wechat' ? `${text.openId}: ${who}` : who}>
+        <span class={`muted ellipsis ${channel.mono ? 'mono' : ''}`} data-testid={channel.whoId} title={title}>
           {who}
         </span>
       )}
@@ -257,7 +274,7 @@ export function ConversationView({ id }: { id: string }) {
         <div class="conv-title">
           <h2 title={name}>{name}</h2>
           <div class="conv-sub">
-            {(kind === 'email' || kind === 'wechat') && <ChannelBadge kind={kind} contactId={c.contact_id} />}
+            {isChannel(kind) && <ChannelBadge kind={kind} contactId={c.contact_id} />}
             <span class={`status-pill ${c.status}`} data-testid="conversation-status">
               {text.statuses[c.status]}
             </span>
