@@ -29,6 +29,7 @@ impl Senders {
             DeliveryJob::Twilio(j) => self.twilio.send(service, j).await,
             DeliveryJob::Aliyun(j) => self.aliyun.send(service, j).await,
             DeliveryJob::Weibo(j) => self.weibo.send(service, j).await,
+            DeliveryJob::Wecom(j) => crate::wecom::send(service, j).await,
             DeliveryJob::Api(j) => self.api.send(j).await,
         }
     }
@@ -38,7 +39,7 @@ impl Senders {
 /// network may be posted to.
 pub fn start(service: Service, allow_private: bool) -> JoinHandle<()> {
     let senders = Senders {
-        wechat: WechatApi::new(),
+        wechat: WechatApi::shared(),
         twilio: TwilioApi::new(),
         aliyun: AliyunApi::new(),
         weibo: WeiboApi::new(),

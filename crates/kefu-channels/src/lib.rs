@@ -7,4 +7,5 @@ pub mod email;
 pub mod sms;
 pub mod webhooks;
 pub mod wechat;
+pub mod wecom;
 pub mod weibo;

@@ -13,6 +13,7 @@ pub mod validate;
 pub mod wait;
 pub mod webhook;
 pub mod wechat;
+pub mod wecom;
 pub mod weibo;
 pub mod widget;
 

@@ -64,7 +64,7 @@ string_enum!(
 );
 
 string_enum!(
-    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms", AliyunSms => "aliyun_sms", Weibo => "weibo", Api => "api" }
+    InboxKind { Web => "web", Email => "email", Wechat => "wechat", TwilioSms => "twilio_sms", AliyunSms => "aliyun_sms", Weibo => "weibo", Wecom => "wecom", Api => "api" }
 );
 
 impl InboxKind {
@@ -72,7 +72,12 @@ impl InboxKind {
     pub fn calls_webhook(self) -> bool {
         matches!(
             self,
-            InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Weibo | InboxKind::Api
+            InboxKind::Wechat
+                | InboxKind::Wecom
+                | InboxKind::TwilioSms
+                | InboxKind::AliyunSms
+                | InboxKind::Weibo
+                | InboxKind::Api
         )
     }
 }

@@ -27,8 +27,65 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/hooks/twilio_sms/{inbox_id}/status", post(twilio_status))
         .route("/hooks/api/{inbox_id}", post(api_message))
         .route("/hooks/weibo/{inbox_id}", get(weibo_check).post(weibo_message))
+        .route("/hooks/wecom/{inbox_id}", get(wecom_check).post(wecom_callback))
         .route("/hooks/aliyun_sms/{inbox_id}", post(aliyun_texts))
         .route("/hooks/aliyun_sms/{inbox_id}/report", post(aliyun_reports))
+}
+
+fn wecom_refused(inbox: Uuid, e: kefu_channels::wecom::HookError) -> Response {
+    use kefu_channels::wecom::HookError as W;
+    match e {
+        W::BadSignature => refused(inbox, HookError::BadSignature),
+        W::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
+        W::Service(e) => refused(inbox, HookError::Service(e)),
+    }
+}
+
+async fn wecom_check(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    Query(q): Query<kefu_channels::wecom::HookQuery>,
+) -> Result<Response, ApiError> {
+    let inbox = s.service.wecom_inbox(inbox_id).await?;
+    match kefu_channels::wecom::verify_url(&inbox, &q) {
+        Ok(echo) => {
+            s.service.webhook_called(&inbox.inbox, None).await?;
+            Ok(plain(echo))
+        }
+        Err(e) => Ok(wecom_refused(inbox_id, e)),
+    }
+}
+
+/// WeCom's callback only says there is something to pull: answered at once, pulled after (a crash in between
+/// loses nothing — the next callback pulls from the stored cursor).
+async fn wecom_callback(
+    State(s): State<AppState>,
+    Path(inbox_id): Path<Uuid>,
+    Query(q): Query<kefu_channels::wecom::HookQuery>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let inbox = s.service.wecom_inbox(inbox_id).await?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(refused(inbox_id, HookError::BadRequest("the body is not UTF-8".into())));
+    };
+    match kefu_channels::wecom::callback(&inbox, &q, text) {
+        Ok(token) => {
+            s.service.webhook_called(&inbox.inbox, None).await?;
+            if let Some(token) = token {
+                let service = s.service.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = kefu_channels::wecom::pull(&service, &inbox, &token).await {
+                        tracing::warn!(inbox = %inbox.inbox.id, error = %e, "WeCom messages could not be pulled");
+                    }
+                });
+            }
+            Ok(plain("success".into()))
+        }
+        Err(e) => Ok(wecom_refused(inbox_id, e)),
+    }
 }
 
 fn weibo_refused(inbox: Uuid, e: kefu_channels::weibo::HookError) -> Response {

@@ -270,7 +270,7 @@ impl Service {
                 let (settings, sealed) = self.seal_email_settings(&new.settings, None)?;
                 (None, settings, Some(sealed))
             }
-            InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Weibo => {
+            InboxKind::Wechat | InboxKind::Wecom | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Weibo => {
                 let (settings, sealed) = self.seal_channel_settings(new.kind, None, &new.settings).await?;
                 (None, settings, Some(sealed))
             }
@@ -297,6 +297,7 @@ impl Service {
             InboxKind::TwilioSms => Some(("waiting", "waiting for Twilio to call the webhook URL")),
             InboxKind::AliyunSms => Some(("waiting", "waiting for Aliyun to push to the webhook URL")),
             InboxKind::Weibo => Some(("waiting", "waiting for Weibo to call the webhook URL")),
+            InboxKind::Wecom => Some(("waiting", "waiting for WeCom to call the callback URL")),
             InboxKind::Api => Some(("waiting", "waiting for the integration's first message")),
         };
         if let Some((status, message)) = state {
@@ -338,7 +339,11 @@ impl Service {
                     stored = Some(redacted);
                     sealed = Some(s);
                 }
-                InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Weibo => {
+                InboxKind::Wechat
+                | InboxKind::Wecom
+                | InboxKind::TwilioSms
+                | InboxKind::AliyunSms
+                | InboxKind::Weibo => {
                     let (redacted, s) = self.seal_channel_settings(current.kind, Some(id), settings).await?;
                     stored = Some(redacted);
                     sealed = Some(s);

@@ -6,6 +6,7 @@ use crate::{Result, Service, ServiceError, new_id};
 use kefu_core::model::*;
 use kefu_core::sms::{AliyunSecrets, AliyunSettings, TwilioSecrets, TwilioSettings};
 use kefu_core::wechat::{ReplyWindow, WechatSecrets, WechatSettings};
+use kefu_core::wecom::{WecomSecrets, WecomSettings};
 use kefu_core::weibo::{WeiboSecrets, WeiboSettings};
 use kefu_store::now_ms;
 use serde::Serialize;
@@ -45,6 +46,14 @@ pub struct AliyunInbox {
     pub inbox: Inbox,
     pub settings: AliyunSettings,
     pub secrets: AliyunSecrets,
+}
+
+/// A WeCom customer-service inbox with its credentials, opened.
+#[derive(Debug, Clone)]
+pub struct WecomInbox {
+    pub inbox: Inbox,
+    pub settings: WecomSettings,
+    pub secrets: WecomSecrets,
 }
 
 /// A Weibo inbox with its app secret and access token, opened.
@@ -106,6 +115,11 @@ impl Service {
                 let (parsed, secrets) = TwilioSettings::parse(settings, previous.as_ref())?;
                 Ok((parsed.redacted(), self.seal(&secrets)))
             }
+            InboxKind::Wecom => {
+                let previous = self.previous_secrets::<WecomSecrets>(inbox_id).await;
+                let (parsed, secrets) = WecomSettings::parse(settings, previous.as_ref())?;
+                Ok((parsed.redacted(), self.seal(&secrets)))
+            }
             InboxKind::Weibo => {
                 let previous = self.previous_secrets::<WeiboSecrets>(inbox_id).await;
                 let (parsed, secrets) = WeiboSettings::parse(settings, previous.as_ref())?;
@@ -161,6 +175,28 @@ impl Service {
             settings,
             secrets,
         })
+    }
+
+    /// The WeCom inbox a callback names, with its credentials.
+    pub async fn wecom_inbox(&self, inbox_id: Uuid) -> Result<WecomInbox> {
+        let (inbox, secrets) = self.hook_inbox::<WecomSecrets>(inbox_id, InboxKind::Wecom).await?;
+        let settings = WecomSettings::stored(&inbox.settings)?;
+        Ok(WecomInbox {
+            inbox,
+            settings,
+            secrets,
+        })
+    }
+
+    pub async fn channel_cursor(&self, inbox_id: Uuid) -> Result<Option<String>> {
+        Ok(self.store().channel_cursor(inbox_id).await?)
+    }
+
+    pub async fn set_channel_cursor(&self, inbox_id: Uuid, cursor: &str) -> Result<()> {
+        let mut tx = self.store().begin().await?;
+        tx.set_channel_cursor(inbox_id, cursor, now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The Weibo inbox a webhook names, with its credentials.
@@ -370,12 +406,25 @@ impl Service {
         let Some(inbox) = self.store().inbox(conversation.org_id, conversation.inbox_id).await? else {
             return Ok(None);
         };
-        if inbox.kind != InboxKind::Wechat {
-            return Ok(None);
-        }
-        let settings = WechatSettings::stored(&inbox.settings)?;
+        let (hours, messages) = match inbox.kind {
+            InboxKind::Wechat => {
+                let s = WechatSettings::stored(&inbox.settings)?;
+                (s.window_hours, s.window_messages)
+            }
+            InboxKind::Wecom => {
+                let s = WecomSettings::stored(&inbox.settings)?;
+                (s.window_hours, s.window_messages)
+            }
+            _ => return Ok(None),
+        };
         let (last, replies) = self.store().since_customer_wrote(conversation.id).await?;
-        Ok(Some(settings.window(last, replies, now_ms())))
+        Ok(Some(kefu_core::wechat::window(
+            hours,
+            messages,
+            last,
+            replies,
+            now_ms(),
+        )))
     }
 
     /// Refuses a reply the channel would refuse: better said before the agent's words are queued.
@@ -407,6 +456,7 @@ fn fallback_name(kind: InboxKind, external_id: &str) -> String {
     match kind {
         InboxKind::Wechat => format!("WeChat user {tail}"),
         InboxKind::Weibo => format!("Weibo user {tail}"),
+        InboxKind::Wecom => format!("WeChat customer {tail}"),
         // A phone number is the name people know a texter by.
         InboxKind::TwilioSms | InboxKind::AliyunSms => external_id.to_string(),
         _ => format!("Customer {tail}"),

@@ -20,13 +20,15 @@ mod webhooks;
 pub use admin::{NewInbox, UserChanges, WidgetState};
 pub use auth::{LoginLimits, hash_token, session_key};
 pub use bus::{Bus, Notification};
-pub use channels::{AliyunInbox, ChannelInbound, DeliveryReport, TwilioInbox, WechatInbox, WeiboInbox};
+pub use channels::{AliyunInbox, ChannelInbound, DeliveryReport, TwilioInbox, WechatInbox, WecomInbox, WeiboInbox};
 pub use conversations::{SendMessage, Synced, TransferTarget, VisitorIdentity, VisitorProfile, VisitorSession};
 pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
 pub use forms::{FormInfo, FormSubmission};
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
-pub use outbox::{AliyunJob, ApiJob, DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob, WeiboJob};
+pub use outbox::{
+    AliyunJob, ApiJob, DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob, WecomJob, WeiboJob,
+};
 pub use secret::{SecretBox, SecretError};
 pub use tickets::{NewTicket, RequesterInput, TicketChanges};
 pub use webhooks::{MAX_WEBHOOK_ATTEMPTS, NewWebhook, WebhookChanges, WebhookJob, WebhookResult};

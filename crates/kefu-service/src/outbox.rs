@@ -60,6 +60,16 @@ pub struct AliyunJob {
     pub to: String,
 }
 
+/// Everything needed to send one reply through WeCom customer service.
+#[derive(Debug, Clone)]
+pub struct WecomJob {
+    pub item: OutboxItem,
+    pub inbox: crate::WecomInbox,
+    pub message: Message,
+    /// The customer's `external_userid`.
+    pub external_userid: String,
+}
+
 /// Everything needed to send one reply to a Weibo user.
 #[derive(Debug, Clone)]
 pub struct WeiboJob {
@@ -90,6 +100,7 @@ pub enum DeliveryJob {
     Twilio(TwilioJob),
     Aliyun(AliyunJob),
     Weibo(WeiboJob),
+    Wecom(WecomJob),
     Api(ApiJob),
 }
 
@@ -101,6 +112,7 @@ impl DeliveryJob {
             DeliveryJob::Twilio(j) => &j.item,
             DeliveryJob::Aliyun(j) => &j.item,
             DeliveryJob::Weibo(j) => &j.item,
+            DeliveryJob::Wecom(j) => &j.item,
             DeliveryJob::Api(j) => &j.item,
         }
     }
@@ -155,9 +167,12 @@ impl Service {
             InboxKind::Web => false,
             // Without a reply URL, the integration reads replies from Kefu.
             InboxKind::Api => inbox.settings["reply_url"].as_str().is_some(),
-            InboxKind::Email | InboxKind::Wechat | InboxKind::TwilioSms | InboxKind::AliyunSms | InboxKind::Weibo => {
-                true
-            }
+            InboxKind::Email
+            | InboxKind::Wechat
+            | InboxKind::Wecom
+            | InboxKind::TwilioSms
+            | InboxKind::AliyunSms
+            | InboxKind::Weibo => true,
         })
     }
 
@@ -238,6 +253,19 @@ impl Service {
             InboxKind::Email => Ok(DeliveryJob::Email(self.email_job(item).await?)),
             InboxKind::Wechat => Ok(DeliveryJob::Wechat(self.wechat_job(item).await?)),
             InboxKind::TwilioSms => Ok(DeliveryJob::Twilio(self.twilio_job(item).await?)),
+            InboxKind::Wecom => {
+                let inbox = self.wecom_inbox(item.inbox_id).await?;
+                let (message, contact) = self.message_and_contact(&item).await?;
+                let external_userid = contact.external_id.ok_or(ServiceError::Conflict(
+                    "the contact has no WeCom external_userid".into(),
+                ))?;
+                Ok(DeliveryJob::Wecom(WecomJob {
+                    item,
+                    inbox,
+                    message,
+                    external_userid,
+                }))
+            }
             InboxKind::Weibo => {
                 let inbox = self.weibo_inbox(item.inbox_id).await?;
                 let (message, contact) = self.message_and_contact(&item).await?;

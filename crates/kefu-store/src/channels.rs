@@ -77,4 +77,34 @@ impl Store {
                 .is_some(),
         )
     }
+
+    /// Where pulling this inbox's messages stopped.
+    pub async fn channel_cursor(&self, inbox_id: Uuid) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT cursor FROM channel_cursors WHERE inbox_id = $1")
+            .bind(inbox_id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| r.try_get("cursor"))
+            .transpose()?)
+    }
+}
+
+impl crate::Tx {
+    pub async fn set_channel_cursor(&mut self, inbox_id: Uuid, cursor: &str, now: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE channel_cursors SET cursor = $2, updated_at = $3 WHERE inbox_id = $1")
+            .bind(inbox_id.to_string())
+            .bind(cursor)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            sqlx::query("INSERT INTO channel_cursors (inbox_id, cursor, updated_at) VALUES ($1, $2, $3)")
+                .bind(inbox_id.to_string())
+                .bind(cursor)
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
 }

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "provider_ids", include_str!("../migrations/0011_provider_ids.sql")),
     (12, "webhooks", include_str!("../migrations/0012_webhooks.sql")),
     (13, "people", include_str!("../migrations/0013_people.sql")),
+    (
+        14,
+        "channel_cursors",
+        include_str!("../migrations/0014_channel_cursors.sql"),
+    ),
 ];
 
 impl Store {

@@ -46,7 +46,7 @@ struct ApiReply {
 
 /// Why a call did not work.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Failure {
+pub(crate) enum Failure {
     /// WeChat answered with an error code.
     Code(i64, String),
     /// No usable answer: the network, a 5xx, a body that is not WeChat's JSON.
@@ -54,7 +54,7 @@ enum Failure {
 }
 
 /// The token is missing, invalid or expired: fetch another and try again.
-fn token_expired(code: i64) -> bool {
+pub(crate) fn token_expired(code: i64) -> bool {
     matches!(code, 40001 | 40014 | 42001)
 }
 
@@ -79,6 +79,36 @@ impl WechatApi {
         self.tokens.lock().expect("token map").entry(inbox).or_default().clone()
     }
 
+    /// One client for the process: the webhook (WeCom's pull) and the delivery worker share its tokens.
+    pub fn shared() -> WechatApi {
+        static SHARED: std::sync::OnceLock<WechatApi> = std::sync::OnceLock::new();
+        SHARED.get_or_init(WechatApi::new).clone()
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// A call to a Tencent API: `errcode` 0 or the failure, its JSON for the caller to read.
+    pub(crate) async fn call_json(&self, request: reqwest::RequestBuilder) -> Result<serde_json::Value, Failure> {
+        let response = request.send().await.map_err(|e| Failure::Transport(e.to_string()))?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(Failure::Transport(format!("the API answered HTTP {status}")));
+        }
+        let reply: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| Failure::Transport(format!("the answer could not be read (HTTP {status}): {e}")))?;
+        match reply["errcode"].as_i64().unwrap_or(0) {
+            0 => Ok(reply),
+            code => Err(Failure::Code(
+                code,
+                reply["errmsg"].as_str().unwrap_or_default().to_string(),
+            )),
+        }
+    }
+
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<ApiReply, Failure> {
         let response = request.send().await.map_err(|e| Failure::Transport(e.to_string()))?;
         let status = response.status();
@@ -97,11 +127,26 @@ impl WechatApi {
 
     /// The account's access token: the cached one while it is fresh, unless `stale` is the one just refused.
     async fn token(&self, inbox: &WechatInbox, stale: Option<&str>) -> Result<String, Failure> {
-        let key = format!(
-            "{}\u{0}{}\u{0}{}",
-            inbox.settings.api_base_url, inbox.settings.app_id, inbox.secrets.app_secret
-        );
-        let slot = self.slot(inbox.inbox.id);
+        let s = &inbox.settings;
+        let key = format!("{}\u{0}{}\u{0}{}", s.api_base_url, s.app_id, inbox.secrets.app_secret);
+        let request = self.http.get(format!("{}/cgi-bin/token", s.api_base_url)).query(&[
+            ("grant_type", "client_credential"),
+            ("appid", s.app_id.as_str()),
+            ("secret", inbox.secrets.app_secret.as_str()),
+        ]);
+        self.cached_token(inbox.inbox.id, key, request, stale).await
+    }
+
+    /// A token from the cache while it is fresh and not `stale`; else fetched with `request`, one fetch per inbox
+    /// at a time (the others wait and take it). `key` names the credentials it is for.
+    pub(crate) async fn cached_token(
+        &self,
+        inbox: Uuid,
+        key: String,
+        request: reqwest::RequestBuilder,
+        stale: Option<&str>,
+    ) -> Result<String, Failure> {
+        let slot = self.slot(inbox);
         let mut held = slot.lock().await;
         if let Some(t) = held.as_ref()
             && t.for_key == key
@@ -110,17 +155,11 @@ impl WechatApi {
         {
             return Ok(t.value.clone());
         }
-        let url = format!("{}/cgi-bin/token", inbox.settings.api_base_url);
-        let request = self.http.get(url).query(&[
-            ("grant_type", "client_credential"),
-            ("appid", inbox.settings.app_id.as_str()),
-            ("secret", inbox.secrets.app_secret.as_str()),
-        ]);
         let reply = self.call(request).await?;
         let value = reply
             .access_token
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Failure::Transport("WeChat gave no access_token".into()))?;
+            .ok_or_else(|| Failure::Transport("no access_token in the answer".into()))?;
         let lifetime = Duration::from_secs(reply.expires_in.unwrap_or(7200));
         let fresh_for = lifetime.checked_sub(EARLY).unwrap_or(lifetime / 2);
         *held = Some(Token {

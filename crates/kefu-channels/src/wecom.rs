@@ -1,0 +1,278 @@
+//! WeCom customer service (企业微信 · 微信客服): the encrypted callback (URL check with an encrypted `echostr`;
+//! a message callback carries no message, only a token to pull with), `sync_msg` pulled from the persisted cursor
+//! while `has_more` — restart-safe, one pull per inbox at a time — and `send_msg` for agents' replies. The crypto is
+//! WeChat's with the corp id in place of the app id.
+
+use crate::wechat::api::{Failure, WechatApi, token_expired};
+use crate::wechat::crypto::{Cipher, same, signature};
+use kefu_service::{ChannelInbound, Outcome, Service, WecomInbox, WecomJob};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HookQuery {
+    #[serde(default)]
+    pub msg_signature: Option<String>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub echostr: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error("the signature does not match the inbox's token")]
+    BadSignature,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Service(#[from] kefu_service::ServiceError),
+}
+
+fn cipher(inbox: &WecomInbox) -> Result<Cipher, HookError> {
+    Cipher::new(&inbox.secrets.encoding_aes_key, &inbox.settings.corp_id)
+        .map_err(|e| HookError::BadRequest(e.to_string()))
+}
+
+/// Checks `msg_signature` over the encrypted text, then opens it.
+fn open(inbox: &WecomInbox, q: &HookQuery, encrypted: &str) -> Result<String, HookError> {
+    let part = |v: &Option<String>, name: &str| {
+        v.clone()
+            .filter(|v| !v.is_empty() && v.len() <= 512)
+            .ok_or_else(|| HookError::BadRequest(format!("{name} is missing")))
+    };
+    let expected = signature(&[
+        &inbox.secrets.token,
+        &part(&q.timestamp, "timestamp")?,
+        &part(&q.nonce, "nonce")?,
+        encrypted,
+    ]);
+    if !same(&expected, &part(&q.msg_signature, "msg_signature")?) {
+        return Err(HookError::BadSignature);
+    }
+    cipher(inbox)?
+        .decrypt(encrypted)
+        .map_err(|e| HookError::BadRequest(e.to_string()))
+}
+
+/// The URL check: WeCom's `echostr` is encrypted; the plain text goes back.
+pub fn verify_url(inbox: &WecomInbox, q: &HookQuery) -> Result<String, HookError> {
+    let echostr = q
+        .echostr
+        .clone()
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| HookError::BadRequest("echostr is missing".into()))?;
+    open(inbox, q, &echostr)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Wire {
+    encrypt: Option<String>,
+    event: Option<String>,
+    token: Option<String>,
+    open_kf_id: Option<String>,
+}
+
+/// A callback: checked and opened. Returns the token to pull messages with, for a `kf_msg_or_event`.
+pub fn callback(inbox: &WecomInbox, q: &HookQuery, body: &str) -> Result<Option<String>, HookError> {
+    let wrapper: Wire =
+        quick_xml::de::from_str(body).map_err(|e| HookError::BadRequest(format!("not a WeCom callback: {e}")))?;
+    let encrypted = wrapper
+        .encrypt
+        .ok_or_else(|| HookError::BadRequest("Encrypt is missing".into()))?;
+    let plain = open(inbox, q, &encrypted)?;
+    let event: Wire =
+        quick_xml::de::from_str(&plain).map_err(|e| HookError::BadRequest(format!("not a WeCom event: {e}")))?;
+    if event.event.as_deref() != Some("kf_msg_or_event") {
+        return Ok(None);
+    }
+    if event
+        .open_kf_id
+        .as_deref()
+        .is_some_and(|k| k != inbox.settings.open_kfid)
+    {
+        // Another customer-service account of the corp: not this inbox's to pull.
+        return Ok(None);
+    }
+    Ok(event.token.filter(|t| !t.is_empty()))
+}
+
+/// One pull per inbox at a time: two pulls from the same cursor would each store what the other stores.
+fn pull_lock(inbox: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    LOCKS
+        .get_or_init(Mutex::default)
+        .lock()
+        .expect("pull locks")
+        .entry(inbox)
+        .or_default()
+        .clone()
+}
+
+async fn access_token(api: &WechatApi, inbox: &WecomInbox, stale: Option<&str>) -> Result<String, Failure> {
+    let s = &inbox.settings;
+    let key = format!("{}\u{0}{}\u{0}{}", s.api_base_url, s.corp_id, inbox.secrets.secret);
+    let request = api.http().get(format!("{}/cgi-bin/gettoken", s.api_base_url)).query(&[
+        ("corpid", s.corp_id.as_str()),
+        ("corpsecret", inbox.secrets.secret.as_str()),
+    ]);
+    api.cached_token(inbox.inbox.id, key, request, stale).await
+}
+
+/// Calls a WeCom API that takes the access token, fetching a fresh token once if the cached one is refused.
+async fn call(
+    api: &WechatApi,
+    inbox: &WecomInbox,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, Failure> {
+    let url = format!("{}/cgi-bin/{path}", inbox.settings.api_base_url);
+    let token = access_token(api, inbox, None).await?;
+    match api
+        .call_json(api.http().post(&url).query(&[("access_token", &token)]).json(body))
+        .await
+    {
+        Err(Failure::Code(code, _)) if token_expired(code) => {
+            let fresh = access_token(api, inbox, Some(&token)).await?;
+            api.call_json(api.http().post(&url).query(&[("access_token", &fresh)]).json(body))
+                .await
+        }
+        other => other,
+    }
+}
+
+/// What a pulled message says, for the agent; `None` for what is not the customer's (events, agents' own).
+fn content(msg: &serde_json::Value) -> Option<String> {
+    if msg["origin"].as_i64() != Some(3) {
+        return None;
+    }
+    match msg["msgtype"].as_str()? {
+        "text" => msg["text"]["content"]
+            .as_str()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
+        "image" => Some("[image]".into()),
+        "voice" => Some("[voice message]".into()),
+        "video" => Some("[video]".into()),
+        "file" => Some("[file]".into()),
+        "location" => Some(format!(
+            "[location] {}",
+            msg["location"]["name"].as_str().unwrap_or_default()
+        )),
+        "link" => Some(format!("[link] {}", msg["link"]["url"].as_str().unwrap_or_default())),
+        _ => None,
+    }
+}
+
+/// Pulls what the callback announced: page after page from the stored cursor, each page stored before the
+/// cursor moves past it, so a crash in between pulls that page again (and its messages are kept once).
+pub async fn pull(service: &Service, inbox: &WecomInbox, token: &str) -> Result<usize, String> {
+    let api = WechatApi::shared();
+    let lock = pull_lock(inbox.inbox.id);
+    let _held = lock.lock().await;
+    let mut taken = 0;
+    for _ in 0..100 {
+        let cursor = service
+            .channel_cursor(inbox.inbox.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut body = serde_json::json!({ "token": token, "limit": 1000, "open_kfid": inbox.settings.open_kfid });
+        if let Some(c) = &cursor {
+            body["cursor"] = c.clone().into();
+        }
+        let page = call(&api, inbox, "kf/sync_msg", &body)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        for msg in page["msg_list"].as_array().into_iter().flatten() {
+            let (Some(text), Some(user), Some(id)) =
+                (content(msg), msg["external_userid"].as_str(), msg["msgid"].as_str())
+            else {
+                continue;
+            };
+            let inbound = ChannelInbound {
+                external_user_id: user.to_string(),
+                name: None,
+                message_key: id.to_string(),
+                content: text,
+                phone: None,
+                email: None,
+            };
+            service
+                .channel_received(&inbox.inbox, inbound)
+                .await
+                .map_err(|e| e.to_string())?;
+            taken += 1;
+        }
+        if let Some(next) = page["next_cursor"].as_str().filter(|c| !c.is_empty()) {
+            service
+                .set_channel_cursor(inbox.inbox.id, next)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        // Go on while WeCom says there is more, even when this page was empty.
+        if page["has_more"].as_i64() != Some(1) {
+            return Ok(taken);
+        }
+    }
+    Ok(taken)
+}
+
+/// Sends one reply with `kf/send_msg`.
+pub async fn send(service: &Service, job: &WecomJob) -> Outcome {
+    let api = WechatApi::shared();
+    let body = serde_json::json!({
+        "touser": job.external_userid,
+        "open_kfid": job.inbox.settings.open_kfid,
+        "msgtype": "text",
+        "text": { "content": job.message.content },
+    });
+    match call(&api, &job.inbox, "kf/send_msg", &body).await {
+        Ok(reply) => Outcome::Accepted {
+            provider_id: reply["msgid"].as_str().map(String::from),
+        },
+        Err(Failure::Transport(e)) => Outcome::Retry(e),
+        Err(Failure::Code(code, msg)) => {
+            if matches!(code, 40013 | 40001 | 42001 | 40014 | 60020 | 41004) {
+                let reason = format!(
+                    "WeCom refused the credentials: {msg} ({code}); check the corp id, secret and IP whitelist"
+                );
+                if let Err(e) = service.set_channel_state(job.inbox.inbox.id, "error", &reason).await {
+                    tracing::warn!(error = %e, "could not record the inbox's state");
+                }
+            }
+            match code {
+                95001 | 95018 => Outcome::Failed(format!(
+                    "WeCom refused it: the replies allowed since the customer last wrote are used up, or 48 hours have passed ({code})"
+                )),
+                -1 | 45009 | 45033 => Outcome::Retry(format!("WeCom asked to wait: {msg} ({code})")),
+                _ => Outcome::Failed(format!("WeCom refused it: {msg} ({code})")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_the_customers_messages_are_taken() {
+        let text = json!({"origin": 3, "msgtype": "text", "text": {"content": " 你好 "}});
+        assert_eq!(content(&text).as_deref(), Some("你好"));
+        assert_eq!(
+            content(&json!({"origin": 5, "msgtype": "text", "text": {"content": "agent"}})),
+            None
+        );
+        assert_eq!(content(&json!({"origin": 4, "msgtype": "event", "event": {}})), None);
+        assert_eq!(
+            content(&json!({"origin": 3, "msgtype": "text", "text": {"content": "  "}})),
+            None
+        );
+    }
+}

@@ -1,0 +1,74 @@
+// WeCom customer-service inboxes against a stand-in of WeCom (wecom_standin.mjs): the encrypted URL check, a
+// callback leading Kefu to pull every page of messages from its stored cursor (each kept once, restart-safe),
+// replies through send_msg, WeCom's refusal when the window is used, and forged callbacks refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startWecom } from './wecom_standin.mjs';
+
+const AES_KEY = 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR';
+const TOKEN = 'wecomToken1';
+
+let server;
+let wecom;
+before(async () => {
+  wecom = await startWecom();
+  server = await startServer();
+});
+after(async () => {
+  await server?.stop();
+  await wecom?.stop();
+});
+
+test('a WeCom inbox: the URL check, messages pulled page by page after a callback, replies through send_msg', async () => {
+  const setup = await setupTeam(server);
+  const made = await api(server, 'POST', '/api/v1/inboxes', {
+    token: setup.admin,
+    body: { kind: 'wecom', name: uid('wecom'), teams: [setup.team.id], settings: {
+      corp_id: wecom.corpId, open_kfid: wecom.openKfid, secret: wecom.secret, token: TOKEN, encoding_aes_key: AES_KEY, api_base_url: wecom.url, window_messages: 2,
+    } },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const inbox = made.body.inbox;
+  assert.equal(JSON.stringify(inbox).includes(AES_KEY) || JSON.stringify(inbox).includes(wecom.secret), false);
+  const hook = `${server.url}${inbox.webhook_path}`;
+  const keys = { token: TOKEN, aesKey: AES_KEY };
+  const check = await wecom.verify(hook, keys);
+  assert.deepEqual([check.status, check.text], [200, check.plain], 'the decrypted echostr comes back');
+  assert.equal((await wecom.verify(hook, { token: 'other', aesKey: AES_KEY })).status, 401);
+
+  const agent = await onlineAgent(server, setup.agents[0]);
+  const user = `wm${uid('u').replace(/[^a-zA-Z0-9]/g, '')}`;
+  // Three messages, pulled in pages of two; an agent's own message from the WeCom app is not the customer's.
+  const called = await wecom.customerWrites(hook, keys, [
+    { from: user, content: '第一条' }, { from: user, content: 'an agent in WeCom', origin: 5 }, { from: user, content: '第三条' },
+  ]);
+  assert.deepEqual(called, { status: 200, text: 'success' });
+  await agent.next('message:new', (d) => d.message.content === '第一条');
+  const third = await agent.next('message:new', (d) => d.message.content === '第三条');
+  const cid = third.message.conversation_id;
+  const syncs = wecom.stats.syncCalls;
+  assert.ok(syncs >= 2, 'has_more: a second page');
+
+  // The next callback goes on from the stored cursor: nothing is pulled twice.
+  await wecom.customerWrites(hook, keys, [{ from: user, content: '第四条' }]);
+  await agent.next('message:new', (d) => d.message.content === '第四条');
+  const messages = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: setup.admin })).body.messages;
+  assert.deepEqual(messages.map((m) => m.content), ['第一条', '第三条', '第四条']);
+
+  const sent = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: '您好，请稍等' });
+  assert.equal(sent.ok, true, JSON.stringify(sent));
+  const out = await wecom.nextSent((m) => m.touser === user);
+  assert.deepEqual([out.open_kfid, out.msgtype, out.text.content], [wecom.openKfid, 'text', '您好，请稍等']);
+  await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
+  const window = (await api(server, 'GET', `/api/v1/conversations/${cid}/reply_window`, { token: setup.agents[0].token })).body.reply_window;
+  assert.deepEqual([window.open, window.remaining], [true, 1]);
+  await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: 'second' });
+  const refused = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: 'third' });
+  assert.equal(refused.error.code, 'reply_window_closed', 'Kefu\'s window, set to 2 replies');
+
+  const forged = await wecom.customerWrites(hook, keys, [{ from: user, content: 'forged' }], { badSignature: true });
+  assert.equal(forged.status, 401);
+  assert.equal((await fetch(hook, { method: 'POST', body: 'not xml' })).status, 400);
+  agent.close();
+});

@@ -1,0 +1,95 @@
+// A stand-in for WeCom customer service (企业微信 · 微信客服), inside the test suite (never inside the product):
+// gettoken (corp id and secret), kf/sync_msg (the callback's token, the cursor, pages of 2 with has_more), and
+// kf/send_msg (the 48-hour window and 5 replies, 95001), plus the encrypted callbacks WeCom makes: the URL check
+// with an encrypted echostr, and kf_msg_or_event announcing messages to pull.
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { encrypt, sha1 } from './wechat_standin.mjs';
+
+export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}`, secret = randomBytes(12).toString('hex'), openKfid = `wk${randomBytes(10).toString('hex')}` } = {}) {
+  const tokens = new Set();
+  const callbackTokens = new Set();
+  const queue = []; // every message WeCom holds for the account, in order
+  const lastWrote = new Map();
+  const replies = new Map();
+  const sent = [];
+  const waiters = [];
+  const stats = { syncCalls: 0 };
+  const json = (res, body) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://standin');
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const raw = Buffer.concat(chunks).toString();
+    if (url.pathname === '/cgi-bin/gettoken') {
+      if (url.searchParams.get('corpid') !== corpId || url.searchParams.get('corpsecret') !== secret) return json(res, { errcode: 40001, errmsg: 'invalid credential' });
+      const t = `WC_${randomBytes(10).toString('hex')}`;
+      tokens.add(t);
+      return json(res, { errcode: 0, errmsg: 'ok', access_token: t, expires_in: 7200 });
+    }
+    if (!tokens.has(url.searchParams.get('access_token'))) return json(res, { errcode: 40014, errmsg: 'invalid access_token' });
+    const body = JSON.parse(raw || '{}');
+    if (url.pathname === '/cgi-bin/kf/sync_msg') {
+      stats.syncCalls += 1;
+      if (!callbackTokens.has(body.token)) return json(res, { errcode: 95007, errmsg: 'invalid msg token' });
+      if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
+      const from = body.cursor ? Number(body.cursor) : 0;
+      const page = queue.slice(from, from + 2);
+      const next = from + page.length;
+      return json(res, { errcode: 0, errmsg: 'ok', next_cursor: String(next), has_more: next < queue.length ? 1 : 0, msg_list: page });
+    }
+    if (url.pathname === '/cgi-bin/kf/send_msg') {
+      const wrote = lastWrote.get(body.touser);
+      if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
+      if (wrote === undefined || Date.now() - wrote > 48 * 3600_000 || (replies.get(body.touser) ?? 0) >= 5) return json(res, { errcode: 95001, errmsg: 'send msg count limit' });
+      replies.set(body.touser, (replies.get(body.touser) ?? 0) + 1);
+      const entry = { ...body, msgid: randomBytes(8).toString('hex') };
+      sent.push(entry);
+      for (const w of [...waiters]) if (w.pred(entry)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(entry); }
+      return json(res, { errcode: 0, errmsg: 'ok', msgid: entry.msgid });
+    }
+    json(res, { errcode: 40066, errmsg: 'invalid url' });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const signedQuery = (token, encrypted) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = String(Math.floor(Math.random() * 1e9));
+    return new URLSearchParams({ msg_signature: sha1([token, timestamp, nonce, encrypted]), timestamp, nonce });
+  };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`, corpId, secret, openKfid, sent, stats, queue,
+    nextSent(pred, ms = 20000) {
+      const found = sent.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        waiters.push(w);
+        setTimeout(() => { const i = waiters.indexOf(w); if (i >= 0) { waiters.splice(i, 1); reject(new Error(`nothing matching was sent: ${JSON.stringify(sent)}`)); } }, ms);
+      });
+    },
+    /** WeCom's URL check: an encrypted echostr. */
+    async verify(hookUrl, { token, aesKey }, plain = String(Date.now())) {
+      const echostr = encrypt(aesKey, corpId, plain);
+      const q = signedQuery(token, echostr);
+      q.set('echostr', echostr);
+      const res = await fetch(`${hookUrl}?${q}`);
+      return { status: res.status, text: await res.text(), plain };
+    },
+    /** Customers write: their messages wait at WeCom, and a callback tells the account to pull them. */
+    async customerWrites(hookUrl, { token, aesKey }, messages, { badSignature = false } = {}) {
+      for (const m of messages) {
+        queue.push({ msgid: m.msgid ?? randomBytes(8).toString('hex'), open_kfid: openKfid, external_userid: m.from, send_time: Math.floor(Date.now() / 1000), origin: m.origin ?? 3, msgtype: 'text', text: { content: m.content } });
+        if ((m.origin ?? 3) === 3) { lastWrote.set(m.from, Date.now()); replies.set(m.from, 0); }
+      }
+      const cbToken = `CB_${randomBytes(6).toString('hex')}`;
+      callbackTokens.add(cbToken);
+      const event = `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[${cbToken}]]></Token><OpenKfId><![CDATA[${openKfid}]]></OpenKfId></xml>`;
+      const encrypted = encrypt(aesKey, corpId, event);
+      const q = signedQuery(badSignature ? `${token}x` : token, encrypted);
+      const body = `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><AgentID><![CDATA[]]></AgentID><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`;
+      const res = await fetch(`${hookUrl}?${q}`, { method: 'POST', body });
+      return { status: res.status, text: await res.text() };
+    },
+    stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
