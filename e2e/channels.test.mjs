@@ -450,7 +450,7 @@ test('in Chinese: the Webhooks tab, its events and log, and the new inbox kinds'
     await page.locator('[data-testid="channel-state"][data-status="ok"]').filter({ hasText: '已连接' }).waitFor();
     await page.getByTestId('new-inbox').click();
     const kinds = await page.getByTestId('new-inbox-kind').locator('option').allTextContents();
-    assert.deepEqual(kinds, ['网站聊天', '邮件', '微信公众号', '短信（Twilio）', 'API（自定义集成）']);
+    assert.deepEqual(kinds, ['网站聊天', '邮件', '微信公众号', '企业微信客服', '微博', '短信（Twilio）', '短信（阿里云）', 'API（自定义集成）']);
     await page.getByTestId('new-inbox-kind').selectOption('twilio_sms');
     assert.match(await page.getByTestId('sms-form').textContent(), /Twilio 账户/);
     await page.screenshot({ path: `${ARTIFACTS}/sms-new-inbox-zh.png`, fullPage: true });

@@ -98,6 +98,14 @@ export const rest = {
   contact: (id: string) => api<{ contact: Contact }>('GET', `/contacts/${id}`),
   updateContact: (id: string, patch: Partial<Pick<Contact, 'name' | 'email' | 'phone'>>) =>
     api<{ contact: Contact }>('PATCH', `/contacts/${id}`, patch),
+  /** Contacts whose name, email, phone or channel id matches (1–100 characters), up to 20. */
+  searchContacts: (q: string) => api<{ contacts: Contact[] }>('GET', `/contacts?q=${encodeURIComponent(q)}`),
+  /** The contact's person: their contacts on every channel, this one included. */
+  person: (id: string) => api<{ contacts: Contact[] }>('GET', `/contacts/${id}/person`),
+  /** Makes `other` the same person as `id` (409 when it already is). */
+  mergeContact: (id: string, other: string) => api<{ contacts: Contact[] }>('POST', `/contacts/${id}/person`, { contact_id: other }),
+  /** Takes the contact out of its person (409 when it is not merged). */
+  unlinkContact: (id: string) => api<{ contact: Contact }>('DELETE', `/contacts/${id}/person`),
 
   users: () => api<{ users: User[] }>('GET', '/users'),
   createUser: (body: { email: string; name: string; password: string; role: string; capacity: number }) =>

@@ -57,6 +57,8 @@ export interface Contact {
   name: string;
   email: string | null;
   phone: string | null;
+  /** Newer server: the person this contact belongs to (the same across channels once merged; its own id if alone). */
+  person_id?: string;
   attributes: {
     page?: { url: string; title?: string };
     referrer?: string;
@@ -85,8 +87,8 @@ export interface Team {
   business_hours?: WorkingHours | null;
 }
 
-export type InboxKind = 'web' | 'email' | 'wechat' | 'twilio_sms' | 'api';
-export const INBOX_KINDS: InboxKind[] = ['web', 'email', 'wechat', 'twilio_sms', 'api'];
+export type InboxKind = 'web' | 'email' | 'wechat' | 'wecom' | 'weibo' | 'twilio_sms' | 'aliyun_sms' | 'api';
+export const INBOX_KINDS: InboxKind[] = ['web', 'email', 'wechat', 'wecom', 'weibo', 'twilio_sms', 'aliyun_sms', 'api'];
 
 /**
  * How an inbox's connection to the outside is doing (email: the IMAP session; WeChat: whether WeChat calls the

@@ -4,7 +4,8 @@
 // the identity secret; for email the mailbox settings and connection state (EmailInbox.tsx); for a WeChat
 // Official Account its credentials, reply window, webhook URL and connection state (WechatInbox.tsx); for SMS
 // the Twilio account, sender, webhook URL and connection state (SmsInbox.tsx); for an API integration its reply
-// URL, secret, usage and connection state (ApiInbox.tsx).
+// URL, secret, usage and connection state (ApiInbox.tsx); for SMS on Aliyun, Weibo and WeCom customer service their
+// fields, the URLs to paste into the provider's console and connection state (ChannelInbox.tsx).
 import { useEffect, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
@@ -14,6 +15,8 @@ import { BUILT_IN_FIELDS, isHexColor, mergeWidget, readWidget } from './widgetSe
 import { attempt, useLoad } from './useLoad';
 import { HoursEditor } from './HoursEditor';
 import { ApiInboxEditor } from './ApiInbox';
+import { ChannelInboxEditor } from './ChannelInbox';
+import { isChannelKind } from './channelSettings';
 import { EmailInboxEditor } from './EmailInbox';
 import { NewInbox } from './NewInbox';
 import { CopyButton, StateDot } from './parts';
@@ -416,6 +419,8 @@ export function Inboxes() {
         <WechatInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
       ) : inbox.kind === 'twilio_sms' ? (
         <SmsInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
+      ) : isChannelKind(inbox.kind) ? (
+        <ChannelInboxEditor key={inbox.id} kind={inbox.kind} inbox={inbox} teams={teamList} onChanged={changed} />
       ) : inbox.kind === 'api' ? (
         <ApiInboxEditor key={inbox.id} inbox={inbox} teams={teamList} onChanged={changed} />
       ) : (

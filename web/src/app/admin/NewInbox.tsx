@@ -1,12 +1,14 @@
 // A new inbox: the admin picks website chat (a name and teams; the widget is set up afterwards in its editor),
 // email (the mailbox form), a WeChat Official Account or SMS on Twilio (their credentials; the webhook URL shows
-// once the inbox exists), or an API integration (its reply URL; the secret shows once it exists). The server's
+// once the inbox exists), SMS on Aliyun, Weibo or WeCom customer service (their fields, channelSettings.ts), or an API integration (its reply URL; the secret shows once it exists). The server's
 // refusal shows in place, in its own words.
 import { useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
 import { INBOX_KINDS, type Inbox, type InboxKind, type Team } from '../types';
 import { ApiForm } from './ApiInbox';
+import { ChannelForm } from './ChannelInbox';
+import { isChannelKind } from './channelSettings';
 import { EmailForm } from './EmailInbox';
 import { useAdminT } from './useAdminT';
 import { SmsForm } from './SmsInbox';
@@ -59,7 +61,10 @@ export function NewInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCrea
     web: text.webInboxHint,
     email: text.emailInboxHint,
     wechat: text.wechatInboxHint,
+    wecom: words.wecomInboxHint,
+    weibo: words.weiboInboxHint,
     twilio_sms: words.smsInboxHint,
+    aliyun_sms: words.aliyunInboxHint,
     api: words.apiInboxHint,
   };
   return (
@@ -84,6 +89,8 @@ export function NewInbox({ teams, onCreated, onCancel }: { teams: Team[]; onCrea
         <WechatForm key="wechat" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
       ) : kind === 'twilio_sms' ? (
         <SmsForm key="sms" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
+      ) : isChannelKind(kind) ? (
+        <ChannelForm key={kind} kind={kind} inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
       ) : kind === 'api' ? (
         <ApiForm key="api" inbox={null} teams={teams} onSaved={onCreated} onCancel={onCancel} />
       ) : (

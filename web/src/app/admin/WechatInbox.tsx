@@ -9,6 +9,7 @@ import { useT } from '../hooks';
 import type { Inbox, Team } from '../types';
 import { ConnectionState, Field, usePolledInbox, WebhookCard } from './parts';
 import { TeamChecks } from './TeamChecks';
+import { useAdminT } from './useAdminT';
 import { attempt } from './useLoad';
 import {
   DEFAULT_API_BASE_URL,
@@ -25,6 +26,7 @@ import {
 /** A new WeChat inbox (inbox = null) or an edit of one; the server's 422 words show next to the save button. */
 export function WechatForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | null; teams: Team[]; onSaved: (i: Inbox) => void; onCancel?: () => void }) {
   const text = useT();
+  const words = useAdminT();
   const creating = !inbox;
   const safe = !creating && safeMode(inbox.settings);
   const [name, setName] = useState(inbox?.name ?? '');
@@ -167,6 +169,21 @@ export function WechatForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox |
           />
         </div>
         <p class="muted small">{text.replyWindowHint}</p>
+      </section>
+      <section class="card">
+        <h3>{words.welcomeMessage}</h3>
+        <label class="row-label">
+          <span class="muted small">{words.welcomeMessageHint}</span>
+          <textarea
+            rows={3}
+            maxLength={600}
+            value={f.welcome_message}
+            aria-invalid={bad('welcome_message') ? 'true' : undefined}
+            class={bad('welcome_message') ? 'invalid' : undefined}
+            onInput={(e) => edit({ welcome_message: e.currentTarget.value }, 'welcome_message')}
+            data-testid="wechat-welcome"
+          />
+        </label>
       </section>
       <details class="card advanced" open={advanced} onToggle={(e) => setAdvanced(e.currentTarget.open)}>
         <summary data-testid="wechat-advanced">{text.advanced}</summary>

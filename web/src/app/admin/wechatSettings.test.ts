@@ -13,14 +13,24 @@ const filled = (patch: Partial<WechatForm> = {}): WechatForm => ({
 });
 
 describe('WeChat inbox settings', () => {
+  it('keeps the welcome message through a save: read back, sent again, at most 600 characters', () => {
+    const f = readWechat({ ...stored, welcome_message: '欢迎关注！' });
+    expect(f.welcome_message).toBe('欢迎关注！');
+    expect(wechatSettings(f).welcome_message).toBe('欢迎关注！');
+    expect(wechatSettings({ ...f, welcome_message: '  ' })).not.toHaveProperty('welcome_message');
+    expect(problems('a', { ...f, welcome_message: '好'.repeat(600) }, false)).toEqual([]);
+    expect(problems('a', { ...f, welcome_message: '好'.repeat(601) }, false)).toEqual(['welcome_message']);
+    expect(fieldOfError('settings.welcome_message is invalid: at most 600 characters')).toBe('welcome_message');
+  });
+
   it('starts with WeChat\'s API and its usual window, and reads stored settings with empty credential boxes', () => {
     expect(emptyWechatForm()).toEqual({
       app_id: '', app_secret: '', token: '', aes_key: '', safe_off: false,
-      api_base_url: 'https://api.weixin.qq.com', window_hours: '48', window_messages: '5',
+      api_base_url: 'https://api.weixin.qq.com', window_hours: '48', window_messages: '5', welcome_message: '',
     });
     expect(readWechat(stored)).toEqual({
       app_id: 'wx5f0e7b1c2d3a4b5c', app_secret: '', token: '', aes_key: '', safe_off: false,
-      api_base_url: 'http://127.0.0.1:9000', window_hours: '24', window_messages: '3',
+      api_base_url: 'http://127.0.0.1:9000', window_hours: '24', window_messages: '3', welcome_message: '',
     });
     expect(readWechat({}).api_base_url).toBe('https://api.weixin.qq.com');
     expect(safeMode(stored)).toBe(true);

@@ -19,6 +19,8 @@ export interface WechatForm {
   api_base_url: string;
   window_hours: string;
   window_messages: string;
+  /** Sent to whoever follows the account; empty = none. At most 600 characters. */
+  welcome_message: string;
 }
 
 export type WechatField =
@@ -29,10 +31,11 @@ export type WechatField =
   | 'encoding_aes_key'
   | 'api_base_url'
   | 'window_hours'
-  | 'window_messages';
+  | 'window_messages'
+  | 'welcome_message';
 
 export function emptyWechatForm(): WechatForm {
-  return { app_id: '', app_secret: '', token: '', aes_key: '', safe_off: false, api_base_url: DEFAULT_API_BASE_URL, window_hours: '48', window_messages: '5' };
+  return { app_id: '', app_secret: '', token: '', aes_key: '', safe_off: false, api_base_url: DEFAULT_API_BASE_URL, window_hours: '48', window_messages: '5', welcome_message: '' };
 }
 
 const str = (v: unknown, fallback = '') => (typeof v === 'string' ? v : fallback);
@@ -47,6 +50,7 @@ export function readWechat(settings: Record<string, unknown> | null | undefined)
     api_base_url: str(settings?.api_base_url, d.api_base_url) || d.api_base_url,
     window_hours: num(settings?.window_hours, d.window_hours),
     window_messages: num(settings?.window_messages, d.window_messages),
+    welcome_message: str(settings?.welcome_message),
   };
 }
 
@@ -73,6 +77,7 @@ export function problems(name: string, f: WechatForm, creating: boolean): Wechat
   if (!/^https?:\/\/[^\s?#]+$/.test(url) || url.length > 300) out.push('api_base_url');
   if (!inRange(f.window_hours, 1, 168)) out.push('window_hours');
   if (!inRange(f.window_messages, 1, 100)) out.push('window_messages');
+  if ([...f.welcome_message.trim()].length > 600) out.push('welcome_message');
   return out;
 }
 
@@ -84,6 +89,7 @@ const SERVER_FIELDS: Record<string, WechatField> = {
   'settings.api_base_url': 'api_base_url',
   'settings.window_hours': 'window_hours',
   'settings.window_messages': 'window_messages',
+  'settings.welcome_message': 'welcome_message',
 };
 
 /** The form field a server 422 names ("settings.token is invalid: …"), to mark it; null when none does. */
@@ -103,6 +109,8 @@ export function wechatSettings(f: WechatForm): Record<string, unknown> {
     window_hours: Number(f.window_hours),
     window_messages: Number(f.window_messages),
   };
+  // Every setting that is not a credential goes each time: a PATCH replaces the settings, so one left out is lost.
+  if (f.welcome_message.trim()) out.welcome_message = f.welcome_message.trim();
   if (f.app_secret.trim()) out.app_secret = f.app_secret.trim();
   if (f.token.trim()) out.token = f.token.trim();
   if (f.safe_off) out.encoding_aes_key = '';

@@ -141,7 +141,7 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   else if (c.assignee && c.assignee.id !== me.id && !oversees(me)) blocked = text.notYoursHint;
 
   const inbox = store.inbox(c.inbox_id);
-  const [replyWindow, recheck] = useReplyWindow(c.id, inbox?.kind === 'wechat' && !blocked);
+  const [replyWindow, recheck] = useReplyWindow(c.id, (inbox?.kind === 'wechat' || inbox?.kind === 'wecom') && !blocked);
   const windowLine = replyWindow && windowView(replyWindow, text, store.lang, windowHours(inbox?.settings));
   // A closed window stops replies only: a private note never leaves Kefu.
   const replyClosed = !note && windowLine !== null && !windowLine.open;

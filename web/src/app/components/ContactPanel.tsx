@@ -1,7 +1,8 @@
 // The right column: who the visitor is (editable name, email, phone; a WeChat user's OpenID, the id an API
-// integration gave them), where they are (browser, page, referrer, locale), their pre-chat fields and their other
-// conversations.
-import { useEffect, useState } from 'preact/hooks';
+// integration gave them), where they are (browser, page, referrer, locale), their pre-chat fields, the same person's
+// contacts on other channels (merged from here with "Merge with…", split again with Unlink) and the person's other
+// conversations on every channel, each labelled with its channel.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, rest } from '../api';
 import { fullDate, summariseUserAgent } from '../format';
 import { useT } from '../hooks';
@@ -85,16 +86,141 @@ function Field({ contact, field, label, onSaved }: { contact: Contact; field: Ed
   );
 }
 
-function Past({ contactId, currentId }: { contactId: string; currentId: string }) {
+/** The channel an inbox is ("SMS", "Weibo", "Website chat"), by the inbox's id; empty when unknown. */
+function channelOf(inboxId: string, text: ReturnType<typeof useT>): string {
+  const kind = store.inbox(inboxId)?.kind;
+  return kind ? (text.inboxKindTags[kind] ?? kind) : '';
+}
+
+/** Who else this customer is: a line per contact of theirs on another channel, with Unlink. */
+function SamePerson({ contact, onChanged }: { contact: Contact; onChanged: () => void }) {
+  const text = useT();
+  const [linked, setLinked] = useState<Contact[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState<Contact[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const asked = useRef(0);
+  useEffect(() => {
+    setLinked(null);
+    rest.person(contact.id).then(
+      ({ contacts }) => setLinked(contacts),
+      // An older server has no persons: the section stays empty rather than fail.
+      () => setLinked([contact]),
+    );
+  }, [contact.id]);
+  // The search, debounced: only the answer to the latest question is shown.
+  useEffect(() => {
+    const query = q.trim().slice(0, 100);
+    if (!query) {
+      setFound(null);
+      return;
+    }
+    const n = ++asked.current;
+    const timer = setTimeout(() => {
+      rest.searchContacts(query).then(
+        ({ contacts }) => n === asked.current && setFound(contacts),
+        (e: ApiError) => n === asked.current && setError(e.message),
+      );
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [q]);
+  if (!linked) return <p class="muted small">{text.loading}</p>;
+  const mine = new Set([contact.id, ...linked.map((c) => c.id)]);
+  const others = linked.filter((c) => c.id !== contact.id);
+  const results = found?.filter((c) => !mine.has(c.id)) ?? null;
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      onChanged();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const detail = (c: Contact) => [c.email, c.phone, c.external_id !== c.phone ? c.external_id : null].filter(Boolean).join(' · ');
+  return (
+    <>
+      {others.length === 0 ? (
+        <p class="muted small">{text.noSamePerson}</p>
+      ) : (
+        <ul class="person-list" data-testid="same-person">
+          {others.map((c) => (
+            <li key={c.id} data-contact-id={c.id} data-testid="same-person-item">
+              <div class="person-main">
+                <span class="ellipsis">{c.name}</span>
+                <span class="kind-tag">{channelOf(c.inbox_id, text)}</span>
+              </div>
+              {detail(c) && <div class="muted small ellipsis mono">{detail(c)}</div>}
+              <button
+                type="button"
+                class="btn small"
+                disabled={busy}
+                onClick={() => confirm(text.confirmUnlink(c.name)) && run(async () => {
+                  await rest.unlinkContact(c.id);
+                  setLinked(linked.filter((x) => x.id !== c.id));
+                })}
+                data-testid="unlink-contact"
+              >
+                {text.unlink}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <label class="merge-search">
+        <span class="field-label">{text.mergeWith}</span>
+        <input type="search" value={q} placeholder={text.mergeSearch} maxLength={100} onInput={(e) => setQ(e.currentTarget.value)} data-testid="merge-search" />
+      </label>
+      {results && (
+        results.length === 0 ? (
+          <p class="muted small" data-testid="merge-none">{text.noMatches}</p>
+        ) : (
+          <ul class="person-list" data-testid="merge-results">
+            {results.map((c) => (
+              <li key={c.id} data-contact-id={c.id} data-testid="merge-result">
+                <div class="person-main">
+                  <span class="ellipsis">{c.name}</span>
+                  <span class="kind-tag">{channelOf(c.inbox_id, text)}</span>
+                </div>
+                {detail(c) && <div class="muted small ellipsis mono">{detail(c)}</div>}
+                <button
+                  type="button"
+                  class="btn small primary"
+                  disabled={busy}
+                  onClick={() => confirm(text.confirmMerge(contact.name, c.name)) && run(async () => {
+                    const { contacts } = await rest.mergeContact(contact.id, c.id);
+                    setLinked(contacts);
+                    setQ('');
+                  })}
+                  data-testid="merge-contact"
+                >
+                  {text.merge}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )
+      )}
+      {error && <div class="form-error small" role="alert">{error}</div>}
+    </>
+  );
+}
+
+function Past({ contactId, currentId, version }: { contactId: string; currentId: string; version: number }) {
   const text = useT();
   const [items, setItems] = useState<Conversation[] | null>(null);
   useEffect(() => {
-    rest.conversations({ contact_id: contactId, limit: '20' }).then(
+    // person_of: the conversations of every contact of this customer, on every channel.
+    rest.conversations({ person_of: contactId, limit: '20' }).then(
       ({ conversations }) => setItems(conversations),
       // Plain agents may not be allowed to list a contact's history: then there is simply nothing to show.
       () => setItems([]),
     );
-  }, [contactId, store.conversations.get(currentId)?.status]);
+  }, [contactId, version, store.conversations.get(currentId)?.status]);
   if (!items) return <p class="muted small">{text.loading}</p>;
   const others = items.filter((c) => c.id !== currentId);
   if (others.length === 0) return <p class="muted small">{text.noPast}</p>;
@@ -105,6 +231,7 @@ function Past({ contactId, currentId }: { contactId: string; currentId: string }
           <button type="button" onClick={() => store.select(c.id)} data-conversation-id={c.id}>
             <span class="past-top">
               <span>{fullDate(c.created_at, store.lang)}</span>
+              <span class="kind-tag" data-testid="past-channel">{channelOf(c.inbox_id, text)}</span>
               <span class={`status-pill ${c.status}`}>{text.statuses[c.status]}</span>
             </span>
             <span class="past-bottom muted small">
@@ -124,6 +251,7 @@ export function ContactPanel({ conversation }: { conversation: Conversation }) {
   const text = useT();
   const [contact, setContact] = useState<Contact | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
   useEffect(() => {
     rest.contact(conversation.contact_id).then(
       ({ contact }) => setContact(contact),
@@ -219,9 +347,13 @@ export function ContactPanel({ conversation }: { conversation: Conversation }) {
           ))}
         </section>
       )}
+      <section data-testid="person-section">
+        <h4>{text.samePerson}</h4>
+        <SamePerson contact={contact} onChanged={() => setVersion((v) => v + 1)} />
+      </section>
       <section>
         <h4>{text.pastConversations}</h4>
-        <Past contactId={contact.id} currentId={conversation.id} />
+        <Past contactId={contact.id} currentId={conversation.id} version={version} />
       </section>
     </div>
   );

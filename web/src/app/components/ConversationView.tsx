@@ -30,14 +30,17 @@ function DeliveryStatus({ delivery, kind }: { delivery: Delivery; kind?: InboxKi
   );
 }
 
-type ChannelKind = 'email' | 'wechat' | 'twilio_sms' | 'api';
-const isChannel = (kind: InboxKind | undefined): kind is ChannelKind => kind === 'email' || kind === 'wechat' || kind === 'twilio_sms' || kind === 'api';
+type ChannelKind = Exclude<InboxKind, 'web'>;
+const isChannel = (kind: InboxKind | undefined): kind is ChannelKind => !!kind && kind !== 'web' && kind in CHANNELS;
 
 /** Per channel: the badge's class and test id, and who the customer is there. */
 const CHANNELS: Record<ChannelKind, { tag: string; who: (c: Contact) => string | null | undefined; whoId: string; mono: boolean }> = {
   email: { tag: 'email', who: (c) => c.email, whoId: 'email-address', mono: false },
   wechat: { tag: 'wechat', who: (c) => c.external_id, whoId: 'wechat-openid', mono: true },
   twilio_sms: { tag: 'sms', who: (c) => c.phone ?? c.external_id, whoId: 'sms-phone', mono: true },
+  aliyun_sms: { tag: 'sms', who: (c) => c.phone ?? c.external_id, whoId: 'sms-phone', mono: true },
+  weibo: { tag: 'weibo', who: (c) => c.external_id, whoId: 'weibo-uid', mono: true },
+  wecom: { tag: 'wecom', who: (c) => c.external_id, whoId: 'wecom-userid', mono: true },
   api: { tag: 'api', who: (c) => c.external_id, whoId: 'api-contact-id', mono: true },
 };
 
@@ -61,7 +64,15 @@ function ChannelBadge({ kind, contactId }: { kind: ChannelKind; contactId: strin
       live = false;
     };
   }, [contactId, kind]);
-  const label = { email: text.emailBadge, wechat: text.wechatBadge, twilio_sms: text.smsBadge, api: text.apiBadge }[kind];
+  const label = {
+    email: text.emailBadge,
+    wechat: text.wechatBadge,
+    wecom: text.wecomBadge,
+    weibo: text.weiboBadge,
+    twilio_sms: text.smsBadge,
+    aliyun_sms: text.smsBadge,
+    api: text.apiBadge,
+  }[kind];
   const title = kind === 'wechat' ? `${text.openId}: ${who}` : kind === 'api' ? `${text.integrationId}: ${who}` : who ?? undefined;
   return (
     <>
