@@ -93,8 +93,13 @@ pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body:
     if content.is_empty() {
         return Err(HookError::BadRequest("the message is empty".into()));
     }
+    // Weibo gives no message id: the sender and the time are the key, and the text too when the time is missing.
+    let message_key = match push.created_at.trim() {
+        "" => format!("{sender}:{}", kefu_service::hash_token(&content)),
+        at => format!("{sender}:{at}"),
+    };
     let inbound = ChannelInbound {
-        message_key: format!("{sender}:{}", push.created_at),
+        message_key,
         external_user_id: sender,
         name: None,
         content,

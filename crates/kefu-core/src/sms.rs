@@ -163,7 +163,7 @@ impl AliyunSettings {
             serde_json::from_value(settings.clone()).map_err(|e| DomainError::invalid("settings", e.to_string()))?;
         let word = |field: &'static str, v: &str, max: usize| {
             let v = v.trim();
-            if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
+            if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
                 Err(DomainError::invalid(field, format!("must be 1-{max} characters")))
             } else {
                 Ok(v.to_string())
