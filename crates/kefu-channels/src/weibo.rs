@@ -75,20 +75,17 @@ fn id_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// One push: checked, read, stored once. Events (follow, unfollow, menu) open nothing; unknown types are ignored
-/// as Weibo asks.
-pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body: &[u8]) -> Result<(), HookError> {
-    signed(inbox, q)?;
+/// Reads a push: the message it carries, `None` for what opens nothing (events, unknown types).
+fn message(body: &[u8]) -> Result<Option<ChannelInbound>, HookError> {
     let push: Push =
         serde_json::from_slice(body).map_err(|e| HookError::BadRequest(format!("not a Weibo push: {e}")))?;
     let sender = id_text(&push.sender_id).ok_or_else(|| HookError::BadRequest("sender_id is missing".into()))?;
-    service.webhook_called(&inbox.inbox, None).await?;
     let content = match push.kind.as_str() {
         "text" => push.text.trim().to_string(),
         "image" => "[image]".to_string(),
         "voice" => "[voice message]".to_string(),
         "position" => "[location]".to_string(),
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     if content.is_empty() {
         return Err(HookError::BadRequest("the message is empty".into()));
@@ -98,15 +95,25 @@ pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body:
         "" => format!("{sender}:{}", kefu_service::hash_token(&content)),
         at => format!("{sender}:{at}"),
     };
-    let inbound = ChannelInbound {
+    Ok(Some(ChannelInbound {
         message_key,
         external_user_id: sender,
         name: None,
         content,
         phone: None,
         email: None,
-    };
-    service.channel_received(&inbox.inbox, inbound).await?;
+    }))
+}
+
+/// One push: checked, read, stored once. Events (follow, unfollow, menu) open nothing; unknown types are ignored
+/// as Weibo asks.
+pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body: &[u8]) -> Result<(), HookError> {
+    signed(inbox, q)?;
+    let read = message(body)?;
+    service.webhook_called(&inbox.inbox, None).await?;
+    if let Some(inbound) = read {
+        service.channel_received(&inbox.inbox, inbound).await?;
+    }
     Ok(())
 }
 
@@ -224,5 +231,23 @@ mod tests {
         assert_eq!(id_text(&serde_json::json!("2489518277")).as_deref(), Some("2489518277"));
         assert_eq!(id_text(&serde_json::json!("x1")), None);
         assert_eq!(id_text(&serde_json::json!(null)), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_push_body_is_read_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = message(&body);
+        }
+
+        #[test]
+        fn a_text_push_with_any_fields_names_a_numeric_sender_and_some_text(
+            sender in "\\PC{0,12}", text in "\\PC{0,40}", at in "\\PC{0,30}",
+        ) {
+            let body = serde_json::json!({ "type": "text", "sender_id": sender, "text": text, "created_at": at });
+            if let Ok(Some(m)) = message(body.to_string().as_bytes()) {
+                proptest::prop_assert!(m.external_user_id.chars().all(|c| c.is_ascii_digit()));
+                proptest::prop_assert!(!m.content.is_empty());
+            }
+        }
     }
 }

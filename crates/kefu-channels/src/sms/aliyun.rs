@@ -88,8 +88,8 @@ struct SmsReport {
     biz_id: String,
 }
 
-/// Incoming texts: the whole batch is checked before any of it is stored.
-pub async fn receive(service: &Service, inbox: &AliyunInbox, body: &[u8]) -> Result<(), HookError> {
+/// Reads an SmsUp batch into (phone, text, message key) for each text; one bad text refuses the batch.
+fn texts(body: &[u8]) -> Result<Vec<ChannelInbound>, HookError> {
     let batch: Vec<SmsUp> = serde_json::from_slice(body)
         .map_err(|e| HookError::BadRequest(format!("not an Aliyun SmsUp batch (a JSON array): {e}")))?;
     let mut texts = Vec::with_capacity(batch.len());
@@ -110,18 +110,23 @@ pub async fn receive(service: &Service, inbox: &AliyunInbox, body: &[u8]) -> Res
                 kefu_service::hash_token(&content)
             ),
         };
-        texts.push((phone, content, key));
-    }
-    service.webhook_called(&inbox.inbox, None).await?;
-    for (phone, content, key) in texts {
-        let inbound = ChannelInbound {
+        texts.push(ChannelInbound {
             external_user_id: phone.clone(),
             name: None,
             message_key: key,
             content,
             phone: Some(phone),
             email: None,
-        };
+        });
+    }
+    Ok(texts)
+}
+
+/// Incoming texts: the whole batch is checked before any of it is stored.
+pub async fn receive(service: &Service, inbox: &AliyunInbox, body: &[u8]) -> Result<(), HookError> {
+    let texts = texts(body)?;
+    service.webhook_called(&inbox.inbox, None).await?;
+    for inbound in texts {
         service.channel_received(&inbox.inbox, inbound).await?;
     }
     Ok(())
@@ -328,5 +333,24 @@ mod tests {
         let t = chrono_now();
         assert_eq!(t.len(), 20);
         assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_push_body_is_read_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = texts(&body);
+        }
+
+        #[test]
+        fn a_batch_of_texts_with_any_fields_is_read_whole_or_refused(
+            phone in "\\PC{0,20}", content in "\\PC{0,40}", seq in proptest::option::of(0u64..u64::MAX),
+        ) {
+            let body = serde_json::json!([{ "phone_number": phone, "content": content, "sequence_id": seq }]);
+            if let Ok(read) = texts(body.to_string().as_bytes()) {
+                proptest::prop_assert_eq!(read.len(), 1);
+                proptest::prop_assert!(read[0].phone.as_deref().is_some_and(|p| p.starts_with('+')));
+                proptest::prop_assert!(!read[0].content.is_empty());
+            }
+        }
     }
 }

@@ -99,13 +99,8 @@ pub fn verified(
     Ok(params)
 }
 
-/// An incoming text, signed: stored once (by its MessageSid) in the texter's conversation.
-pub async fn receive(
-    service: &Service,
-    inbox: &TwilioInbox,
-    url: &str,
-    params: &[(String, String)],
-) -> Result<(), HookError> {
+/// Reads an incoming text's fields: who sent it, what it says (media named by their URLs), and its MessageSid.
+fn text(params: &[(String, String)]) -> Result<ChannelInbound, HookError> {
     let sid = field(params, "MessageSid")
         .or_else(|| field(params, "SmsMessageSid"))
         .filter(|s| !s.is_empty() && s.len() <= 64)
@@ -123,15 +118,25 @@ pub async fn receive(
     if content.is_empty() {
         return Err(HookError::BadRequest("the text is empty".into()));
     }
-    service.webhook_called(&inbox.inbox, Some(url)).await?;
-    let inbound = ChannelInbound {
+    Ok(ChannelInbound {
         external_user_id: from.clone(),
         name: None,
         message_key: sid.to_string(),
         content,
         phone: Some(from),
         email: None,
-    };
+    })
+}
+
+/// An incoming text, signed: stored once (by its MessageSid) in the texter's conversation.
+pub async fn receive(
+    service: &Service,
+    inbox: &TwilioInbox,
+    url: &str,
+    params: &[(String, String)],
+) -> Result<(), HookError> {
+    let inbound = text(params)?;
+    service.webhook_called(&inbox.inbox, Some(url)).await?;
     service.channel_received(&inbox.inbox, inbound).await?;
     Ok(())
 }
@@ -354,5 +359,16 @@ mod tests {
         );
         assert_eq!(url_variants("http://a.example:80/x")[1], "http://a.example/x");
         assert_eq!(url_variants("http://a.example:8080/x").len(), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_form_body_is_read_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+            if let Ok(m) = text(&params) {
+                proptest::prop_assert!(m.phone.as_deref().is_some_and(|p| p.starts_with('+')));
+                proptest::prop_assert!(!m.content.is_empty() && !m.message_key.is_empty());
+            }
+        }
     }
 }
