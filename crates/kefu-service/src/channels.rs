@@ -298,17 +298,21 @@ impl Service {
             DeliveryReport::Delivered => (DeliveryStatus::Delivered, None),
             DeliveryReport::Failed(reason) => (DeliveryStatus::Failed, Some(reason)),
         };
-        let Some(message) = self.store().message_by_provider_id(inbox.id, provider_id).await? else {
-            // The provider reports faster than the send is recorded: kept, applied when it is. A later report
-            // replaces it unless it would step back from delivered or failed.
-            // Read before the transaction: a pool read while it holds a connection could wait on itself.
-            if status == DeliveryStatus::Sent && self.store().has_early_report(inbox.id, provider_id).await? {
-                return Ok(());
+        // The provider may report before the send is recorded: both take the inbox's lock, so either the send is
+        // recorded and seen here, or the report is kept and the send, recorded after, applies it.
+        let mut tx = self.store().begin().await?;
+        tx.lock_inbox(inbox.id).await?;
+        if !tx.provider_message_recorded(inbox.id, provider_id).await? {
+            // A later report replaces an earlier one, unless it would step back to sent.
+            if status != DeliveryStatus::Sent || !tx.has_early_report(inbox.id, provider_id).await? {
+                tx.keep_early_report(inbox.id, provider_id, status, error.as_deref(), now_ms())
+                    .await?;
             }
-            let mut tx = self.store().begin().await?;
-            tx.keep_early_report(inbox.id, provider_id, status, error.as_deref(), now_ms())
-                .await?;
             tx.commit().await?;
+            return Ok(());
+        }
+        drop(tx);
+        let Some(message) = self.store().message_by_provider_id(inbox.id, provider_id).await? else {
             return Ok(());
         };
         let current = message.delivery.as_ref().map(|d| d.status);

@@ -444,6 +444,10 @@ impl Service {
             }
         };
         let mut tx = self.store().begin().await?;
+        if matches!(outcome, Outcome::Accepted { provider_id: Some(_) }) {
+            // Against a report on this reply arriving at the same moment (see `delivery_reported`).
+            tx.lock_inbox(item.inbox_id).await?;
+        }
         tx.settle_delivery(item, status, error.as_deref(), next, now).await?;
         if let Outcome::Accepted {
             provider_id: Some(id),

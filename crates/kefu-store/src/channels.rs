@@ -67,17 +67,6 @@ impl Store {
             .transpose()
     }
 
-    pub async fn has_early_report(&self, inbox_id: Uuid, provider_id: &str) -> Result<bool> {
-        Ok(
-            sqlx::query("SELECT 1 FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2")
-                .bind(inbox_id.to_string())
-                .bind(provider_id)
-                .fetch_optional(&self.reader)
-                .await?
-                .is_some(),
-        )
-    }
-
     /// Where pulling this inbox's messages stopped.
     pub async fn channel_cursor(&self, inbox_id: Uuid) -> Result<Option<String>> {
         Ok(sqlx::query("SELECT cursor FROM channel_cursors WHERE inbox_id = $1")

@@ -189,6 +189,31 @@ impl Tx {
         }
     }
 
+    /// Whether a reply with this provider id is recorded in one of the inbox's conversations (read in the
+    /// transaction, after `lock_inbox`, so a send being recorded at the same moment is seen or waits).
+    pub async fn provider_message_recorded(&mut self, inbox_id: Uuid, provider_id: &str) -> Result<bool> {
+        Ok(sqlx::query(
+            "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.provider_message_id = $1 AND c.inbox_id = $2",
+        )
+        .bind(provider_id)
+        .bind(inbox_id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .is_some())
+    }
+
+    pub async fn has_early_report(&mut self, inbox_id: Uuid, provider_id: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2")
+                .bind(inbox_id.to_string())
+                .bind(provider_id)
+                .fetch_optional(&mut *self.tx)
+                .await?
+                .is_some(),
+        )
+    }
+
     /// Keeps a report on a reply whose provider id is not recorded yet; a later report replaces an earlier one.
     pub async fn keep_early_report(
         &mut self,

@@ -72,6 +72,17 @@ impl Tx {
         Ok(())
     }
 
+    /// Serialises work on one inbox's deliveries (a send being recorded, a report on it) until commit.
+    pub async fn lock_inbox(&mut self, inbox_id: Uuid) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM inboxes WHERE id = $1 FOR UPDATE")
+                .bind(inbox_id.to_string())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn insert_organisation(&mut self, id: Uuid, name: &str, now: i64) -> Result<()> {
         sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(id.to_string())
