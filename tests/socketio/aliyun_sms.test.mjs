@@ -3,7 +3,7 @@
 // inbox's approved template, and SmsReport pushes move them to delivered or failed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile } from './harness.mjs';
 import { startAliyun } from './aliyun_standin.mjs';
 
 let server;
@@ -52,6 +52,10 @@ test('texts pushed by Aliyun reach the agent; the reply goes out in the template
   const out = await aliyun.nextSent((m) => m.PhoneNumbers === '13800138000');
   assert.deepEqual([out.SignName, out.TemplateCode, out.templateParam], ['客服中心', 'SMS_465000001', { content: '明天上午送达' }]);
   await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'delivered');
+  // SMS carries text only: a file is refused with the reason, and nothing is stored.
+  const file = await sendFile(server, agents[0].token, cid, { filename: 'map.png', type: 'image/png', data: Buffer.from('\x89PNG....') });
+  assert.deepEqual([file.status, file.body.error.code, file.body.error.message], [422, 'attachment_not_supported', 'Aliyun SMS carries text only']);
+  assert.equal((await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: admin })).body.messages.length, 2);
 
   // A phone that is off: the report fails the reply with Aliyun's words.
   await aliyun.push(texts, [{ phone: '13900000000', content: '在吗' }]);

@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile, downloadFile } from './harness.mjs';
+import { PNG } from './multipart.mjs';
 
 /** The integration's server: records what Kefu posts; answers with the statuses queued in `answers`, then 200. */
 async function startReceiver() {
@@ -138,4 +139,47 @@ test('a reply URL on this machine is refused unless the installation allows priv
   } finally {
     await strict.stop();
   }
+});
+
+test('files: an integration posts files in base64 and they are kept with the message; an agent\'s file goes out inside the signed delivery', async () => {
+  const { admin, agents, post } = await apiInbox(server, { reply_url: receiver.url });
+  const agent = await onlineAgent(server, agents[0]);
+  const customer = uid('crm');
+  const receipt = Buffer.from('order 1001, paid\n');
+  const created = await post({ contact: { id: customer }, message: { id: 'f-1', attachments: [
+    { filename: 'screen.png', content_type: 'image/png', data: PNG.toString('base64') },
+    { filename: 'receipt.txt', content_type: 'text/plain', data: receipt.toString('base64') },
+  ] } });
+  assert.equal(created.status, 201);
+  const stored = (await created.json()).message;
+  assert.equal(stored.content, 'screen.png, receipt.txt', 'files alone are named by their names');
+  assert.deepEqual(stored.attachments.map((a) => [a.filename, a.content_type, a.size]), [['screen.png', 'image/png', PNG.length], ['receipt.txt', 'text/plain', receipt.length]]);
+  assert.ok((await downloadFile(server, admin, stored.attachments[0].id)).data.equals(PNG));
+  assert.ok((await downloadFile(server, admin, stored.attachments[1].id)).data.equals(receipt));
+  await agent.next('message:new', (d) => d.message.id === stored.id && d.message.attachments?.length === 2);
+
+  // Bad files are refused with the field named, and nothing is stored.
+  for (const attachments of [
+    [{ filename: 'x.png', content_type: 'image/png', data: 'not base64!' }],
+    [{ filename: 'x.png', content_type: 'image/png', data: '' }],
+    [{ filename: '', content_type: 'image/png', data: PNG.toString('base64') }],
+    Array.from({ length: 11 }, (_, i) => ({ filename: `${i}.png`, content_type: 'image/png', data: PNG.toString('base64') })),
+  ]) {
+    const r = await post({ contact: { id: customer }, message: { id: uid('bad'), attachments } });
+    assert.equal(r.status, 422, JSON.stringify(attachments).slice(0, 80));
+    assert.match((await r.json()).error.message, /message\.attachments/);
+  }
+  const messages = (await api(server, 'GET', `/api/v1/conversations/${stored.conversation_id}/messages`, { token: admin })).body.messages;
+  assert.equal(messages.length, 1);
+
+  const sent = await sendFile(server, agents[0].token, stored.conversation_id, { filename: 'refund.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4 refund') });
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
+  const delivery = await receiver.next((b) => b.message?.id === sent.body.message.id);
+  const payload = JSON.parse(delivery.body);
+  assert.equal(payload.files.length, 1);
+  assert.deepEqual([payload.files[0].filename, payload.files[0].content_type], ['refund.pdf', 'application/pdf']);
+  assert.equal(Buffer.from(payload.files[0].data, 'base64').toString(), '%PDF-1.4 refund');
+  const [, t, v1] = delivery.headers['x-kefu-signature'].match(/^t=(\d+),v1=([0-9a-f]{64})$/);
+  assert.ok(v1 && t, 'signed like any delivery');
+  agent.close();
 });

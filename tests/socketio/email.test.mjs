@@ -4,7 +4,7 @@
 // restart neither doubles nor skips a mail; wrong credentials show as the inbox's error state; IDLE and polling.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile } from './harness.mjs';
 import { startMailServer, mailServerAvailable } from './mailserver.mjs';
 import { startSmtpSink, smtpSinkAvailable } from './smtpsink.mjs';
 
@@ -229,6 +229,17 @@ test('an agent\'s reply goes out by SMTP with threading headers, and the answer 
   assert.equal(sink.mails().some((m) => m.text.includes('internal only')), false);
   const updated = await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
   assert.equal(updated.message.delivery.error, null);
+
+  // An agent's file goes out as an attachment of a mail in the same thread.
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n%'), Buffer.from([0xe2, 0xe3, 0xcf, 0xd3, 0x00, 0xff]), Buffer.from('\n')]);
+  const file = await sendFile(server, agents[0].token, cid, { filename: 'label.pdf', type: 'application/pdf', data: pdf });
+  assert.equal(file.status, 201, JSON.stringify(file.body));
+  const withFile = await sink.next((m) => m.rcpt_tos.includes(customer) && m.raw.includes('label.pdf'));
+  assert.match(withFile.headers['content-type'], /^multipart\/mixed/);
+  assert.match(withFile.raw, /Content-Disposition: attachment; filename="label\.pdf"/);
+  assert.ok(withFile.raw.includes(pdf.toString('base64')), 'the bytes, in base64');
+  assert.equal(withFile.headers['in-reply-to'], out.headers['message-id'], 'it answers the last mail of the thread');
+  assert.ok(withFile.headers.references.includes(first.messageId));
 
   // The customer answers Kefu's mail with another subject: it threads back by In-Reply-To.
   const answer = message({ from: customer, to: 'outbound@kefu.test', subject: 'thanks', headers: `In-Reply-To: ${out.headers['message-id']}\r\n`, body: 'Got it, thanks' });

@@ -103,6 +103,26 @@ export async function startServer(options = {}) {
 }
 
 /** REST call; resolves to {status, body}. */
+/** An agent sends a file into a conversation (`POST /api/v1/conversations/{id}/attachments`). */
+export async function sendFile(server, token, conversationId, { filename, type, data, clientId = uid('file'), isPrivate = false }) {
+  const q = new URLSearchParams({ filename, client_id: clientId, ...(isPrivate ? { private: 'true' } : {}) });
+  const res = await fetch(`${server.url}/api/v1/conversations/${conversationId}/attachments?${q}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, ...(type ? { 'content-type': type } : {}) },
+    body: data,
+  });
+  const text = await res.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch { body = text; }
+  return { status: res.status, body };
+}
+
+/** A stored file's bytes, as an agent downloads it. */
+export async function downloadFile(server, token, attachmentId) {
+  const res = await fetch(`${server.url}/api/v1/attachments/${attachmentId}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, type: res.headers.get('content-type'), data: Buffer.from(await res.arrayBuffer()) };
+}
+
 export async function api(server, method, path, { token, body, headers = {} } = {}) {
   const res = await fetch(server.url + path, {
     method,

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile, downloadFile } from './harness.mjs';
+import { PNG } from './multipart.mjs';
 import { startTwilio, twilioSignature } from './twilio_standin.mjs';
 
 const sdk = spawnSync('python3', ['-c', 'import twilio'], { stdio: 'ignore' }).status === 0;
@@ -139,4 +140,46 @@ test('requests signed by the twilio SDK\'s RequestValidator are accepted; a one-
   const post = (body) => fetch(hook, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body });
   assert.equal((await post(new URLSearchParams(params))).status, 200);
   assert.equal((await post(new URLSearchParams({ ...params, Body: '由 twilio SDK 签名!' }))).status, 401);
+});
+
+test('MMS: a picture in is fetched from Twilio with the account\'s credentials and kept; an agent\'s picture goes out by a signed link Twilio fetches', async () => {
+  const { admin, agents, hook } = await smsInbox();
+  const agent = await onlineAgent(server, agents[0]);
+  const from = phone();
+  const mediaUrl = tw.addMedia(PNG, 'image/png');
+  const texted = await tw.text(hook, { from, body: '', extra: { NumMedia: '1', MediaUrl0: mediaUrl, MediaContentType0: 'image/png' } });
+  assert.equal(texted.status, 200, texted.text);
+  const arrived = await agent.next('message:new', (d) => d.message.content === '[image]');
+  const cid = arrived.message.conversation_id;
+  const kept = (await agent.next('message:updated', (d) => d.message.id === arrived.message.id && d.message.attachments?.length === 1)).message.attachments[0];
+  assert.equal(kept.content_type, 'image/png');
+  assert.ok((await downloadFile(server, admin, kept.id)).data.equals(PNG));
+
+  const sent = await sendFile(server, agents[0].token, cid, { filename: 'label.png', type: 'image/png', data: PNG });
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
+  const out = await tw.nextSent((m) => m.to === from && m.media);
+  assert.equal(out.body, '', 'the file is the message');
+  assert.ok(out.media.data.equals(PNG), 'Twilio fetched the bytes from Kefu');
+  assert.equal(out.media.contentType, 'image/png');
+  await agent.next('message:updated', (d) => d.message.id === sent.body.message.id && d.message.delivery.status === 'delivered');
+
+  // The link works for Twilio only as signed: a changed signature or id is refused.
+  const link = new URL(out.media_url);
+  assert.match(link.pathname, /^\/media\/[0-9a-f-]{36}$/);
+  const forged = new URL(link);
+  forged.searchParams.set('signature', link.searchParams.get('signature').replace(/^./, (c) => (c === '0' ? '1' : '0')));
+  assert.equal((await fetch(forged)).status, 403);
+  const later = new URL(link);
+  later.searchParams.set('expires', String(Number(link.searchParams.get('expires')) + 3600));
+  assert.equal((await fetch(later)).status, 403, 'the expiry is signed too');
+  const file = await fetch(link);
+  assert.equal(file.status, 200);
+  assert.equal(file.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(file.headers.get('content-disposition'), /^attachment/);
+
+  // What MMS cannot carry is refused with Twilio's limits, before anything is stored.
+  const zip = await sendFile(server, agents[0].token, cid, { filename: 'a.zip', type: 'application/zip', data: Buffer.alloc(100, 1) });
+  assert.equal(zip.status, 422);
+  assert.match(zip.body.error.message, /5 MB/);
+  agent.close();
 });

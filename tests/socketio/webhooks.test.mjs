@@ -1,4 +1,4 @@
-// Outbound webhooks: admins subscribe a URL to events; committed facts reach it as JSON signed with HMAC-SHA256
+// Outbound webhooks: admins subscribe a URL to events (a new contact among them); committed facts reach it as JSON signed with HMAC-SHA256
 // over timestamp and body (X-Kefu-Signature), with the event and a delivery id in headers; failures are retried
 // with backoff and the log says what happened; a failed delivery can be sent again; only admins manage them;
 // private targets are refused unless the installation allows them.
@@ -57,7 +57,7 @@ const verify = (secret, entry) => {
 
 test('subscribed events reach the URL signed; the log says they were delivered', async () => {
   const { admin } = await setupTeam(server);
-  const made = await api(server, 'POST', '/api/v1/webhooks', { token: admin, body: { url: receiver.url, events: ['conversation.created', 'message.created', 'conversation.closed'] } });
+  const made = await api(server, 'POST', '/api/v1/webhooks', { token: admin, body: { url: receiver.url, events: ['conversation.created', 'message.created', 'conversation.closed', 'contact.created'] } });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const hook = made.body.webhook;
   assert.equal(hook.secret.length > 20, true);
@@ -66,6 +66,10 @@ test('subscribed events reach the URL signed; the log says they were delivered',
   assert.ok(verify(hook.secret, created), 'signed with the webhook\'s secret');
   assert.equal(created.headers['x-kefu-event'], 'conversation.created');
   assert.equal(created.headers['x-kefu-delivery'], created.json.id);
+  // The visitor became a contact when the widget connected.
+  const contact = await receiver.next((e) => e.json.event === 'contact.created' && e.json.data.contact.id === created.json.data.conversation.contact_id);
+  assert.ok(verify(hook.secret, contact));
+  assert.match(contact.json.data.contact.name, /^Visitor /);
   const message = await receiver.next((e) => e.json.event === 'message.created' && e.json.data.message.content === 'webhook hello');
   assert.equal(message.json.data.conversation.id, cid);
   assert.ok(verify(hook.secret, message));

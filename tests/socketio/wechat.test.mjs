@@ -5,7 +5,8 @@
 // not send, and bad calls refused with nothing stored.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile, downloadFile } from './harness.mjs';
+import { PNG } from './multipart.mjs';
 import { startWechat } from './wechat_standin.mjs';
 
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFE';
@@ -190,4 +191,79 @@ test('bad calls are refused with a clear status and nothing is stored', async ()
   assert.equal((await fetch(`${server.url}/hooks/wechat/not-a-uuid`)).status, 400);
   const list = (await api(server, 'GET', `/api/v1/conversations?inbox_id=${inbox.id}`, { token: admin })).body.conversations;
   assert.equal(list.length, 0);
+});
+
+test('media: a customer\'s picture and voice note are fetched from WeChat and kept; an agent\'s image goes up and out; what WeChat cannot carry is refused', async () => {
+  const { admin, agents, hook, keys } = await wechatInbox();
+  const agent = await onlineAgent(server, agents[0]);
+  const user = openid();
+  const media = (id) => `<MediaId><![CDATA[${id}]]></MediaId>`;
+
+  // A picture: stored at once as "[image]", the file following from media/get.
+  const picture = wx.addMedia(PNG, 'image/png', 'photo.png');
+  const pushed = await wx.push(hook, keys, { from: user, type: 'image', msgId: msgId(), extra: `<PicUrl><![CDATA[http://mmbiz.example/x]]></PicUrl>${media(picture)}` });
+  assert.deepEqual(pushed, { status: 200, text: 'success' });
+  const arrived = await agent.next('message:new', (d) => d.message.content === '[image]');
+  const cid = arrived.message.conversation_id;
+  const withFile = (await agent.next('message:updated', (d) => d.message.id === arrived.message.id && d.message.attachments?.length === 1)).message;
+  assert.equal(withFile.attachments[0].content_type, 'image/png');
+  assert.equal(withFile.attachments[0].size, PNG.length);
+  const got = await downloadFile(server, admin, withFile.attachments[0].id);
+  assert.equal(got.status, 200);
+  assert.ok(got.data.equals(PNG), 'the bytes WeChat kept');
+
+  // A voice note with WeChat's recognition: the words to read, the audio kept; a failed download is tried again.
+  const amr = Buffer.concat([Buffer.from('#!AMR\n'), Buffer.alloc(64, 7)]);
+  const voice = wx.addMedia(amr, 'audio/amr', 'voice.amr', 'voice');
+  wx.failMediaNext(1);
+  await wx.push(hook, keys, { from: user, type: 'voice', msgId: msgId(), extra: `${media(voice)}<Format><![CDATA[amr]]></Format><Recognition><![CDATA[我要退货]]></Recognition>` });
+  const spoken = await agent.next('message:new', (d) => d.message.content === '[voice] 我要退货');
+  const heard = (await agent.next('message:updated', (d) => d.message.id === spoken.message.id && d.message.attachments?.length === 1, 20000)).message;
+  assert.equal(heard.attachments[0].content_type, 'audio/amr');
+  assert.ok((await downloadFile(server, admin, heard.attachments[0].id)).data.equals(amr));
+
+  // A media id WeChat does not know: the agent reads why there is no file.
+  await wx.push(hook, keys, { from: user, type: 'image', msgId: msgId(), extra: media('MEDIA_unknown') });
+  const lost = await agent.next('message:new', (d) => d.message.content === '[image]' && d.message.id !== arrived.message.id);
+  const noted = (await agent.next('message:updated', (d) => d.message.id === lost.message.id)).message;
+  assert.match(noted.content, /could not be fetched: WeChat refused it: invalid media_id \(40007\)/);
+  assert.deepEqual(noted.attachments ?? [], []);
+
+  // The agent's image: uploaded as temporary media, sent as an image message.
+  const clientId = uid('file');
+  const sentFile = await sendFile(server, agents[0].token, cid, { filename: '收据.png', type: 'image/png', data: PNG, clientId });
+  assert.equal(sentFile.status, 201, JSON.stringify(sentFile.body));
+  assert.equal(sentFile.body.message.content, '收据.png');
+  assert.equal(sentFile.body.message.attachments[0].filename, '收据.png');
+  const out = await wx.nextSent((m) => m.touser === user && m.msgtype === 'image');
+  const uploaded = wx.media(out.image.media_id);
+  assert.equal(uploaded.type, 'image');
+  assert.equal(uploaded.filename, '收据.png');
+  assert.ok(uploaded.data.equals(PNG));
+  const settled = (await agent.next('message:updated', (d) => d.message.id === sentFile.body.message.id && d.message.delivery.status !== 'pending')).message;
+  assert.equal(settled.delivery.status, 'sent');
+  // Sending the same file again (same client id, a retry after a lost answer) is the same message, sent once.
+  const again = await sendFile(server, agents[0].token, cid, { filename: '收据.png', type: 'image/png', data: PNG, clientId });
+  assert.equal(again.body.message.id, sentFile.body.message.id);
+  const before = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: admin })).body.messages.length;
+
+  // A PDF WeChat cannot carry, and an empty file: refused with the reason, nothing stored.
+  const pdf = await sendFile(server, agents[0].token, cid, { filename: 'invoice.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4 x') });
+  assert.equal(pdf.status, 422);
+  assert.equal(pdf.body.error.code, 'attachment_not_supported');
+  assert.match(pdf.body.error.message, /WeChat takes images/);
+  const empty = await sendFile(server, agents[0].token, cid, { filename: 'a.png', type: 'image/png', data: Buffer.alloc(0) });
+  assert.equal(empty.status, 422);
+  const huge = await sendFile(server, agents[0].token, cid, { filename: 'big.png', type: 'image/png', data: Buffer.alloc(21 * 1024 * 1024, 1) });
+  assert.equal(huge.status, 413);
+  assert.equal(huge.body.error.code, 'payload_too_large');
+  // As a private note, any file is kept and sent nowhere.
+  const note = await sendFile(server, agents[0].token, cid, { filename: 'invoice.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4 x'), isPrivate: true });
+  assert.equal(note.status, 201, JSON.stringify(note.body));
+  assert.equal(note.body.message.private, true);
+  assert.equal(note.body.message.delivery, undefined);
+  const after = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: admin })).body.messages.length;
+  assert.equal(after, before + 1, 'only the note was stored');
+  assert.equal(wx.sent.filter((m) => m.touser === user && m.msgtype === 'image').length, 1);
+  agent.close();
 });

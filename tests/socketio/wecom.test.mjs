@@ -3,7 +3,8 @@
 // replies through send_msg, WeCom's refusal when the window is used, and forged callbacks refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile, downloadFile } from './harness.mjs';
+import { PNG } from './multipart.mjs';
 import { startWecom } from './wecom_standin.mjs';
 
 const AES_KEY = 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR';
@@ -70,5 +71,53 @@ test('a WeCom inbox: the URL check, messages pulled page by page after a callbac
   const forged = await wecom.customerWrites(hook, keys, [{ from: user, content: 'forged' }], { badSignature: true });
   assert.equal(forged.status, 401);
   assert.equal((await fetch(hook, { method: 'POST', body: 'not xml' })).status, 400);
+  agent.close();
+});
+
+test('WeCom media: a customer\'s picture and file are fetched with media/get and kept; an agent\'s file goes up with media/upload and out as a file', async () => {
+  const setup = await setupTeam(server);
+  const made = await api(server, 'POST', '/api/v1/inboxes', {
+    token: setup.admin,
+    body: { kind: 'wecom', name: uid('wecom'), teams: [setup.team.id], settings: {
+      corp_id: wecom.corpId, open_kfid: wecom.openKfid, secret: wecom.secret, token: TOKEN, encoding_aes_key: AES_KEY, api_base_url: wecom.url,
+    } },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const hook = `${server.url}${made.body.inbox.webhook_path}`;
+  const keys = { token: TOKEN, aesKey: AES_KEY };
+  const agent = await onlineAgent(server, setup.agents[0]);
+  const user = `wm${uid('u').replace(/[^a-zA-Z0-9]/g, '')}`;
+  const pdf = Buffer.from('%PDF-1.4\n% a customer\'s invoice\n');
+  await wecom.customerWrites(hook, keys, [
+    { from: user, file: { type: 'image', contentType: 'image/png', filename: 'shot.png', data: PNG } },
+    { from: user, file: { type: 'file', contentType: 'application/pdf', filename: '发票.pdf', data: pdf } },
+  ]);
+  const image = await agent.next('message:new', (d) => d.message.content === '[image]');
+  const file = await agent.next('message:new', (d) => d.message.content === '[file]');
+  const cid = image.message.conversation_id;
+  const kept = async (m) => (await agent.next('message:updated', (d) => d.message.id === m.message.id && d.message.attachments?.length === 1)).message.attachments[0];
+  const keptImage = await kept(image);
+  const keptFile = await kept(file);
+  assert.equal(keptImage.content_type, 'image/png');
+  assert.deepEqual([keptFile.filename, keptFile.content_type], ['发票.pdf', 'application/pdf']);
+  assert.ok((await downloadFile(server, setup.admin, keptImage.id)).data.equals(PNG));
+  assert.ok((await downloadFile(server, setup.admin, keptFile.id)).data.equals(pdf));
+
+  // Any file up to 20 MB goes out as a file; a picture as an image.
+  const reply = await sendFile(server, setup.agents[0].token, cid, { filename: '退货单.pdf', type: 'application/pdf', data: pdf });
+  assert.equal(reply.status, 201, JSON.stringify(reply.body));
+  const out = await wecom.nextSent((m) => m.touser === user && m.msgtype === 'file');
+  const uploaded = wecom.media(out.file.media_id);
+  assert.deepEqual([uploaded.type, uploaded.filename], ['file', '退货单.pdf']);
+  assert.ok(uploaded.data.equals(pdf));
+  await agent.next('message:updated', (d) => d.message.id === reply.body.message.id && d.message.delivery.status === 'sent');
+  const picture = await sendFile(server, setup.agents[0].token, cid, { filename: 'map.png', type: 'image/png', data: PNG });
+  assert.equal(picture.status, 201);
+  const outImage = await wecom.nextSent((m) => m.touser === user && m.msgtype === 'image');
+  assert.ok(wecom.media(outImage.image.media_id).data.equals(PNG));
+  // WeCom refuses files of 5 bytes or less: so does Kefu, before storing anything.
+  const tiny = await sendFile(server, setup.agents[0].token, cid, { filename: 't.txt', type: 'text/plain', data: Buffer.from('tiny') });
+  assert.equal(tiny.status, 422);
+  assert.equal(tiny.body.error.code, 'attachment_not_supported');
   agent.close();
 });

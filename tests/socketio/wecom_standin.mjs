@@ -5,6 +5,15 @@
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { encrypt, sha1 } from './wechat_standin.mjs';
+import { parseMultipart } from './multipart.mjs';
+
+// WeCom's temporary-media limits: type -> accepted content types (any for files) and largest size.
+const MEDIA_RULES = {
+  image: { types: ['image/jpeg', 'image/png'], max: 10 * 1024 * 1024 },
+  voice: { types: ['audio/amr'], max: 2 * 1024 * 1024 },
+  video: { types: ['video/mp4'], max: 10 * 1024 * 1024 },
+  file: { types: null, max: 20 * 1024 * 1024 },
+};
 
 export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}`, secret = randomBytes(12).toString('hex'), openKfid = `wk${randomBytes(10).toString('hex')}` } = {}) {
   const tokens = new Set();
@@ -15,12 +24,14 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
   const sent = [];
   const waiters = [];
   const stats = { syncCalls: 0 };
+  const media = new Map(); // media_id -> { type, contentType, filename, data }
   const json = (res, body) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://standin');
     const chunks = [];
     for await (const c of req) chunks.push(c);
-    const raw = Buffer.concat(chunks).toString();
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString();
     if (url.pathname === '/cgi-bin/gettoken') {
       if (url.searchParams.get('corpid') !== corpId || url.searchParams.get('corpsecret') !== secret) return json(res, { errcode: 40001, errmsg: 'invalid credential' });
       const t = `WC_${randomBytes(10).toString('hex')}`;
@@ -28,6 +39,24 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
       return json(res, { errcode: 0, errmsg: 'ok', access_token: t, expires_in: 7200 });
     }
     if (!tokens.has(url.searchParams.get('access_token'))) return json(res, { errcode: 40014, errmsg: 'invalid access_token' });
+    if (url.pathname === '/cgi-bin/media/upload') {
+      const type = url.searchParams.get('type');
+      const rule = MEDIA_RULES[type];
+      if (!rule) return json(res, { errcode: 40004, errmsg: 'invalid media type' });
+      const part = parseMultipart(req.headers['content-type'], bytes)?.find((p) => p.name === 'media');
+      if (!part || !part.filename) return json(res, { errcode: 41005, errmsg: 'media data missing' });
+      if (rule.types && !rule.types.includes(part.type)) return json(res, { errcode: 40005, errmsg: 'invalid file type' });
+      if (part.data.length <= 5 || part.data.length > rule.max) return json(res, { errcode: 40006, errmsg: 'invalid file size' });
+      const id = `WM_${randomBytes(12).toString('hex')}`;
+      media.set(id, { type, contentType: part.type, filename: part.filename, data: part.data });
+      return json(res, { errcode: 0, errmsg: 'ok', type, media_id: id, created_at: String(Math.floor(Date.now() / 1000)) });
+    }
+    if (url.pathname === '/cgi-bin/media/get') {
+      const found = media.get(url.searchParams.get('media_id'));
+      if (!found) return json(res, { errcode: 40007, errmsg: 'invalid media_id' });
+      res.writeHead(200, { 'content-type': found.contentType, 'content-disposition': `attachment; filename="${found.filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(found.filename)}` });
+      return res.end(found.data);
+    }
     const body = JSON.parse(raw || '{}');
     if (url.pathname === '/cgi-bin/kf/sync_msg') {
       stats.syncCalls += 1;
@@ -42,6 +71,7 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
       const wrote = lastWrote.get(body.touser);
       if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
       if (wrote === undefined || Date.now() - wrote > 48 * 3600_000 || (replies.get(body.touser) ?? 0) >= 5) return json(res, { errcode: 95001, errmsg: 'send msg count limit' });
+      if (body.msgtype !== 'text' && media.get(body[body.msgtype]?.media_id)?.type !== body.msgtype) return json(res, { errcode: 40007, errmsg: 'invalid media_id' });
       replies.set(body.touser, (replies.get(body.touser) ?? 0) + 1);
       const entry = { ...body, msgid: randomBytes(8).toString('hex') };
       sent.push(entry);
@@ -58,6 +88,7 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
   };
   return {
     url: `http://127.0.0.1:${server.address().port}`, corpId, secret, openKfid, sent, stats, queue,
+    media: (id) => media.get(id),
     nextSent(pred, ms = 20000) {
       const found = sent.find(pred);
       if (found) return Promise.resolve(found);
@@ -78,7 +109,15 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
     /** Customers write: their messages wait at WeCom, and a callback tells the account to pull them. */
     async customerWrites(hookUrl, { token, aesKey }, messages, { badSignature = false } = {}) {
       for (const m of messages) {
-        queue.push({ msgid: m.msgid ?? randomBytes(8).toString('hex'), open_kfid: openKfid, external_userid: m.from, send_time: Math.floor(Date.now() / 1000), origin: m.origin ?? 3, msgtype: 'text', text: { content: m.content } });
+        const entry = { msgid: m.msgid ?? randomBytes(8).toString('hex'), open_kfid: openKfid, external_userid: m.from, send_time: Math.floor(Date.now() / 1000), origin: m.origin ?? 3 };
+        if (m.file) {
+          // A customer's picture, voice note, video or file: WeCom keeps it, the message names it by media_id.
+          const id = `WM_${randomBytes(12).toString('hex')}`;
+          media.set(id, { type: m.file.type, contentType: m.file.contentType, filename: m.file.filename, data: m.file.data });
+          queue.push({ ...entry, msgtype: m.file.type, [m.file.type]: { media_id: id } });
+        } else {
+          queue.push({ ...entry, msgtype: 'text', text: { content: m.content } });
+        }
         if ((m.origin ?? 3) === 3) { lastWrote.set(m.from, Date.now()); replies.set(m.from, 0); }
       }
       const cbToken = `CB_${randomBytes(6).toString('hex')}`;

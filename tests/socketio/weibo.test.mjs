@@ -3,7 +3,7 @@
 // Weibo's refusals (the 48-hour window, an expired token) on the message, and unsigned or unreadable pushes refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, request, uid, api } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile } from './harness.mjs';
 import { startWeibo } from './weibo_standin.mjs';
 
 let server;
@@ -60,6 +60,10 @@ test('a Weibo inbox: the URL check, a private message live, the reply through th
   assert.equal(garbage.status, 400);
   const noSender = await fetch(`${hook}?${weibo.signedQuery()}`, { method: 'POST', body: JSON.stringify({ type: 'text', text: 'x' }) });
   assert.equal(noSender.status, 400);
+  // Weibo's reply API carries text only: a file is refused with the reason before anything is stored.
+  const file = await sendFile(server, setup.agents[0].token, cid, { filename: 'a.png', type: 'image/png', data: Buffer.from('\x89PNG....') });
+  assert.deepEqual([file.status, file.body.error.code], [422, 'attachment_not_supported']);
+  assert.match(file.body.error.message, /Weibo/);
   const messages = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: setup.admin })).body.messages;
   assert.equal(messages.some((m) => m.content === 'forged'), false);
   agent.close();

@@ -3,8 +3,9 @@
 //! can check it came from Kefu and refuse replays older than its window. Targets on loopback or private networks
 //! are refused unless the installation allows them (an integration on the same host).
 
+use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use kefu_service::{ApiJob, Outcome};
+use kefu_service::{ApiJob, Outcome, Service};
 use sha2::Sha256;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -153,7 +154,21 @@ impl ApiDelivery {
         }
     }
 
-    pub async fn send(&self, job: &ApiJob) -> Outcome {
+    pub async fn send(&self, service: &Service, job: &ApiJob) -> Outcome {
+        // The message's files go with it, in base64: the integration needs no second call to have them.
+        let mut files = Vec::new();
+        for a in &job.message.attachments {
+            match service.attachment_bytes(a.id).await {
+                Ok((meta, bytes)) => files.push(serde_json::json!({
+                    "id": meta.id,
+                    "filename": meta.filename,
+                    "content_type": meta.content_type,
+                    "size": meta.size,
+                    "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+                })),
+                Err(e) => return Outcome::Retry(format!("the file could not be read: {e}")),
+            }
+        }
         let body = serde_json::json!({
             "event": "message.created",
             "inbox_id": job.inbox.id,
@@ -164,6 +179,7 @@ impl ApiDelivery {
                 "name": job.contact.name,
             },
             "message": job.message,
+            "files": files,
         });
         let bytes = serde_json::to_vec(&body).expect("JSON serializes");
         match post_signed(&self.http, &job.reply_url, &job.secret, bytes, self.allow_private, &[]).await {

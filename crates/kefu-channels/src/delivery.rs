@@ -24,13 +24,13 @@ struct Senders {
 impl Senders {
     async fn send(&self, service: &Service, job: &DeliveryJob) -> Outcome {
         match job {
-            DeliveryJob::Email(j) => email::send::send(j).await,
+            DeliveryJob::Email(j) => email::send::send(service, j).await,
             DeliveryJob::Wechat(j) => self.wechat.send(service, j).await,
             DeliveryJob::Twilio(j) => self.twilio.send(service, j).await,
             DeliveryJob::Aliyun(j) => self.aliyun.send(service, j).await,
             DeliveryJob::Weibo(j) => self.weibo.send(service, j).await,
             DeliveryJob::Wecom(j) => crate::wecom::send(service, j).await,
-            DeliveryJob::Api(j) => self.api.send(j).await,
+            DeliveryJob::Api(j) => self.api.send(service, j).await,
         }
     }
 }

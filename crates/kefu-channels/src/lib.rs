@@ -4,6 +4,7 @@
 pub mod api;
 pub mod delivery;
 pub mod email;
+pub mod media;
 pub mod sms;
 pub mod webhooks;
 pub mod wechat;

@@ -3,9 +3,12 @@
 //! while `has_more` — restart-safe, one pull per inbox at a time — and `send_msg` for agents' replies. The crypto is
 //! WeChat's with the corp id in place of the app id.
 
+use crate::media::{FetchError, download, multipart};
 use crate::wechat::api::{Failure, WechatApi, token_expired};
 use crate::wechat::crypto::{Cipher, same, signature};
-use kefu_service::{ChannelInbound, Outcome, Service, WecomInbox, WecomJob};
+use kefu_core::media::MediaKind;
+use kefu_core::model::InboxKind;
+use kefu_service::{ChannelInbound, MediaFile, Outcome, Service, WecomInbox, WecomJob};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -124,7 +127,23 @@ async fn access_token(api: &WechatApi, inbox: &WecomInbox, stale: Option<&str>) 
     api.cached_token(inbox.inbox.id, key, request, stale).await
 }
 
-/// Calls a WeCom API that takes the access token, fetching a fresh token once if the cached one is refused.
+/// Calls with the corp's access token, and once more with a fresh token if the cached one is refused.
+async fn with_token<T, F, Fut>(api: &WechatApi, inbox: &WecomInbox, call: F) -> Result<T, Failure>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let token = access_token(api, inbox, None).await?;
+    match call(token.clone()).await {
+        Err(Failure::Code(code, _)) if token_expired(code) => {
+            let fresh = access_token(api, inbox, Some(&token)).await?;
+            call(fresh).await
+        }
+        other => other,
+    }
+}
+
+/// Calls a WeCom API that takes a JSON body and the access token.
 async fn call(
     api: &WechatApi,
     inbox: &WecomInbox,
@@ -132,18 +151,72 @@ async fn call(
     body: &serde_json::Value,
 ) -> Result<serde_json::Value, Failure> {
     let url = format!("{}/cgi-bin/{path}", inbox.settings.api_base_url);
-    let token = access_token(api, inbox, None).await?;
-    match api
-        .call_json(api.http().post(&url).query(&[("access_token", &token)]).json(body))
-        .await
-    {
-        Err(Failure::Code(code, _)) if token_expired(code) => {
-            let fresh = access_token(api, inbox, Some(&token)).await?;
-            api.call_json(api.http().post(&url).query(&[("access_token", &fresh)]).json(body))
-                .await
+    with_token(api, inbox, |token| {
+        api.call_json(api.http().post(&url).query(&[("access_token", &token)]).json(body))
+    })
+    .await
+}
+
+/// Not a WeCom code: a download over the size limit, on its way through the token retry.
+const TOO_LARGE: i64 = -9_000_001;
+
+/// A customer's image, voice note, video or file, by the `media_id` their message came with.
+async fn media(inbox: &WecomInbox, media_id: &str) -> Result<MediaFile, FetchError> {
+    let api = WechatApi::shared();
+    let url = format!("{}/cgi-bin/media/get", inbox.settings.api_base_url);
+    let fetched = with_token(&api, inbox, |token| {
+        let request = api
+            .http()
+            .get(&url)
+            .query(&[("access_token", token.as_str()), ("media_id", media_id)]);
+        async move {
+            match download(request, kefu_core::media::MAX_INBOUND_BYTES).await {
+                Err(FetchError::Code(code, msg)) => Err(Failure::Code(code, msg)),
+                Err(FetchError::Transport(e)) => Err(Failure::Transport(e)),
+                Err(FetchError::TooLarge(_)) => Err(Failure::Code(TOO_LARGE, String::new())),
+                Ok(file) => Ok(file),
+            }
         }
-        other => other,
+    })
+    .await;
+    match fetched {
+        Ok(file) => Ok(file),
+        Err(Failure::Code(TOO_LARGE, _)) => Err(FetchError::TooLarge(kefu_core::media::MAX_INBOUND_BYTES)),
+        Err(Failure::Code(code, msg)) => Err(FetchError::Code(code, format!("WeCom refused it: {msg}"))),
+        Err(Failure::Transport(e)) => Err(FetchError::Transport(e)),
     }
+}
+
+/// Uploads a file as temporary media and gives its `media_id`.
+async fn upload(api: &WechatApi, inbox: &WecomInbox, kind: MediaKind, file: &MediaFile) -> Result<String, Failure> {
+    let url = format!("{}/cgi-bin/media/upload", inbox.settings.api_base_url);
+    let reply = with_token(api, inbox, |token| {
+        let (content_type, body) = multipart("media", &file.filename, &file.content_type, &file.bytes);
+        api.call_json(
+            api.http()
+                .post(&url)
+                .query(&[("access_token", token.as_str()), ("type", kind.as_str())])
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body),
+        )
+    })
+    .await?;
+    reply["media_id"]
+        .as_str()
+        .filter(|m| !m.is_empty())
+        .map(String::from)
+        .ok_or_else(|| Failure::Transport("no media_id in the upload's answer".into()))
+}
+
+/// The `media_id` of a pulled message's file, for the kinds that carry one.
+fn media_id(msg: &serde_json::Value) -> Option<&str> {
+    let kind = msg["msgtype"].as_str()?;
+    if !matches!(kind, "image" | "voice" | "video" | "file") {
+        return None;
+    }
+    msg[kind]["media_id"]
+        .as_str()
+        .filter(|m| !m.is_empty() && m.len() <= 512)
 }
 
 /// What a pulled message says, for the agent; `None` for what is not the customer's (events, agents' own).
@@ -201,11 +274,22 @@ pub async fn pull(service: &Service, inbox: &WecomInbox, token: &str) -> Result<
                 content: text,
                 phone: None,
                 email: None,
+                files: Vec::new(),
             };
-            service
+            let message = service
                 .channel_received(&inbox.inbox, inbound)
                 .await
                 .map_err(|e| e.to_string())?;
+            // The page moves on; the file follows (a page pulled again finds it kept).
+            if message.attachments.is_empty()
+                && let Some(media_id) = media_id(msg)
+            {
+                let (inbox, media_id) = (inbox.clone(), media_id.to_string());
+                crate::media::fetch_later(service.clone(), message.id, move || {
+                    let (inbox, media_id) = (inbox.clone(), media_id.clone());
+                    async move { Ok(vec![media(&inbox, &media_id).await?]) }
+                });
+            }
             taken += 1;
         }
         if let Some(next) = page["next_cursor"].as_str().filter(|c| !c.is_empty()) {
@@ -225,13 +309,44 @@ pub async fn pull(service: &Service, inbox: &WecomInbox, token: &str) -> Result<
 /// Sends one reply with `kf/send_msg`.
 pub async fn send(service: &Service, job: &WecomJob) -> Outcome {
     let api = WechatApi::shared();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "touser": job.external_userid,
         "open_kfid": job.inbox.settings.open_kfid,
         "msgtype": "text",
         "text": { "content": job.message.content },
     });
-    match call(&api, &job.inbox, "kf/send_msg", &body).await {
+    // A message with a file is the file (its text is the file's name).
+    if let Some(a) = job.message.attachments.first() {
+        let kind = match kefu_core::media::outbound(InboxKind::Wecom, &a.content_type, a.size) {
+            Ok(kind) => kind,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        let file = match service.attachment_bytes(a.id).await {
+            Ok((meta, bytes)) => MediaFile {
+                filename: meta.filename,
+                content_type: meta.content_type,
+                bytes,
+            },
+            Err(e) => return Outcome::Retry(format!("the file could not be read: {e}")),
+        };
+        let media_id = match upload(&api, &job.inbox, kind, &file).await {
+            Ok(id) => id,
+            Err(e) => return outcome(service, job, Err(e)).await,
+        };
+        body = serde_json::json!({
+            "touser": job.external_userid,
+            "open_kfid": job.inbox.settings.open_kfid,
+            "msgtype": kind.as_str(),
+            kind.as_str(): { "media_id": media_id },
+        });
+    }
+    let result = call(&api, &job.inbox, "kf/send_msg", &body).await;
+    outcome(service, job, result).await
+}
+
+/// What a call's result means for the message.
+async fn outcome(service: &Service, job: &WecomJob, result: Result<serde_json::Value, Failure>) -> Outcome {
+    match result {
         Ok(reply) => Outcome::Accepted {
             provider_id: reply["msgid"].as_str().map(String::from),
         },

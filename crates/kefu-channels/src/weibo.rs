@@ -102,6 +102,7 @@ fn message(body: &[u8]) -> Result<Option<ChannelInbound>, HookError> {
         content,
         phone: None,
         email: None,
+        files: Vec::new(),
     }))
 }
 

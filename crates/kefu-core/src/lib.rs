@@ -5,6 +5,7 @@
 pub mod api_channel;
 pub mod email;
 pub mod error;
+pub mod media;
 pub mod model;
 pub mod routing;
 pub mod sms;

@@ -278,7 +278,8 @@ pub struct Message {
     /// For a reply Kefu delivers to another channel (email): whether it went out. Omitted otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
-    /// Files that came with it (email attachments), fetched by id. Omitted when there are none.
+    /// Files that came with it (a mail's attachments, a customer's photo, an agent's file), fetched by id. Omitted
+    /// when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
     /// For a mail: its subject, and whether its formatted (HTML) original can be shown. Omitted otherwise.

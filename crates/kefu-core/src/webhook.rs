@@ -13,6 +13,7 @@ pub const EVENTS: &[&str] = &[
     "conversation.closed",
     "message.created",
     "message.updated",
+    "contact.created",
     "ticket.created",
     "ticket.updated",
 ];

@@ -30,7 +30,7 @@ impl ApiError {
         match self {
             ApiError::Service(e) => {
                 let status = match e {
-                    ServiceError::Domain(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    ServiceError::Domain(_) | ServiceError::MediaNotSupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
                     ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                     ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                     ServiceError::Unauthorized | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::{Body as JsonBody, Path, Query};
+use crate::routes::{Path, Query};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -203,7 +203,57 @@ struct ApiContact {
 struct ApiMessage {
     /// The integration's id for the message: posting it again returns the stored one.
     id: String,
+    #[serde(default)]
     content: String,
+    /// Files, their bytes in base64: up to 10, each up to 10 MB.
+    #[serde(default)]
+    attachments: Vec<ApiFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiFile {
+    filename: String,
+    content_type: String,
+    data: String,
+}
+
+/// Largest API channel call: ten files of 10 MB in base64 would not fit; 30 MB holds two, or many small ones.
+const MAX_API_HOOK_BODY: usize = 30 * 1024 * 1024;
+const MAX_API_FILES: usize = 10;
+const MAX_API_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// The files of an API channel message, decoded and checked.
+fn api_files(files: Vec<ApiFile>) -> Result<Vec<kefu_service::MediaFile>, ApiError> {
+    use base64::Engine;
+    if files.len() > MAX_API_FILES {
+        return Err(kefu_core::DomainError::invalid("message.attachments", "may hold up to 10 files").into());
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(f.data.trim())
+                .map_err(|_| kefu_core::DomainError::invalid("message.attachments.data", "must be base64"))?;
+            if bytes.is_empty() || bytes.len() > MAX_API_FILE_BYTES {
+                return Err(
+                    kefu_core::DomainError::invalid("message.attachments.data", "must hold 1 byte to 10 MB").into(),
+                );
+            }
+            if f.filename.trim().is_empty() || f.filename.chars().count() > 200 {
+                return Err(kefu_core::DomainError::invalid(
+                    "message.attachments.filename",
+                    "must be 1-200 characters",
+                )
+                .into());
+            }
+            Ok(kefu_service::MediaFile {
+                filename: f.filename,
+                content_type: f.content_type,
+                bytes,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -218,8 +268,21 @@ async fn api_message(
     State(s): State<AppState>,
     Path(inbox_id): Path<Uuid>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ApiInbound>,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| kefu_core::media::essence(t) == "application/json");
+    if !json {
+        return Err(ApiError::InvalidJson(
+            "Expected request with `Content-Type: application/json`".into(),
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_API_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_API_HOOK_BODY))?;
+    let body: ApiInbound = serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -253,14 +316,21 @@ async fn api_message(
         .filter(|p| !p.trim().is_empty())
         .map(kefu_core::validate::phone)
         .transpose()?;
+    let files = api_files(body.message.attachments)?;
+    // A message of files alone is named by them.
+    let content = match body.message.content.trim() {
+        "" => files.iter().map(|f| f.filename.as_str()).collect::<Vec<_>>().join(", "),
+        _ => body.message.content,
+    };
     s.service.webhook_called(&inbox, None).await?;
     let inbound = kefu_service::ChannelInbound {
         external_user_id: contact_id,
         name: body.contact.name,
         message_key,
-        content: body.message.content,
+        content,
         phone,
         email,
+        files,
     };
     let message = s.service.channel_received(&inbox, inbound).await?;
     Ok((StatusCode::CREATED, axum::Json(json!({ "message": message }))).into_response())

@@ -130,6 +130,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(search_contacts))
         .routes(routes!(get_person, merge_person, unlink_person))
         .routes(routes!(get_attachment))
+        .routes(routes!(send_file))
         .routes(routes!(get_mail_html))
         .routes(routes!(get_mail_source))
         .routes(routes!(widget_config))
@@ -143,6 +144,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route("/widget/", axum::routing::get(web_asset))
         .route("/widget/{*path}", axum::routing::get(web_asset))
         .route("/forms/{token}", axum::routing::get(crate::forms::page))
+        .route("/media/{id}", axum::routing::get(linked_media))
         .route(
             "/app",
             axum::routing::get(|| async { axum::response::Redirect::permanent("/app/") }),
@@ -683,6 +685,74 @@ async fn get_attachment(State(s): State<AppState>, c: CurrentUser, Path(id): Pat
     Ok(download(&meta.filename, download_type(&meta.content_type), bytes))
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct FileQuery {
+    /// The file's name, as the customer will see it.
+    filename: String,
+    /// The client's id for the message (1..64 characters): sending again returns the stored one.
+    client_id: String,
+    /// A private note, never shown to the customer.
+    #[serde(default)]
+    private: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/attachments", tag = "conversations",
+    params(("id" = Uuid, Path), FileQuery),
+    request_body(content = Vec<u8>, description = "The file's bytes; its type in Content-Type",
+        content_type = "application/octet-stream"),
+    responses((status = 201, description = "Stored as a message of its own, pushed, and queued for the channel",
+            body = MessageBody),
+        (status = 403, description = "Only the assignee, a supervisor or an admin may send", body = ErrorBody),
+        (status = 413, description = "Over 20 MB", body = ErrorBody),
+        (status = 409, description = "`reply_window_closed`", body = ErrorBody),
+        (status = 422, description = "`attachment_not_supported`: the channel cannot carry this file, with its \
+            limits", body = ErrorBody)))]
+async fn send_file(
+    State(s): State<AppState>,
+    c: CurrentUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<FileQuery>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    const LIMIT: usize = kefu_core::media::MAX_UPLOAD_BYTES as usize;
+    let bytes = axum::body::to_bytes(body, LIMIT)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(LIMIT))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(kefu_core::media::essence)
+        .filter(|t| !t.is_empty() && t != "application/octet-stream")
+        .unwrap_or_else(|| kefu_core::media::guess_type(&q.filename).to_string());
+    let file = kefu_service::MediaFile {
+        filename: q.filename,
+        content_type,
+        bytes: bytes.to_vec(),
+    };
+    let message = s
+        .service
+        .agent_send_file(&c.user, id, q.client_id, q.private, file)
+        .await?;
+    Ok((StatusCode::CREATED, Json(MessageBody { message })).into_response())
+}
+
+#[derive(Deserialize)]
+struct LinkQuery {
+    expires: i64,
+    signature: String,
+}
+
+/// A file by a signed link, for a provider that fetches what Kefu sends (Twilio's MediaUrl): no login, a day.
+async fn linked_media(
+    State(s): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(q): Query<LinkQuery>,
+) -> ApiResult<Response> {
+    let (meta, bytes) = s.service.linked_media(id, q.expires, &q.signature).await?;
+    Ok(download(&meta.filename, download_type(&meta.content_type), bytes))
+}
+
 /// Always a download, never shown inline: a file from a stranger must not run as a page of this site.
 fn download(filename: &str, content_type: String, bytes: Vec<u8>) -> Response {
     let encoded: String = filename
@@ -911,6 +981,7 @@ async fn send_message(
         client_id: b.client_id,
         content: b.content,
         private: b.private,
+        files: Vec::new(),
     };
     let message = s.service.agent_send(&c.user, req).await?;
     Ok((StatusCode::CREATED, Json(MessageBody { message })).into_response())

@@ -129,6 +129,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                         client_id: req.client_id,
                         content: req.content,
                         private: req.private,
+                        files: Vec::new(),
                     },
                 )
                 .await;

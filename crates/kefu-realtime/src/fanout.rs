@@ -222,6 +222,8 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
             let body = json!({ "ticket": ticket, "target": target });
             emit(io, "/agent", rooms, "ticket:sla_breached", &body).await;
         }
+        // For webhooks: the workspace shows a contact with their conversation.
+        Notification::ContactCreated { .. } => {}
         Notification::QueueTimeout { conversation } => {
             let body = json!({ "conversation_id": conversation.id });
             let rooms = vec![

@@ -170,6 +170,7 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                         client_id: req.client_id,
                         content: req.content,
                         private: false,
+                        files: Vec::new(),
                     },
                 )
                 .await;

@@ -2,7 +2,7 @@
 //! one consumer (the realtime gateway) delivers them in the order they were published, which for concurrent
 //! writers may differ from commit order: clients order messages by seq, never by arrival.
 
-use kefu_core::model::{Conversation, Message, Presence, Sender};
+use kefu_core::model::{Contact, Conversation, Message, Presence, Sender};
 use kefu_core::ticket::{SlaTarget, Ticket};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -47,6 +47,10 @@ pub enum Notification {
     /// A user's access changed (deactivated, role, teams, password): their sockets must reconnect to pick it up.
     UserChanged {
         user_id: Uuid,
+    },
+    /// A contact was made: a new visitor, texter, follower, mail sender or ticket requester.
+    ContactCreated {
+        contact: Contact,
     },
     /// A message changed after it was stored: its delivery to another channel went out, or failed.
     MessageUpdated {

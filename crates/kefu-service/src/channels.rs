@@ -27,6 +27,8 @@ pub struct ChannelInbound {
     pub phone: Option<String>,
     /// Their email address, kept on a new contact.
     pub email: Option<String>,
+    /// Files that came with it, when the channel hands them over at once (the API channel, WeCom's pull).
+    pub files: Vec<crate::MediaFile>,
 }
 
 /// What a provider reports about a reply it accepted.
@@ -367,7 +369,7 @@ impl Service {
             Err(e) => Err(e),
         };
         match stored {
-            Ok(()) => tx.commit().await?,
+            Ok(()) => self.commit(tx).await?,
             // Two first messages at once: the other made the contact.
             Err(e) if e.is_unique_violation() => {
                 drop(tx);
@@ -401,6 +403,7 @@ impl Service {
             client_id,
             content: inbound.content,
             private: false,
+            files: inbound.files,
         };
         self.contact_send(&contact, send, false).await
     }

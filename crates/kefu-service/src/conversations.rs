@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A message as a client sends it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SendMessage {
     pub conversation_id: Option<Uuid>,
     pub client_id: String,
     pub content: String,
     pub private: bool,
+    /// Files that come with it, stored in the same transaction.
+    pub files: Vec<crate::MediaFile>,
 }
 
 /// Where the visitor is, as the widget reports it on connect: kept on the contact for the agent's contact panel.
@@ -230,7 +232,7 @@ impl Service {
                 (contact, token)
             }
         };
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((contact, token))
     }
 
@@ -382,6 +384,7 @@ impl Service {
                     }
                     Err(e) => return Err(e.into()),
                 };
+                let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
                 let conversation = Conversation {
                     last_seq: message.seq,
                     updated_at: Timestamp(now),
@@ -405,6 +408,7 @@ impl Service {
                     }
                     Err(e) => return Err(e.into()),
                 };
+                let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
                 let mut router = tx.load_router(contact.org_id, None).await?;
                 // The new conversation is already in the queue the router loaded: drain it.
                 let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
@@ -659,7 +663,7 @@ impl Service {
             tx.mark_first_response(conversation_id, now).await?;
         }
         // A reply in a conversation from another channel goes out through the outbox, committed with it.
-        let mut message = message;
+        let mut message = with_files(&mut tx, conversation.org_id, message, &req.files, now).await?;
         if delivered {
             crate::outbox::enqueue(&mut tx, &conversation, &mut message, now).await?;
         }
@@ -1134,4 +1138,20 @@ async fn new_contact(
         now,
     )
     .await
+}
+
+/// Stores a message's files in its transaction and lists them on it.
+async fn with_files(
+    tx: &mut Tx,
+    org_id: Uuid,
+    mut message: Message,
+    files: &[crate::MediaFile],
+    now: i64,
+) -> Result<Message> {
+    if !files.is_empty() {
+        let stored: Vec<(Attachment, String)> = files.iter().map(crate::MediaFile::stored).collect();
+        tx.attach(org_id, &message, &stored, now).await?;
+        message.attachments = stored.into_iter().map(|(meta, _)| meta).collect();
+    }
+    Ok(message)
 }

@@ -293,7 +293,7 @@ impl Service {
         let contact = tx
             .update_contact(id, None, Some(Some(&mail.from_address)), None, None, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(contact)
     }
 
@@ -369,6 +369,7 @@ impl Service {
             client_id: client_id.clone(),
             content: content.clone(),
             private: false,
+            files: Vec::new(),
         };
         let message = match self.contact_send(&contact, send(thread), thread.is_none()).await {
             // The thread is another contact's (someone in Cc answered): a conversation of their own.

@@ -23,6 +23,9 @@ pub enum ServiceError {
     /// The channel allows no reply now (WeChat's 48-hour window or its reply quota): the reason, for the agent.
     #[error("{0}")]
     ReplyWindowClosed(String),
+    /// The conversation's channel cannot carry this file: the reason, with the channel's limits.
+    #[error("{0}")]
+    MediaNotSupported(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -39,6 +42,7 @@ impl ServiceError {
             ServiceError::RateLimited { .. } => "rate_limited",
             ServiceError::Conflict(_) => "conflict",
             ServiceError::ReplyWindowClosed(_) => "reply_window_closed",
+            ServiceError::MediaNotSupported(_) => "attachment_not_supported",
             ServiceError::Internal(_) => "internal",
         }
     }

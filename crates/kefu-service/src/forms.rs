@@ -114,7 +114,7 @@ impl Service {
                 tx.insert_contact(id, inbox.org_id, inbox.id, None, &name, &serde_json::json!({}), now)
                     .await?;
                 tx.update_contact(id, None, Some(Some(&email)), None, None, now).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 id
             }
         };

@@ -11,6 +11,7 @@ mod email;
 mod error;
 mod forms;
 mod identity;
+mod media;
 mod outbox;
 mod presence;
 mod secret;
@@ -26,6 +27,7 @@ pub use email::{EmailInbox, InboundEmail, Taken, conversation_tag};
 pub use error::ServiceError;
 pub use forms::{FormInfo, FormSubmission};
 pub use identity::{ClaimedIdentity, IdentityCheck, signature_matches};
+pub use media::MediaFile;
 pub use outbox::{
     AliyunJob, ApiJob, DeliveryJob, EmailJob, MAX_ATTEMPTS, Outcome, TwilioJob, WechatJob, WecomJob, WeiboJob,
 };
@@ -117,6 +119,21 @@ impl Service {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    /// Commits, then announces the contacts the transaction made (for `contact.created` webhooks).
+    pub(crate) async fn commit(&self, tx: kefu_store::Tx) -> kefu_store::Result<()> {
+        let created = tx.created_contacts().to_vec();
+        tx.commit().await?;
+        for (org_id, id) in created {
+            // The contact is committed: a failed read only costs the announcement, which is logged.
+            match self.store().contact(org_id, id).await {
+                Ok(Some(contact)) => self.publish(vec![Notification::ContactCreated { contact }]),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, contact = %id, "a new contact was not announced"),
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn publish(&self, notifications: Vec<Notification>) {

@@ -48,6 +48,8 @@ pub struct TwilioJob {
     pub to: String,
     /// Where Twilio reports the delivery: the inbox's webhook as Twilio last called it, plus `/status`.
     pub status_callback: Option<String>,
+    /// A signed link Twilio fetches the message's file from, on the address Twilio calls Kefu at.
+    pub media_url: Option<String>,
 }
 
 /// Everything needed to send one reply by SMS through Aliyun.
@@ -360,18 +362,24 @@ impl Service {
             .external_id
             .or(contact.phone)
             .ok_or(ServiceError::Conflict("the contact has no phone number".into()))?;
-        let status_callback = inbox
+        let webhook_url = inbox
             .inbox
             .channel_state
             .as_ref()
             .and_then(|s| s["webhook_url"].as_str())
-            .map(|url| format!("{url}/status"));
+            .map(String::from);
+        let status_callback = webhook_url.as_ref().map(|url| format!("{url}/status"));
+        let media_url = match (&webhook_url, message.attachments.first()) {
+            (Some(url), Some(file)) => origin(url).map(|o| self.media_link(o, file.id)),
+            _ => None,
+        };
         Ok(TwilioJob {
             item,
             inbox,
             message,
             to,
             status_callback,
+            media_url,
         })
     }
 
@@ -489,4 +497,11 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&url[..scheme.len() + 3 + host_len])
 }

@@ -92,6 +92,11 @@ impl SecretBox {
         }
     }
 
+    /// A key for another purpose (signing links), derived from this installation's key: the same on every node.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        derive(&self.mac_key, purpose)
+    }
+
     fn mac(&self, iv: &[u8], ciphertext: &[u8]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.mac_key).expect("any key length works");
         mac.update(VERSION.as_bytes());

@@ -356,7 +356,7 @@ impl Service {
         })?;
         tx.insert_ticket_event(&line(record.id, actor, TicketEventKind::Created, now))
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.publish_ticket(&record);
         let ticket = self.ticket_view(&record);
         if let Some((conversation_id, inbox)) = thread {

@@ -116,6 +116,9 @@ fn events_of(n: &Notification) -> Vec<(Uuid, &'static str, serde_json::Value)> {
             "message.updated",
             json!({ "conversation": conversation, "message": message }),
         )],
+        Notification::ContactCreated { contact } => {
+            vec![(contact.org_id, "contact.created", json!({ "contact": contact }))]
+        }
         Notification::TicketUpdated { ticket, .. } => {
             let event = if ticket.created_at == ticket.updated_at {
                 "ticket.created"

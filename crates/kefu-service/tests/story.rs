@@ -74,6 +74,7 @@ fn send(conversation_id: Option<Uuid>, client_id: &str, content: &str) -> SendMe
         client_id: client_id.into(),
         content: content.into(),
         private: false,
+        files: Vec::new(),
     }
 }
 

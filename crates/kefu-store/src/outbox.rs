@@ -278,14 +278,23 @@ impl Store {
 }
 
 impl Tx {
-    /// Keeps files with a message and lists them on it.
+    /// Keeps files with a message and lists them on it; `false` (and nothing kept) when it has files already.
     pub async fn attach(
         &mut self,
         org_id: Uuid,
         message: &Message,
         files: &[(kefu_core::model::Attachment, String)],
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let list: Vec<&kefu_core::model::Attachment> = files.iter().map(|(m, _)| m).collect();
+        let listed = sqlx::query("UPDATE messages SET attachments = $2 WHERE id = $1 AND attachments IS NULL")
+            .bind(message.id.to_string())
+            .bind(serde_json::to_string(&list).expect("attachments serialize"))
+            .execute(&mut *self.tx)
+            .await?;
+        if listed.rows_affected() == 0 {
+            return Ok(false);
+        }
         for (meta, data) in files {
             sqlx::query(
                 "INSERT INTO attachments (id, org_id, conversation_id, message_id, filename, content_type, size, data, \
@@ -303,10 +312,14 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         }
-        let list: Vec<&kefu_core::model::Attachment> = files.iter().map(|(m, _)| m).collect();
-        sqlx::query("UPDATE messages SET attachments = $2 WHERE id = $1")
-            .bind(message.id.to_string())
-            .bind(serde_json::to_string(&list).expect("attachments serialize"))
+        Ok(true)
+    }
+
+    /// Rewrites what a message says (a note that its file could not be fetched).
+    pub async fn set_message_content(&mut self, id: Uuid, content: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET content = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(content)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

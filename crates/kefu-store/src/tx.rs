@@ -13,6 +13,8 @@ pub struct Tx {
     pub(crate) tx: Transaction<'static, Any>,
     pub(crate) backend: Backend,
     _open: crate::WriteGuard,
+    /// Contacts this transaction made, (organisation, contact): announced once it commits.
+    created_contacts: Vec<(Uuid, Uuid)>,
 }
 
 /// What a new user is made of.
@@ -52,7 +54,13 @@ impl Tx {
             tx,
             backend,
             _open: open,
+            created_contacts: Vec::new(),
         }
+    }
+
+    /// Contacts made in this transaction, as (organisation, contact).
+    pub fn created_contacts(&self) -> &[(Uuid, Uuid)] {
+        &self.created_contacts
     }
 
     pub async fn commit(self) -> Result<()> {
@@ -385,6 +393,7 @@ impl Tx {
         if let Some(hash) = visitor_token_hash {
             self.add_visitor_token(id, hash, now).await?;
         }
+        self.created_contacts.push((org_id, id));
         self.contact(id).await
     }
 

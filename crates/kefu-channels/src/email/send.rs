@@ -4,8 +4,9 @@
 //! A 5xx is final and its reason is shown to the agent; 4xx and connection failures are tried again later.
 
 use kefu_core::email::Tls;
-use kefu_service::{EmailJob, Outcome};
-use lettre::message::{Mailbox, header::ContentType};
+use kefu_core::model::InboxKind;
+use kefu_service::{EmailJob, MediaFile, Outcome, Service};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
@@ -47,7 +48,7 @@ fn subject(job: &EmailJob) -> String {
     )
 }
 
-fn build(job: &EmailJob, message_id: &str) -> Result<lettre::Message, String> {
+fn build(job: &EmailJob, message_id: &str, files: &[MediaFile]) -> Result<lettre::Message, String> {
     let smtp = &job.inbox.settings.smtp;
     let to = job
         .to_address
@@ -64,14 +65,25 @@ fn build(job: &EmailJob, message_id: &str) -> Result<lettre::Message, String> {
         .from(from)
         .reply_to(reply_to)
         .to(Mailbox::new(Some(job.to_name.clone()), parse(to)?))
-        .subject(subject(job))
-        .header(ContentType::TEXT_PLAIN);
+        .subject(subject(job));
     if let Some(last) = job.thread.message_ids.last() {
         builder = builder.in_reply_to(format!("<{last}>"));
         let references: Vec<String> = job.thread.message_ids.iter().map(|id| format!("<{id}>")).collect();
         builder = builder.references(references.join(" "));
     }
-    builder.body(job.message.content.clone()).map_err(|e| e.to_string())
+    if files.is_empty() {
+        return builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(job.message.content.clone())
+            .map_err(|e| e.to_string());
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(job.message.content.clone()));
+    for f in files {
+        let content_type = ContentType::parse(&f.content_type)
+            .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("a valid type"));
+        parts = parts.singlepart(Attachment::new(f.filename.clone()).body(f.bytes.clone(), content_type));
+    }
+    builder.multipart(parts).map_err(|e| e.to_string())
 }
 
 fn transport(job: &EmailJob) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -89,7 +101,21 @@ fn transport(job: &EmailJob) -> Result<AsyncSmtpTransport<Tokio1Executor>, Strin
 }
 
 /// Sends one reply and says how it went.
-pub async fn send(job: &EmailJob) -> Outcome {
+pub async fn send(service: &Service, job: &EmailJob) -> Outcome {
+    let mut files = Vec::new();
+    for a in &job.message.attachments {
+        if let Err(reason) = kefu_core::media::outbound(InboxKind::Email, &a.content_type, a.size) {
+            return Outcome::Failed(reason);
+        }
+        match service.attachment_bytes(a.id).await {
+            Ok((meta, bytes)) => files.push(MediaFile {
+                filename: meta.filename,
+                content_type: meta.content_type,
+                bytes,
+            }),
+            Err(e) => return Outcome::Retry(format!("the file could not be read: {e}")),
+        }
+    }
     let domain = job
         .inbox
         .settings
@@ -99,7 +125,7 @@ pub async fn send(job: &EmailJob) -> Outcome {
         .nth(1)
         .unwrap_or("kefu.invalid");
     let message_id = format!("{}@{domain}", job.message.id);
-    let mail = match build(job, &message_id) {
+    let mail = match build(job, &message_id, &files) {
         Ok(m) => m,
         Err(reason) => return Outcome::Failed(reason),
     };

@@ -117,6 +117,7 @@ fn texts(body: &[u8]) -> Result<Vec<ChannelInbound>, HookError> {
             content,
             phone: Some(phone),
             email: None,
+            files: Vec::new(),
         });
     }
     Ok(texts)

@@ -3,9 +3,11 @@
 //! a message of the texter's conversation once however often Twilio retries, the Messages API for replies, and
 //! status callbacks that move a reply from sent to delivered or failed.
 
+use crate::media::download;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
+use kefu_core::model::InboxKind;
 use kefu_service::{ChannelInbound, DeliveryReport, Outcome, Service, TwilioInbox, TwilioJob};
 use serde::Deserialize;
 use sha1::Sha1;
@@ -99,8 +101,11 @@ pub fn verified(
     Ok(params)
 }
 
-/// Reads an incoming text's fields: who sent it, what it says (media named by their URLs), and its MessageSid.
-fn text(params: &[(String, String)]) -> Result<ChannelInbound, HookError> {
+/// A picture or other file an MMS came with: where Twilio keeps it, and its type.
+type MediaRef = (String, String);
+
+/// Reads an incoming text's fields: who sent it, what it says, its MessageSid, and the media it came with.
+fn text(params: &[(String, String)]) -> Result<(ChannelInbound, Vec<MediaRef>), HookError> {
     let sid = field(params, "MessageSid")
         .or_else(|| field(params, "SmsMessageSid"))
         .filter(|s| !s.is_empty() && s.len() <= 64)
@@ -108,24 +113,40 @@ fn text(params: &[(String, String)]) -> Result<ChannelInbound, HookError> {
     let from = field(params, "From").ok_or_else(|| HookError::BadRequest("From is missing".into()))?;
     let from = kefu_core::sms::e164("From", from).map_err(|e| HookError::BadRequest(e.to_string()))?;
     let mut content = field(params, "Body").unwrap_or_default().trim().to_string();
-    let media: usize = field(params, "NumMedia").and_then(|n| n.parse().ok()).unwrap_or(0);
-    for i in 0..media.min(10) {
-        if let Some(url) = field(params, &format!("MediaUrl{i}")) {
-            let kind = field(params, &format!("MediaContentType{i}")).unwrap_or("file");
-            content = format!("{content}\n[{kind}] {url}").trim().to_string();
+    let count: usize = field(params, "NumMedia").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let mut media = Vec::new();
+    for i in 0..count.min(10) {
+        if let Some(url) = field(params, &format!("MediaUrl{i}")).filter(|u| u.starts_with("http")) {
+            let kind = field(params, &format!("MediaContentType{i}")).unwrap_or("application/octet-stream");
+            media.push((url.to_string(), kefu_core::media::essence(kind)));
         }
+    }
+    // An MMS without words is named by what it carries; the files follow, fetched from Twilio.
+    if content.is_empty() {
+        content = media
+            .iter()
+            .map(|(_, kind)| match kefu_core::media::kind_of(kind) {
+                kefu_core::media::MediaKind::Image => "[image]",
+                kefu_core::media::MediaKind::Voice => "[audio]",
+                kefu_core::media::MediaKind::Video => "[video]",
+                kefu_core::media::MediaKind::File => "[file]",
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     if content.is_empty() {
         return Err(HookError::BadRequest("the text is empty".into()));
     }
-    Ok(ChannelInbound {
+    let inbound = ChannelInbound {
         external_user_id: from.clone(),
         name: None,
         message_key: sid.to_string(),
         content,
         phone: Some(from),
         email: None,
-    })
+        files: Vec::new(),
+    };
+    Ok((inbound, media))
 }
 
 /// An incoming text, signed: stored once (by its MessageSid) in the texter's conversation.
@@ -135,10 +156,60 @@ pub async fn receive(
     url: &str,
     params: &[(String, String)],
 ) -> Result<(), HookError> {
-    let inbound = text(params)?;
+    let (inbound, media) = text(params)?;
     service.webhook_called(&inbox.inbox, Some(url)).await?;
-    service.channel_received(&inbox.inbox, inbound).await?;
+    let message = service.channel_received(&inbox.inbox, inbound).await?;
+    if !media.is_empty() && message.attachments.is_empty() {
+        let (inbox, http) = (inbox.clone(), media_client());
+        crate::media::fetch_later(service.clone(), message.id, move || {
+            let (inbox, media, http) = (inbox.clone(), media.clone(), http.clone());
+            async move {
+                let mut files = Vec::new();
+                for (url, kind) in &media {
+                    let mut request = http.get(url);
+                    // Twilio's media may need the account's credentials; they go to Twilio's own host only.
+                    if same_host(url, &inbox.settings.api_base_url) {
+                        request = request.basic_auth(&inbox.settings.account_sid, Some(&inbox.secrets.auth_token));
+                    }
+                    let mut file = download(request, kefu_core::media::MAX_INBOUND_BYTES).await?;
+                    if file.content_type == "application/octet-stream" {
+                        file.content_type = kind.clone();
+                    }
+                    files.push(file);
+                }
+                Ok(files)
+            }
+        });
+    }
     Ok(())
+}
+
+/// The client that fetches MMS media: Twilio answers a media URL with a redirect to where the file is kept.
+fn media_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .build()
+                .expect("the HTTP client builds")
+        })
+        .clone()
+}
+
+/// Whether two URLs name the same scheme, host and port.
+fn same_host(a: &str, b: &str) -> bool {
+    let origin = |u: &str| -> Option<String> {
+        let (scheme, rest) = u.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        Some(format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ))
+    };
+    origin(a).is_some_and(|o| Some(o) == origin(b))
 }
 
 /// A status callback, signed: the reply's delivery moves on.
@@ -217,7 +288,26 @@ impl TwilioApi {
     pub async fn send(&self, service: &Service, job: &TwilioJob) -> Outcome {
         let s = &job.inbox.settings;
         let url = format!("{}/2010-04-01/Accounts/{}/Messages.json", s.api_base_url, s.account_sid);
-        let mut form = vec![("To", job.to.as_str()), ("Body", job.message.content.as_str())];
+        let mut form = vec![("To", job.to.as_str())];
+        // A message with a file is the file (its text is the file's name): Twilio fetches it from Kefu's link.
+        match job.message.attachments.first() {
+            None => form.push(("Body", job.message.content.as_str())),
+            Some(a) => {
+                if let Err(reason) = kefu_core::media::outbound(InboxKind::TwilioSms, &a.content_type, a.size) {
+                    return Outcome::Failed(reason);
+                }
+                match &job.media_url {
+                    Some(url) => form.push(("MediaUrl", url)),
+                    None => {
+                        return Outcome::Failed(
+                            "Twilio has not called this inbox's webhook yet, so Kefu does not know the public \
+                             address to give Twilio the file from"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
         match (&s.messaging_service_sid, &s.from_number) {
             (Some(m), _) => form.push(("MessagingServiceSid", m)),
             (None, Some(f)) => form.push(("From", f)),
@@ -365,7 +455,7 @@ mod tests {
         #[test]
         fn any_form_body_is_read_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-            if let Ok(m) = text(&params) {
+            if let Ok((m, _)) = text(&params) {
                 proptest::prop_assert!(m.phone.as_deref().is_some_and(|p| p.starts_with('+')));
                 proptest::prop_assert!(!m.content.is_empty() && !m.message_key.is_empty());
             }

@@ -3,7 +3,10 @@
 //! means: an expired token is fetched again and the send tried once more; a closed reply window (45015) or a used
 //! quota (45047) fails the message with the reason; rate limits and busy servers are tried again later.
 
-use kefu_service::{Outcome, Service, WechatInbox, WechatJob};
+use crate::media::{FetchError, download, multipart};
+use kefu_core::media::MediaKind;
+use kefu_core::model::InboxKind;
+use kefu_service::{MediaFile, Outcome, Service, WechatInbox, WechatJob};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +16,8 @@ use uuid::Uuid;
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// A token is fetched again this long before WeChat says it expires.
 const EARLY: Duration = Duration::from_secs(300);
+/// Not a WeChat code: a download over the size limit, on its way through the token retry.
+const TOO_LARGE: i64 = -9_000_001;
 
 #[derive(Debug, Clone)]
 struct Token {
@@ -170,33 +175,130 @@ impl WechatApi {
         Ok(value)
     }
 
-    async fn send_text_once(&self, job: &WechatJob, token: &str) -> Result<(), Failure> {
+    /// Uploads a file as temporary media (kept three days by WeChat) and gives its `media_id`.
+    async fn upload(
+        &self,
+        inbox: &WechatInbox,
+        token: &str,
+        kind: MediaKind,
+        file: &MediaFile,
+    ) -> Result<String, Failure> {
+        let url = format!("{}/cgi-bin/media/upload", inbox.settings.api_base_url);
+        let (content_type, body) = multipart("media", &file.filename, &file.content_type, &file.bytes);
+        let reply = self
+            .call_json(
+                self.http
+                    .post(url)
+                    .query(&[("access_token", token), ("type", kind.as_str())])
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body),
+            )
+            .await?;
+        reply["media_id"]
+            .as_str()
+            .filter(|m| !m.is_empty())
+            .map(String::from)
+            .ok_or_else(|| Failure::Transport("no media_id in the upload's answer".into()))
+    }
+
+    async fn send_once(
+        &self,
+        job: &WechatJob,
+        token: &str,
+        media: Option<&(MediaKind, MediaFile)>,
+    ) -> Result<(), Failure> {
         let url = format!("{}/cgi-bin/message/custom/send", job.inbox.settings.api_base_url);
-        let body = serde_json::json!({
-            "touser": job.open_id,
-            "msgtype": "text",
-            "text": { "content": job.message.content },
-        });
+        let body = match media {
+            None => serde_json::json!({
+                "touser": job.open_id,
+                "msgtype": "text",
+                "text": { "content": job.message.content },
+            }),
+            Some((kind, file)) => {
+                let media_id = self.upload(&job.inbox, token, *kind, file).await?;
+                serde_json::json!({
+                    "touser": job.open_id,
+                    "msgtype": kind.as_str(),
+                    kind.as_str(): { "media_id": media_id },
+                })
+            }
+        };
         self.call(self.http.post(url).query(&[("access_token", token)]).json(&body))
             .await
             .map(|_| ())
     }
 
-    /// Sends one reply and says how it went.
-    pub async fn send(&self, service: &Service, job: &WechatJob) -> Outcome {
-        let mut result = match self.token(&job.inbox, None).await {
-            Ok(token) => match self.send_text_once(job, &token).await {
-                // The token expired early (another system fetched a newer one): once more with a fresh one.
-                Err(Failure::Code(code, _)) if token_expired(code) => {
-                    match self.token(&job.inbox, Some(&token)).await {
-                        Ok(fresh) => self.send_text_once(job, &fresh).await,
-                        Err(e) => Err(e),
+    /// Calls with the account's token, and once more with a fresh one if WeChat says it expired early (another
+    /// system fetched a newer one).
+    async fn with_token<T, F, Fut>(&self, inbox: &WechatInbox, call: F) -> Result<T, Failure>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let token = self.token(inbox, None).await?;
+        match call(token.clone()).await {
+            Err(Failure::Code(code, _)) if token_expired(code) => {
+                let fresh = self.token(inbox, Some(&token)).await?;
+                call(fresh).await
+            }
+            other => other,
+        }
+    }
+
+    /// A customer's image or voice note, by the `MediaId` their message came with.
+    pub async fn media(&self, inbox: &WechatInbox, media_id: &str) -> Result<MediaFile, FetchError> {
+        let url = format!("{}/cgi-bin/media/get", inbox.settings.api_base_url);
+        let fetched = self
+            .with_token(inbox, |token| {
+                let request = self
+                    .http
+                    .get(&url)
+                    .query(&[("access_token", token.as_str()), ("media_id", media_id)]);
+                async move {
+                    match download(request, kefu_core::media::MAX_INBOUND_BYTES).await {
+                        Err(FetchError::Code(code, msg)) => Err(Failure::Code(code, msg)),
+                        Err(FetchError::Transport(e)) => Err(Failure::Transport(e)),
+                        // Carried through as a code of our own, so the token retry does not mistake it.
+                        Err(FetchError::TooLarge(_)) => Err(Failure::Code(TOO_LARGE, String::new())),
+                        Ok(file) => Ok(file),
                     }
                 }
-                other => other,
+            })
+            .await;
+        match fetched {
+            Ok(file) => Ok(file),
+            Err(Failure::Code(TOO_LARGE, _)) => Err(FetchError::TooLarge(kefu_core::media::MAX_INBOUND_BYTES)),
+            Err(Failure::Code(code, msg)) => Err(FetchError::Code(code, format!("WeChat refused it: {msg}"))),
+            Err(Failure::Transport(e)) => Err(FetchError::Transport(e)),
+        }
+    }
+
+    /// Sends one reply and says how it went.
+    pub async fn send(&self, service: &Service, job: &WechatJob) -> Outcome {
+        // A message with a file is the file (its text is the file's name).
+        let media = match job.message.attachments.first() {
+            None => None,
+            Some(a) => match kefu_core::media::outbound(InboxKind::Wechat, &a.content_type, a.size) {
+                Err(reason) => return Outcome::Failed(reason),
+                Ok(kind) => match service.attachment_bytes(a.id).await {
+                    Ok((meta, bytes)) => Some((
+                        kind,
+                        MediaFile {
+                            filename: meta.filename,
+                            content_type: meta.content_type,
+                            bytes,
+                        },
+                    )),
+                    Err(e) => return Outcome::Retry(format!("the file could not be read: {e}")),
+                },
             },
-            Err(e) => Err(e),
         };
+        let mut result = self
+            .with_token(&job.inbox, |token| {
+                let media = media.as_ref();
+                async move { self.send_once(job, &token, media).await }
+            })
+            .await;
         if let Err(Failure::Code(code, _)) = &result
             && matches!(code, 40013 | 40125 | 40164 | 41002 | 41004)
         {

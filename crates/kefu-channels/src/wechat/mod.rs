@@ -51,7 +51,6 @@ struct WireMessage {
     msg_type: String,
     content: Option<String>,
     msg_id: Option<String>,
-    pic_url: Option<String>,
     media_id: Option<String>,
     format: Option<String>,
     recognition: Option<String>,
@@ -118,10 +117,8 @@ fn open(inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<WireMessage, H
 fn content(m: &WireMessage) -> Option<String> {
     match m.msg_type.as_str() {
         "text" => m.content.clone(),
-        "image" => Some(match &m.pic_url {
-            Some(url) => format!("[image] {url}"),
-            None => "[image]".into(),
-        }),
+        // The picture itself is fetched by its MediaId and kept with the message.
+        "image" => Some("[image]".into()),
         "voice" => Some(match m.recognition.as_deref().filter(|r| !r.is_empty()) {
             Some(words) => format!("[voice] {words}"),
             None => format!("[voice message, {}]", m.format.as_deref().unwrap_or("audio")),
@@ -219,8 +216,20 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         content: text,
         phone: None,
         email: None,
+        files: Vec::new(),
     };
-    service.channel_received(&inbox.inbox, inbound).await?;
+    let message = service.channel_received(&inbox.inbox, inbound).await?;
+    // The answer goes back now; the file follows, fetched from WeChat's media API (a retried call finds it kept).
+    if matches!(m.msg_type.as_str(), "image" | "voice")
+        && message.attachments.is_empty()
+        && let Some(media_id) = m.media_id.filter(|id| !id.is_empty() && id.len() <= 256)
+    {
+        let inbox = inbox.clone();
+        crate::media::fetch_later(service.clone(), message.id, move || {
+            let (inbox, media_id) = (inbox.clone(), media_id.clone());
+            async move { Ok(vec![api::WechatApi::shared().media(&inbox, &media_id).await?]) }
+        });
+    }
     Ok(Answer::Success)
 }
 
