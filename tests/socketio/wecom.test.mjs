@@ -121,3 +121,40 @@ test('WeCom media: a customer\'s picture and file are fetched with media/get and
   assert.equal(tiny.body.error.code, 'attachment_not_supported');
   agent.close();
 });
+
+test('WeCom sessions: closing the conversation in Kefu ends the customer\'s WeCom session; a session a servicer took in the WeCom app refuses Kefu\'s replies with the reason', async () => {
+  const setup = await setupTeam(server);
+  const made = await api(server, 'POST', '/api/v1/inboxes', {
+    token: setup.admin,
+    body: { kind: 'wecom', name: uid('wecom'), teams: [setup.team.id], settings: {
+      corp_id: wecom.corpId, open_kfid: wecom.openKfid, secret: wecom.secret, token: TOKEN, encoding_aes_key: AES_KEY, api_base_url: wecom.url,
+    } },
+  });
+  const hook = `${server.url}${made.body.inbox.webhook_path}`;
+  const keys = { token: TOKEN, aesKey: AES_KEY };
+  const agent = await onlineAgent(server, setup.agents[0]);
+  const user = `wm${uid('u').replace(/[^a-zA-Z0-9]/g, '')}`;
+  await wecom.customerWrites(hook, keys, [{ from: user, content: '会话一' }]);
+  const first = await agent.next('message:new', (d) => d.message.content === '会话一');
+  assert.equal(wecom.state(user), 0, 'a new session');
+  const closed = await request(agent, 'conversation:close', { conversation_id: first.message.conversation_id });
+  assert.equal(closed.ok, true, JSON.stringify(closed));
+  await wecom.reachesState(user, 4);
+
+  // The customer writes again: a new session, which a servicer then takes in the WeCom app.
+  await wecom.customerWrites(hook, keys, [{ from: user, content: '会话二' }]);
+  const second = await agent.next('message:new', (d) => d.message.content === '会话二');
+  wecom.setState(user, 3);
+  const reply = await request(agent, 'message:send', { conversation_id: second.message.conversation_id, client_id: uid('r'), content: '您好' });
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  const failed = await agent.next('message:updated', (d) => d.message.id === reply.message.id && d.message.delivery.status === 'failed');
+  assert.match(failed.message.delivery.error, /servicer in the WeCom app.*95018/);
+  // Closing it now leaves the servicer's session alone: Kefu looks, and does not end it.
+  const asked = wecom.nextStateQuery(user);
+  await request(agent, 'conversation:close', { conversation_id: second.message.conversation_id });
+  await asked;
+  const ended = wecom.reachesState(user, 4, 1500).then(() => true, () => false);
+  assert.equal(await ended, false, 'still with the servicer');
+  assert.equal(wecom.state(user), 3);
+  agent.close();
+});

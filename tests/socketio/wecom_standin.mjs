@@ -25,6 +25,16 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
   const waiters = [];
   const stats = { syncCalls: 0 };
   const media = new Map(); // media_id -> { type, contentType, filename, data }
+  // Each customer's session state: 0 new, 1 smart assistant (the API), 2 queued, 3 a servicer in the WeCom app,
+  // 4 ended. A customer writing to an ended (or no) session starts a new one.
+  const states = new Map();
+  const stateWaiters = [];
+  const setState = (user, state) => {
+    states.set(user, state);
+    for (const w of [...stateWaiters]) if (w.user === user && w.state === state) { stateWaiters.splice(stateWaiters.indexOf(w), 1); w.resolve(); }
+  };
+  const stateGetWaiters = [];
+  const ALLOWED = { 0: [1, 2, 3, 4], 1: [2, 3, 4], 2: [3, 4], 3: [3, 4], 4: [] };
   const json = (res, body) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://standin');
@@ -67,9 +77,23 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
       const next = from + page.length;
       return json(res, { errcode: 0, errmsg: 'ok', next_cursor: String(next), has_more: next < queue.length ? 1 : 0, msg_list: page });
     }
+    if (url.pathname === '/cgi-bin/kf/service_state/get') {
+      if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
+      for (const w of [...stateGetWaiters]) if (w.user === body.external_userid) { stateGetWaiters.splice(stateGetWaiters.indexOf(w), 1); setImmediate(w.resolve); }
+      return json(res, { errcode: 0, errmsg: 'ok', service_state: states.get(body.external_userid) ?? 4, servicer_userid: '' });
+    }
+    if (url.pathname === '/cgi-bin/kf/service_state/trans') {
+      if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
+      const from = states.get(body.external_userid) ?? 4;
+      if (!ALLOWED[from].includes(body.service_state)) return json(res, { errcode: 95016, errmsg: 'invalid service state transition' });
+      if (body.service_state === 3 && !body.servicer_userid) return json(res, { errcode: 95017, errmsg: 'servicer_userid required' });
+      setState(body.external_userid, body.service_state);
+      return json(res, { errcode: 0, errmsg: 'ok', msg_code: '' });
+    }
     if (url.pathname === '/cgi-bin/kf/send_msg') {
       const wrote = lastWrote.get(body.touser);
       if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
+      if (states.get(body.touser) === 3) return json(res, { errcode: 95018, errmsg: 'send msg not allowed in current service state' });
       if (wrote === undefined || Date.now() - wrote > 48 * 3600_000 || (replies.get(body.touser) ?? 0) >= 5) return json(res, { errcode: 95001, errmsg: 'send msg count limit' });
       if (body.msgtype !== 'text' && media.get(body[body.msgtype]?.media_id)?.type !== body.msgtype) return json(res, { errcode: 40007, errmsg: 'invalid media_id' });
       replies.set(body.touser, (replies.get(body.touser) ?? 0) + 1);
@@ -89,6 +113,26 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
   return {
     url: `http://127.0.0.1:${server.address().port}`, corpId, secret, openKfid, sent, stats, queue,
     media: (id) => media.get(id),
+    state: (user) => states.get(user),
+    /** A servicer takes the session in the WeCom app (or anything else moves it). */
+    setState,
+    /** Resolves when Kefu next asks for the customer's session state. */
+    nextStateQuery(user, ms = 20000) {
+      return new Promise((resolve, reject) => {
+        const w = { user, resolve };
+        stateGetWaiters.push(w);
+        setTimeout(() => { const i = stateGetWaiters.indexOf(w); if (i >= 0) { stateGetWaiters.splice(i, 1); reject(new Error(`Kefu did not ask for the session of ${user}`)); } }, ms);
+      });
+    },
+    /** Resolves once the customer's session is in `state`. */
+    reachesState(user, state, ms = 20000) {
+      if (states.get(user) === state) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const w = { user, state, resolve };
+        stateWaiters.push(w);
+        setTimeout(() => { const i = stateWaiters.indexOf(w); if (i >= 0) { stateWaiters.splice(i, 1); reject(new Error(`the session of ${user} is ${states.get(user)}, not ${state}`)); } }, ms);
+      });
+    },
     nextSent(pred, ms = 20000) {
       const found = sent.find(pred);
       if (found) return Promise.resolve(found);
@@ -118,7 +162,11 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
         } else {
           queue.push({ ...entry, msgtype: 'text', text: { content: m.content } });
         }
-        if ((m.origin ?? 3) === 3) { lastWrote.set(m.from, Date.now()); replies.set(m.from, 0); }
+        if ((m.origin ?? 3) === 3) {
+          lastWrote.set(m.from, Date.now());
+          replies.set(m.from, 0);
+          if ((states.get(m.from) ?? 4) === 4) setState(m.from, 0);
+        }
       }
       const cbToken = `CB_${randomBytes(6).toString('hex')}`;
       callbackTokens.add(cbToken);

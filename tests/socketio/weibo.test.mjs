@@ -60,6 +60,13 @@ test('a Weibo inbox: the URL check, a private message live, the reply through th
   assert.equal(garbage.status, 400);
   const noSender = await fetch(`${hook}?${weibo.signedQuery()}`, { method: 'POST', body: JSON.stringify({ type: 'text', text: 'x' }) });
   assert.equal(noSender.status, 400);
+  // Weibo's window: any number of replies within 48 hours of the user's last message.
+  const window = (await api(server, 'GET', `/api/v1/conversations/${cid}/reply_window`, { token: setup.agents[0].token })).body.reply_window;
+  assert.equal(window.open, true);
+  assert.equal(window.remaining, null, 'Weibo counts no replies');
+  const history = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: setup.admin })).body.messages;
+  const lastWrote = history.filter((m) => m.sender.kind === 'visitor').at(-1).created_at;
+  assert.equal(Date.parse(window.closes_at) - Date.parse(lastWrote), 48 * 3600_000);
   // Weibo's reply API carries text only: a file is refused with the reason before anything is stored.
   const file = await sendFile(server, setup.agents[0].token, cid, { filename: 'a.png', type: 'image/png', data: Buffer.from('\x89PNG....') });
   assert.deepEqual([file.status, file.body.error.code], [422, 'attachment_not_supported']);

@@ -45,6 +45,7 @@ pub fn start(service: Service, allow_private: bool) -> JoinHandle<()> {
         weibo: WeiboApi::new(),
         api: ApiDelivery::new(allow_private),
     };
+    crate::wecom::end_session_on_close(&service);
     tokio::spawn(async move {
         loop {
             match service.due_deliveries().await {

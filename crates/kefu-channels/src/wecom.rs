@@ -344,6 +344,68 @@ pub async fn send(service: &Service, job: &WecomJob) -> Outcome {
     outcome(service, job, result).await
 }
 
+/// WeCom's session states (`service_state`): 3 is a servicer answering in the WeCom app, 4 ended.
+const SESSION_HUMAN: i64 = 3;
+const SESSION_ENDED: i64 = 4;
+
+/// Ends the customer's WeCom session when Kefu closes their conversation (`kf/service_state/trans` to 4), so
+/// WeCom says goodbye as configured and their next message starts a new session. Tried three times over about
+/// ten seconds; a session already ended, or taken by a servicer in the WeCom app, is left as it is.
+pub fn end_session_on_close(service: &Service) {
+    let for_hook = service.clone();
+    service.on_conversation_closed(Arc::new(move |conversation| {
+        let (service, conversation) = (for_hook.clone(), conversation.clone());
+        tokio::spawn(async move {
+            // Any other channel's conversation is not WeCom's: nothing to do.
+            let Ok(inbox) = service.wecom_inbox(conversation.inbox_id).await else {
+                return;
+            };
+            if let Err(e) = end_session(&service, &inbox, &conversation).await {
+                tracing::warn!(conversation = %conversation.id, error = %e, "the WeCom session was not ended");
+            }
+        });
+    }));
+}
+
+async fn end_session(
+    service: &Service,
+    inbox: &WecomInbox,
+    conversation: &kefu_core::model::Conversation,
+) -> Result<(), String> {
+    let contact = service
+        .store()
+        .contact(conversation.org_id, conversation.contact_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|c| c.external_id)
+        .ok_or("the contact has no WeCom id")?;
+    let api = WechatApi::shared();
+    let who = serde_json::json!({ "open_kfid": inbox.settings.open_kfid, "external_userid": contact });
+    let mut wait = std::time::Duration::from_secs(1);
+    for attempt in 1..=3 {
+        let state = call(&api, inbox, "kf/service_state/get", &who).await;
+        let result = match state {
+            Ok(s) if matches!(s["service_state"].as_i64(), Some(SESSION_ENDED | SESSION_HUMAN)) => return Ok(()),
+            Ok(_) => {
+                let mut end = who.clone();
+                end["service_state"] = SESSION_ENDED.into();
+                call(&api, inbox, "kf/service_state/trans", &end).await.map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(Failure::Transport(e)) if attempt < 3 => {
+                tracing::debug!(error = %e, "WeCom did not answer; ending the session again shortly");
+                tokio::time::sleep(wait).await;
+                wait *= 4;
+            }
+            Err(e) => return Err(format!("{e:?}")),
+        }
+    }
+    Ok(())
+}
+
 /// What a call's result means for the message.
 async fn outcome(service: &Service, job: &WecomJob, result: Result<serde_json::Value, Failure>) -> Outcome {
     match result {
@@ -361,8 +423,12 @@ async fn outcome(service: &Service, job: &WecomJob, result: Result<serde_json::V
                 }
             }
             match code {
-                95001 | 95018 => Outcome::Failed(format!(
+                95001 => Outcome::Failed(format!(
                     "WeCom refused it: the replies allowed since the customer last wrote are used up, or 48 hours have passed ({code})"
+                )),
+                95018 => Outcome::Failed(format!(
+                    "WeCom refused it: the session is with a servicer in the WeCom app, or has ended, so Kefu may not \
+                     send in it ({code})"
                 )),
                 -1 | 45009 | 45033 => Outcome::Retry(format!("WeCom asked to wait: {msg} ({code})")),
                 _ => Outcome::Failed(format!("WeCom refused it: {msg} ({code})")),

@@ -145,7 +145,7 @@ impl WechatSettings {
     pub fn window(&self, last_customer_message_ms: Option<i64>, replies_since: u32, now_ms: i64) -> ReplyWindow {
         window(
             self.window_hours,
-            self.window_messages,
+            Some(self.window_messages),
             last_customer_message_ms,
             replies_since,
             now_ms,
@@ -160,27 +160,28 @@ pub struct ReplyWindow {
     pub open: bool,
     /// When it closes (or closed); `null` when the customer has never written.
     pub closes_at: Option<crate::model::Timestamp>,
-    /// Replies left before the customer must write again.
-    pub remaining: u32,
+    /// Replies left before the customer must write again; `null` where the channel counts none (Weibo).
+    pub remaining: Option<u32>,
     /// Why it is closed, for the agent: `expired`, `quota` or `never_written`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
-pub fn window(hours: u32, messages: u32, last: Option<i64>, replies_since: u32, now_ms: i64) -> ReplyWindow {
+/// A window of `hours` after the customer last wrote, allowing `messages` replies (any number when `None`).
+pub fn window(hours: u32, messages: Option<u32>, last: Option<i64>, replies_since: u32, now_ms: i64) -> ReplyWindow {
     let Some(last) = last else {
         return ReplyWindow {
             open: false,
             closes_at: None,
-            remaining: 0,
+            remaining: Some(0),
             reason: Some("never_written".into()),
         };
     };
     let closes = last + i64::from(hours) * 3_600_000;
-    let remaining = messages.saturating_sub(replies_since);
+    let remaining = messages.map(|m| m.saturating_sub(replies_since));
     let reason = if now_ms >= closes {
         Some("expired")
-    } else if remaining == 0 {
+    } else if remaining == Some(0) {
         Some("quota")
     } else {
         None
@@ -188,7 +189,7 @@ pub fn window(hours: u32, messages: u32, last: Option<i64>, replies_since: u32, 
     ReplyWindow {
         open: reason.is_none(),
         closes_at: Some(crate::model::Timestamp(closes)),
-        remaining: if reason.is_some() { 0 } else { remaining },
+        remaining: if reason.is_some() { Some(0) } else { remaining },
         reason: reason.map(String::from),
     }
 }
@@ -262,17 +263,21 @@ mod tests {
     #[test]
     fn the_reply_window_closes_after_its_hours_or_its_replies() {
         let h = 3_600_000;
-        assert_eq!(window(48, 5, None, 0, 0).reason.as_deref(), Some("never_written"));
-        let open = window(48, 5, Some(0), 2, 47 * h);
+        assert_eq!(window(48, Some(5), None, 0, 0).reason.as_deref(), Some("never_written"));
+        let open = window(48, Some(5), Some(0), 2, 47 * h);
         assert!(open.open);
-        assert_eq!(open.remaining, 3);
+        assert_eq!(open.remaining, Some(3));
         assert_eq!(open.closes_at, Some(crate::model::Timestamp(48 * h)));
-        let expired = window(48, 5, Some(0), 0, 48 * h);
+        let expired = window(48, Some(5), Some(0), 0, 48 * h);
         assert_eq!((expired.open, expired.reason.as_deref()), (false, Some("expired")));
-        let used = window(48, 5, Some(0), 5, h);
+        let used = window(48, Some(5), Some(0), 5, h);
         assert_eq!(
             (used.open, used.remaining, used.reason.as_deref()),
-            (false, 0, Some("quota"))
+            (false, Some(0), Some("quota"))
         );
+        // Weibo counts no replies: open until the hours pass, however many went out.
+        let weibo = window(48, None, Some(0), 500, 47 * h);
+        assert_eq!((weibo.open, weibo.remaining), (true, None));
+        assert_eq!(window(48, None, Some(0), 0, 48 * h).reason.as_deref(), Some("expired"));
     }
 }

@@ -112,7 +112,13 @@ impl WecomSettings {
     }
 
     pub fn window(&self, last: Option<i64>, replies_since: u32, now_ms: i64) -> crate::wechat::ReplyWindow {
-        crate::wechat::window(self.window_hours, self.window_messages, last, replies_since, now_ms)
+        crate::wechat::window(
+            self.window_hours,
+            Some(self.window_messages),
+            last,
+            replies_since,
+            now_ms,
+        )
     }
 }
 

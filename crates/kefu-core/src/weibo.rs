@@ -11,6 +11,9 @@ pub const WEIBO_API_BASE_URL: &str = "https://m.api.weibo.com";
 pub struct WeiboSettings {
     #[serde(default = "weibo_api")]
     pub api_base_url: String,
+    /// Hours after the user last wrote that Weibo takes replies (48 by Weibo's rules; less to be careful).
+    #[serde(default = "window_hours")]
+    pub window_hours: u32,
     #[serde(default, skip_serializing)]
     pub app_secret: Option<String>,
     #[serde(default, skip_serializing)]
@@ -19,6 +22,10 @@ pub struct WeiboSettings {
 
 fn weibo_api() -> String {
     WEIBO_API_BASE_URL.into()
+}
+
+fn window_hours() -> u32 {
+    48
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +42,9 @@ impl WeiboSettings {
         let mut s: WeiboSettings =
             serde_json::from_value(settings.clone()).map_err(|e| DomainError::invalid("settings", e.to_string()))?;
         s.api_base_url = crate::validate::base_url("settings.api_base_url", &s.api_base_url)?;
+        if !(1..=48).contains(&s.window_hours) {
+            return Err(DomainError::invalid("settings.window_hours", "must be 1-48"));
+        }
         let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let app_secret = match (given(s.app_secret.take()), previous) {
             (Some(v), _) => v,

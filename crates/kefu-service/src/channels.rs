@@ -416,12 +416,14 @@ impl Service {
         let (hours, messages) = match inbox.kind {
             InboxKind::Wechat => {
                 let s = WechatSettings::stored(&inbox.settings)?;
-                (s.window_hours, s.window_messages)
+                (s.window_hours, Some(s.window_messages))
             }
             InboxKind::Wecom => {
                 let s = WecomSettings::stored(&inbox.settings)?;
-                (s.window_hours, s.window_messages)
+                (s.window_hours, Some(s.window_messages))
             }
+            // Weibo takes any number of replies within its hours.
+            InboxKind::Weibo => (WeiboSettings::stored(&inbox.settings)?.window_hours, None),
             _ => return Ok(None),
         };
         let (last, replies) = self.store().since_customer_wrote(conversation.id).await?;

@@ -94,7 +94,12 @@ struct Inner {
     pace: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, kefu_core::wait::WaitEstimator>>,
     /// Committed facts on their way to webhook subscriptions.
     webhooks: webhooks::WebhookState,
+    /// What channels do when a conversation closes (WeCom ends its session).
+    closed_hooks: std::sync::RwLock<Vec<ClosedHook>>,
 }
+
+/// Called with each conversation that closed, after the close is committed. Must not block: spawn the work.
+pub type ClosedHook = Arc<dyn Fn(&kefu_core::model::Conversation) + Send + Sync>;
 
 impl Service {
     pub fn new(store: Store, bus: Bus, config: ServiceConfig) -> Self {
@@ -109,6 +114,7 @@ impl Service {
                 pace: Default::default(),
                 form_limits: Default::default(),
                 webhooks: Default::default(),
+                closed_hooks: Default::default(),
             }),
         }
     }
@@ -136,8 +142,20 @@ impl Service {
         Ok(())
     }
 
+    /// Lets a channel act when one of its conversations closes.
+    pub fn on_conversation_closed(&self, hook: ClosedHook) {
+        self.inner.closed_hooks.write().expect("closed hooks").push(hook);
+    }
+
     pub(crate) fn publish(&self, notifications: Vec<Notification>) {
         for n in notifications {
+            if let Notification::ConversationUpdated { conversation, .. } = &n
+                && conversation.status == kefu_core::model::ConversationStatus::Closed
+            {
+                for hook in self.inner.closed_hooks.read().expect("closed hooks").iter() {
+                    hook(conversation);
+                }
+            }
             self.inner.webhooks.offer(&n);
             self.inner.bus.publish(n);
         }
