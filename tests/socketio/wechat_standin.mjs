@@ -9,6 +9,13 @@
 //   await wx.nextSent((m) => m.touser === 'oUser');                                  // what Kefu sent
 import { createServer } from 'node:http';
 import { createHash, createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { parseMultipart } from './multipart.mjs';
+
+// The temporary-media limits WeChat documents: type -> accepted content types and largest size.
+const MEDIA_RULES = {
+  image: { types: ['image/jpeg', 'image/png', 'image/gif'], max: 10 * 1024 * 1024, sizeCode: 40009 },
+  voice: { types: ['audio/amr', 'audio/mpeg'], max: 2 * 1024 * 1024, sizeCode: 40010 },
+};
 
 export const sha1 = (parts) => createHash('sha1').update([...parts].sort().join('')).digest('hex');
 
@@ -55,7 +62,9 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
   const repliesSince = new Map(); // openid -> count
   const sent = [];
   const waiters = [];
-  const stats = { tokenFetches: 0, sendCalls: 0 };
+  const stats = { tokenFetches: 0, sendCalls: 0, mediaGets: 0 };
+  const media = new Map(); // media_id -> { type, contentType, filename, data }
+  let mediaFailures = 0;
   let rateLimitOnce = 0;
 
   const json = (res, status, body) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
@@ -63,7 +72,37 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
     const url = new URL(req.url, 'http://standin');
     const chunks = [];
     for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks).toString();
+    const bytes = Buffer.concat(chunks);
+    const body = bytes.toString();
+    const tokenError = () => {
+      const token = url.searchParams.get('access_token');
+      if (!tokens.has(token)) return { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' };
+      if (tokens.get(token) <= Date.now()) return { errcode: 42001, errmsg: 'access_token expired' };
+      return null;
+    };
+    if (req.method === 'POST' && url.pathname === '/cgi-bin/media/upload') {
+      const refused = tokenError();
+      if (refused) return json(res, 200, refused);
+      const rule = MEDIA_RULES[url.searchParams.get('type')];
+      if (!rule) return json(res, 200, { errcode: 40004, errmsg: 'invalid media type' });
+      const part = parseMultipart(req.headers['content-type'], bytes)?.find((p) => p.name === 'media');
+      if (!part || !part.filename) return json(res, 200, { errcode: 41005, errmsg: 'media data missing' });
+      if (!rule.types.includes(part.type)) return json(res, 200, { errcode: 40005, errmsg: 'invalid file type' });
+      if (part.data.length === 0 || part.data.length > rule.max) return json(res, 200, { errcode: rule.sizeCode, errmsg: 'invalid media size' });
+      const id = `MEDIA_${randomBytes(16).toString('hex')}`;
+      media.set(id, { type: url.searchParams.get('type'), contentType: part.type, filename: part.filename, data: part.data });
+      return json(res, 200, { type: url.searchParams.get('type'), media_id: id, created_at: Math.floor(Date.now() / 1000) });
+    }
+    if (req.method === 'GET' && url.pathname === '/cgi-bin/media/get') {
+      stats.mediaGets += 1;
+      if (mediaFailures > 0) { mediaFailures -= 1; res.writeHead(502); return res.end('bad gateway'); }
+      const refused = tokenError();
+      if (refused) return json(res, 200, refused);
+      const found = media.get(url.searchParams.get('media_id'));
+      if (!found) return json(res, 200, { errcode: 40007, errmsg: 'invalid media_id' });
+      res.writeHead(200, { 'content-type': found.contentType, 'content-disposition': `attachment; filename="${found.filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(found.filename)}`, 'content-length': found.data.length });
+      return res.end(found.data);
+    }
     if (req.method === 'GET' && url.pathname === '/cgi-bin/token') {
       stats.tokenFetches += 1;
       if (url.searchParams.get('grant_type') !== 'client_credential') return json(res, 200, { errcode: 40002, errmsg: 'invalid grant_type' });
@@ -81,7 +120,10 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
       let msg;
       try { msg = JSON.parse(body); } catch { return json(res, 200, { errcode: 47001, errmsg: 'data format error' }); }
       if (rateLimitOnce > 0) { rateLimitOnce -= 1; return json(res, 200, { errcode: 45009, errmsg: 'reach max api daily quota limit' }); }
-      if (msg.msgtype !== 'text' || typeof msg.text?.content !== 'string') return json(res, 200, { errcode: 40008, errmsg: 'invalid message type' });
+      const textOk = msg.msgtype === 'text' && typeof msg.text?.content === 'string';
+      const mediaOk = ['image', 'voice'].includes(msg.msgtype) && typeof msg[msg.msgtype]?.media_id === 'string';
+      if (!textOk && !mediaOk) return json(res, 200, { errcode: 40008, errmsg: 'invalid message type' });
+      if (mediaOk && media.get(msg[msg.msgtype].media_id)?.type !== msg.msgtype) return json(res, 200, { errcode: 40007, errmsg: 'invalid media_id' });
       const wrote = lastWrote.get(msg.touser);
       if (wrote === undefined || Date.now() - wrote > windowHours * 3600_000) return json(res, 200, { errcode: 45015, errmsg: 'response out of time limit or subscription is canceled' });
       if ((repliesSince.get(msg.touser) ?? 0) >= quota) return json(res, 200, { errcode: 45047, errmsg: 'out of response count limit' });
@@ -97,6 +139,16 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
 
   return {
     url, appId, appSecret, stats, sent,
+    /** A file WeChat keeps (as when a user sends a picture): its media_id. */
+    addMedia(data, contentType, filename, type = contentType.startsWith('image/') ? 'image' : 'voice') {
+      const id = `MEDIA_${randomBytes(16).toString('hex')}`;
+      media.set(id, { type, contentType, filename, data });
+      return id;
+    },
+    /** What WeChat keeps under a media_id (an agent's upload). */
+    media: (id) => media.get(id),
+    /** The next n media downloads fail with a 502. */
+    failMediaNext(n = 1) { mediaFailures = n; },
     /** The user wrote to the account at `at` (ms): their reply window opens. */
     userWrote(openid, at = Date.now()) { lastWrote.set(openid, at); repliesSince.set(openid, 0); },
     /** Every issued token expires now (as when another system fetched a newer one). */
