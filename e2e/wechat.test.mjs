@@ -3,14 +3,16 @@
 // creates a WeChat inbox in the browser, sees the webhook URL to paste into WeChat and the "waiting" state that
 // turns "connected" once WeChat calls, and turns safe mode on and off; a follower's message arrives live in the
 // demo agent's workspace with the WeChat badge and OpenID, the reply reaches WeChat and says "Sent to WeChat"; the
-// reply window closes the reply box with its reason once the replies WeChat allows are used up, while a private
-// note still goes, opens again when the customer writes, and a reply refused by a window that closed unseen keeps
-// its words in the box. Screenshots go to e2e/artifacts/.
+// follower's picture shows in the conversation, the agent's PNG reaches WeChat as an image and a PDF is refused
+// with WeChat's limits; the reply window closes the reply box with its reason once the replies WeChat allows are
+// used up, while a private note still goes, opens again when the customer writes, and a reply refused by a window
+// that closed unseen keeps its words in the box. Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 import { startWechat } from '../tests/socketio/wechat_standin.mjs';
+import { PNG } from '../tests/socketio/multipart.mjs';
 
 const TOKEN = 'kefuE2eToken2025';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFE';
@@ -57,9 +59,13 @@ async function adminInboxes() {
 const openid = () => `o${uid('wx').replace(/[^a-zA-Z0-9]/g, '')}`;
 let msgSeq = 0;
 /** A follower writes to the account: WeChat's signed call to the webhook. */
-async function follower(from, content) {
+const follower = (from, content) => post({ from, content });
+/** A follower sends a picture WeChat keeps under `mediaId` (Kefu fetches it from WeChat's media/get). */
+const picture = (from, mediaId) =>
+  post({ from, type: 'image', extra: `<PicUrl><![CDATA[http://mmbiz.example/p]]></PicUrl><MediaId><![CDATA[${mediaId}]]></MediaId>` });
+async function post(message) {
   msgSeq += 1;
-  const res = await wx.push(hook, { token: TOKEN }, { from, content, msgId: String(Date.now() * 1000 + msgSeq) });
+  const res = await wx.push(hook, { token: TOKEN }, { ...message, msgId: String(Date.now() * 1000 + msgSeq) });
   assert.deepEqual(res, { status: 200, text: 'success' });
 }
 
@@ -201,6 +207,80 @@ test('a follower\'s message arrives live with the WeChat badge; the reply reache
     await follower(from, '单号 A-1001');
     await view.getByText('单号 A-1001').waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/wechat-conversation.png` });
+  } finally {
+    await page.getByTestId('status-offline').click();
+    await context.close();
+  }
+});
+
+test('files: a follower\'s picture shows inline; the agent\'s PNG reaches WeChat as an image, a PDF is refused with WeChat\'s limits', async () => {
+  assert.ok(account, 'the inbox of the first test');
+  const { context, page } = await workspace('agent@demo.kefu', { online: true });
+  try {
+    const from = openid();
+    await picture(from, wx.addMedia(PNG, 'image/png', 'photo.png'));
+    const view = await open(page, from);
+    // Stored at once as "[image]"; the picture follows once Kefu has fetched it from WeChat (message:updated).
+    const theirs = view.getByTestId('message').filter({ hasText: '[image]' });
+    await theirs.waitFor();
+    const shown = theirs.getByTestId('attachment-image');
+    await shown.waitFor({ timeout: 20000 });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await shown.elementHandle(), { timeout: 10000 });
+    assert.equal(await shown.evaluate((img) => img.naturalWidth), 1);
+    assert.equal(await shown.getAttribute('loading'), 'lazy');
+    const link = theirs.getByTestId('attachment');
+    assert.equal(await shown.getAttribute('alt'), await link.getAttribute('download'));
+    assert.match(await link.getAttribute('href'), /^\/api\/v1\/attachments\/[0-9a-f-]{36}$/);
+
+    // The agent's PNG, with words in the box that stay there: busy while it goes up, then an image message.
+    await page.getByTestId('composer').fill('Here is your receipt');
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const upload = (url) => url.pathname.endsWith('/attachments');
+    await page.route(upload, async (route) => {
+      await held;
+      await route.fallback();
+    });
+    await page.getByTestId('attach-input').setInputFiles({ name: 'receipt.png', mimeType: 'image/png', buffer: PNG });
+    const attach = page.getByRole('button', { name: 'Attach a file' });
+    await page.locator('[data-testid="attach-button"][aria-busy="true"]').waitFor();
+    assert.equal(await attach.isDisabled(), true);
+    assert.equal(await page.getByTestId('file-sending').textContent(), 'Sending receipt.png…');
+    release();
+    const out = await wx.nextSent((m) => m.touser === from && m.msgtype === 'image');
+    const uploaded = wx.media(out.image.media_id);
+    assert.equal(uploaded.type, 'image');
+    assert.equal(uploaded.filename, 'receipt.png');
+    assert.ok(uploaded.data.equals(PNG), 'the bytes of the chosen file');
+    const ours = view.getByTestId('message').filter({ hasText: 'receipt.png' });
+    await ours.locator('[data-testid="delivery-status"][data-status="sent"]').filter({ hasText: 'Sent to WeChat' }).waitFor({ timeout: 20000 });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await ours.getByTestId('attachment-image').elementHandle());
+    assert.equal(await ours.count(), 1, 'the answer and the push are one message');
+    await page.locator('[data-testid="attach-button"]:not([disabled])').waitFor();
+    assert.equal(await page.getByTestId('file-sending').count(), 0);
+    assert.equal(await page.getByTestId('composer').inputValue(), 'Here is your receipt');
+    await page.unroute(upload);
+
+    // A PDF, chosen with the paperclip: WeChat cannot carry it, the composer says what it takes, nothing is stored.
+    const cid = await view.getAttribute('data-conversation-id');
+    const stored = async () => (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: admin })).body.messages.length;
+    const before = await stored();
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), attach.click()]);
+    await chooser.setFiles({ name: 'invoice.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 invoice') });
+    const refusal = page.getByTestId('composer-error');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /WeChat takes images \(JPEG, PNG, GIF up to 10 MB\) and voice/);
+    assert.equal(await refusal.getAttribute('role'), 'alert');
+    assert.equal(await stored(), before, 'nothing was stored');
+    assert.equal(await view.getByText('invoice.pdf').count(), 0);
+    assert.equal(await page.getByTestId('pending-message').count(), 0);
+    assert.equal(wx.sent.filter((m) => m.touser === from && m.msgtype === 'image').length, 1);
+    assert.equal(await page.getByTestId('composer').inputValue(), 'Here is your receipt');
+    await page.screenshot({ path: `${ARTIFACTS}/wechat-files.png` });
+    // The words still go as a reply of their own, and the refusal goes away.
+    await page.getByTestId('composer').press('Enter');
+    await wx.nextSent((m) => m.touser === from && m.text?.content === 'Here is your receipt');
+    assert.equal(await refusal.count(), 0);
   } finally {
     await page.getByTestId('status-offline').click();
     await context.close();

@@ -1,6 +1,7 @@
-// REST calls to /api/v1: the bearer token, JSON in and out, and the server's stable error shape
-// ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
-import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, ReplyWindow, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, Webhook, WebhookDelivery, WorkingHours } from './types';
+// REST calls to /api/v1: the bearer token, JSON in and out (a file goes out as its raw bytes), and the server's
+// stable error shape ({error: {code, message}}) turned into ApiError so every screen can show the server's own words.
+import { uploadPath } from './files';
+import type { CannedReply, Contact, Conversation, Inbox, InboxKind, Lang, Message, ReplyWindow, SlaPolicy, Team, Ticket, TicketEvent, TicketStatus, User, Webhook, WebhookDelivery, WorkingHours } from './types';
 
 const TOKEN_KEY = 'kefu.token';
 
@@ -28,16 +29,24 @@ export function handleUnauthorized(fn: () => void) {
   onUnauthorized = fn;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return request<T>(method, path, body !== undefined ? { type: 'application/json', data: JSON.stringify(body) } : undefined);
+}
+
+/** A file as the whole body, under its own type (none known: the server guesses from the name in the path). */
+const upload = <T>(path: string, file: Blob): Promise<T> =>
+  request<T>('POST', path, { type: file.type || 'application/octet-stream', data: file });
+
+async function request<T>(method: string, path: string, body?: { type: string; data: BodyInit }): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(body ? { 'content-type': body.type } : {}),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: body?.data,
     });
   } catch {
     throw new ApiError(0, 'network', 'network error');
@@ -94,6 +103,12 @@ export const rest = {
   conversation: (id: string) => api<{ conversation: Conversation }>('GET', `/conversations/${id}`),
   /** null for channels without a reply window (web, email). */
   replyWindow: (id: string) => api<{ reply_window: ReplyWindow | null }>('GET', `/conversations/${id}/reply_window`),
+  /**
+   * An agent's file as a message of its own (its content is the file's name), pushed and queued for the channel
+   * like a reply: 422 attachment_not_supported names what the channel takes, 413 over 20 MB.
+   */
+  sendFile: (conversationId: string, file: File, clientId: string, isPrivate: boolean) =>
+    upload<{ message: Message }>(uploadPath(conversationId, { filename: file.name, clientId, private: isPrivate }), file),
 
   contact: (id: string) => api<{ contact: Contact }>('GET', `/contacts/${id}`),
   updateContact: (id: string, patch: Partial<Pick<Contact, 'name' | 'email' | 'phone'>>) =>

@@ -320,7 +320,8 @@ class Store {
       if (this.me && oversees(this.me)) this.announceBreach(ticket, target);
     });
     socket.on('message:new', ({ message }: { message: Message }) => this.onMessage(message));
-    // A reply's delivery to its channel settled (sent, or refused with the provider's reason): replace it by id.
+    // A reply's delivery to its channel settled (sent, or refused with the provider's reason), or a customer's
+    // file (a WeChat picture, a voice note) was fetched after its "[image]" line: replace it by id.
     socket.on('message:updated', ({ message }: { message: Message }) => {
       this.tick(message.conversation_id);
       const t = this.timelines.get(message.conversation_id);
@@ -557,6 +558,15 @@ class Store {
       this.changed();
       return (e as AckError).code ?? 'error';
     }
+  }
+
+  /**
+   * Sends a file as a message of its own; the answer and the message:new push, whichever comes first, show it
+   * once (merged by id). Rejects with the server's ApiError (e.g. 422 naming what the channel takes).
+   */
+  async sendFile(conversationId: string, file: File, isPrivate: boolean, clientId: string): Promise<void> {
+    const { message } = await rest.sendFile(conversationId, file, clientId, isPrivate);
+    this.onMessage(message);
   }
 
   retry(conversationId: string, clientId: string) {

@@ -1,9 +1,11 @@
-// The reply box: Reply / Private note, Enter to send, typing signals, and the "/" canned-reply picker.
-// It explains itself when the user may not write here (closed, queued, someone else's), and for a channel with a
-// reply window (WeChat) says until when and how many replies are left, or why replies are closed for now (notes
+// The reply box: Reply / Private note, Enter to send, typing signals, the "/" canned-reply picker, and the
+// paperclip, which sends a file as a message of its own (when the channel cannot carry it, its limits show above the
+// box). It explains itself when the user may not write here (closed, queued, someone else's), and for a channel with
+// a reply window (WeChat) says until when and how many replies are left, or why replies are closed for now (notes
 // stay open: they never leave Kefu).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { rest } from '../api';
+import { ApiError, rest } from '../api';
+import { MAX_FILE_BYTES, fileClientId, retryable } from '../files';
 import { useT } from '../hooks';
 import { oversees } from '../lists';
 import { recheckIn, windowHours, windowView } from '../replyWindow';
@@ -98,6 +100,19 @@ function useReplyWindow(id: string, on: boolean): [ReplyWindow | null, () => voi
   return [w, () => setAsked((x) => x + 1)];
 }
 
+/** A file that did not go: the reason, and the same send (same client id) when trying again may help. */
+interface FileFailure {
+  message: string;
+  retry: { file: File; note: boolean; clientId: string } | null;
+}
+
+/** Drawn, not an emoji: support desks often lack a colour-emoji font. */
+const Paperclip = () => (
+  <svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+    <path d="m21.4 11.1-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
+  </svg>
+);
+
 export function Composer({ conversation: c }: { conversation: Conversation }) {
   const text = useT();
   const me = store.me!;
@@ -108,6 +123,9 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const [sendingFile, setSendingFile] = useState<string | null>(null);
+  const [fileFailure, setFileFailure] = useState<FileFailure | null>(null);
   const idle = useRef<ReturnType<typeof setTimeout>>();
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
@@ -175,10 +193,30 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
     });
     clearTimeout(idle.current);
     store.setTyping(c.id, false);
+    setFileFailure(null);
     update('');
     setValue('');
     drafts.delete(c.id);
   };
+
+  // The typed words stay in the box: a file is a message of its own.
+  const sendFile = async (file: File, asNote: boolean, clientId = fileClientId()) => {
+    setFileFailure(null);
+    if (file.size > MAX_FILE_BYTES) return setFileFailure({ message: text.fileTooLarge, retry: null });
+    setSendingFile(file.name);
+    try {
+      await store.sendFile(c.id, file, asNote, clientId);
+    } catch (e) {
+      if (!alive.current) return;
+      const status = e instanceof ApiError ? e.status : 0;
+      setFileFailure({ message: (e as Error).message, retry: retryable(status) ? { file, note: asNote, clientId } : null });
+      if (e instanceof ApiError && e.code === 'reply_window_closed') recheck();
+    } finally {
+      if (alive.current) setSendingFile(null);
+    }
+  };
+
+  const retry = fileFailure?.retry;
 
   const pick = (reply: CannedReply) => {
     update(reply.content);
@@ -253,6 +291,19 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
           {windowLine.text} <span class="window-note-hint">{text.windowNoteHint}</span>
         </div>
       )}
+      {fileFailure && (
+        <div class="form-error composer-error" role="alert" data-testid="composer-error">
+          {fileFailure.message}
+          {retry && (
+            <button type="button" class="link" onClick={() => void sendFile(retry.file, retry.note, retry.clientId)}>
+              {text.retry}
+            </button>
+          )}
+          <button type="button" class="link muted" onClick={() => setFileFailure(null)}>
+            {text.dismiss}
+          </button>
+        </div>
+      )}
       <textarea
         ref={area}
         rows={3}
@@ -269,10 +320,38 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
         <span class="composer-info muted small">
           {!note && windowLine?.open && <span data-testid="reply-window">{windowLine.text}</span>}
           {[...value].length > 9000 && <span>{`${[...value].length} / 10000`}</span>}
+          {sendingFile && <span data-testid="file-sending">{text.sendingFile(sendingFile)}</span>}
         </span>
-        <button type="button" class={`btn ${note ? 'note-btn' : 'primary'}`} disabled={!value.trim() || replyClosed} onClick={send} data-testid="send-button">
-          {note ? text.addNote : text.send}
-        </button>
+        <span class="composer-buttons">
+          <input
+            ref={picker}
+            type="file"
+            hidden
+            disabled={replyClosed || !!sendingFile}
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              // Emptied, so choosing the same file again is a change too.
+              e.currentTarget.value = '';
+              if (file) void sendFile(file, note);
+            }}
+            data-testid="attach-input"
+          />
+          <button
+            type="button"
+            class={`icon-btn attach-btn ${sendingFile ? 'busy' : ''}`}
+            aria-label={text.attachFile}
+            title={text.attachFile}
+            aria-busy={!!sendingFile}
+            disabled={replyClosed || !!sendingFile}
+            onClick={() => picker.current?.click()}
+            data-testid="attach-button"
+          >
+            <Paperclip />
+          </button>
+          <button type="button" class={`btn ${note ? 'note-btn' : 'primary'}`} disabled={!value.trim() || replyClosed} onClick={send} data-testid="send-button">
+            {note ? text.addNote : text.send}
+          </button>
+        </span>
       </div>
     </div>
   );

@@ -2,10 +2,11 @@
 // separators, private notes, the visitor's read mark and typing indicator, the composer, and "Create ticket"
 // (the chat becomes a ticket, which then opens). An email, WeChat, SMS or API conversation says so in its header,
 // with who the customer is there, and each reply delivered to such a channel says whether it went out (and, for a
-// text, whether the carrier delivered it).
+// text, whether the carrier delivered it). Files come as download links, pictures as thumbnails in them.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
 import { deliveryLine } from '../delivery';
+import { showsInline } from '../files';
 import { dayLabel, hhmm, sameDay } from '../format';
 import { useT } from '../hooks';
 import { contactName, mayAct } from '../lists';
@@ -130,6 +131,9 @@ function Messages({ timeline, readMark, lang, kind }: { timeline: Timeline; read
               {m.attachments.map((a) => (
                 <li key={a.id}>
                   <a href={`/api/v1/attachments/${a.id}`} download={a.filename} data-testid="attachment">
+                    {showsInline(a.content_type) && (
+                      <img class="attachment-thumb" src={`/api/v1/attachments/${a.id}`} alt={a.filename} loading="lazy" data-testid="attachment-image" />
+                    )}
                     {a.filename}
                   </a>{' '}
                   <span class="muted small">{fileSize(a.size)}</span>
@@ -304,6 +308,10 @@ export function ConversationView({ id }: { id: string }) {
         class="messages"
         ref={scroller}
         role="log"
+        // A thumbnail loading grows the list after the scroll; someone following the bottom keeps following it.
+        onLoadCapture={(e) => {
+          if (stick.current) e.currentTarget.scrollTop = e.currentTarget.scrollHeight;
+        }}
         onScroll={(e) => {
           const el = e.currentTarget;
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
