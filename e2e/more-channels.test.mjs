@@ -2,7 +2,8 @@
 // demo mode: an admin creates an Aliyun SMS inbox against the Socket.IO suite's stand-in
 // (tests/socketio/aliyun_standin.mjs) and sees both push URLs with the token; a text Aliyun pushes arrives live for
 // the demo agent with the SMS badge, and the reply reaches Aliyun and shows Delivered once Aliyun reports it. An
-// admin creates a Weibo inbox (tests/socketio/weibo_standin.mjs); a private message arrives with the Weibo badge.
+// admin creates a Weibo inbox (tests/socketio/weibo_standin.mjs); a private message arrives with the Weibo badge and
+// the reply box says until when Weibo takes replies.
 // A web visitor and an SMS sender of the same name are merged from the contact panel, which then lists both
 // channels' conversations, and unlinked again. The WeChat welcome message survives a save of the form (in Chinese).
 // Screenshots go to e2e/artifacts/.
@@ -161,7 +162,7 @@ test('an admin creates a Weibo inbox; a private message arrives with the Weibo b
     await page.getByTestId('weibo-api_base_url').fill(weibo.url);
     const inbox = await createFrom(page);
     assert.equal(inbox.kind, 'weibo');
-    assert.deepEqual(inbox.settings, { api_base_url: weibo.url });
+    assert.deepEqual(inbox.settings, { api_base_url: weibo.url, window_hours: 48 });
     hook = `${server.url}${inbox.webhook_path}`;
     assert.equal(await page.getByTestId('webhook-url').inputValue(), hook);
     assert.match(await page.getByTestId('webhook-hint').textContent(), /message push URL/);
@@ -180,6 +181,8 @@ test('an admin creates a Weibo inbox; a private message arrives with the Weibo b
     const view = page.getByTestId('conversation');
     await view.getByText('微博私信：订单问题').waitFor();
     assert.equal(await view.getByTestId('weibo-badge').textContent(), 'Weibo');
+    // Weibo's 48-hour window: until when, no count.
+    assert.match(await page.getByTestId('reply-window').textContent(), /^Replies allowed until [A-Z][a-z]{2} \d{1,2}, \d\d:\d\d$/);
     await page.screenshot({ path: `${ARTIFACTS}/weibo-conversation.png` });
   } finally {
     await agent.page.getByTestId('status-offline').click();

@@ -1,6 +1,6 @@
 // Every word the workspace shows, in English and Chinese, plus the rule that picks the language.
 // English defines the shape; the Chinese dictionary must match it, so a missing string fails `tsc`.
-import type { Lang } from './types';
+import type { Lang, WindowProvider } from './types';
 
 const en = {
   appName: 'Kefu',
@@ -369,11 +369,14 @@ const en = {
   deliveryFailed: (reason: string) => `Not delivered: ${reason}`,
   deliveryRetrying: (reason: string) => `Sending… (last try: ${reason})`,
   windowOpen: (time: string, n: number) => `Replies allowed until ${time} · ${n} left`,
+  windowOpenUntil: (time: string) => `Replies allowed until ${time}`,
   windowLeft: (n: number) => `Replies allowed · ${n} left`,
-  windowExpired: (hours: number) => `The customer has not written in the last ${hours} hours: WeChat allows no reply until they write again.`,
-  windowQuota: 'The replies WeChat allows are used up until the customer writes again.',
-  windowNeverWritten: 'The customer has not written yet: WeChat allows a reply only after they write.',
-  windowClosed: 'WeChat allows no reply until the customer writes again.',
+  /** The provider whose window it is, as the reasons below name it. */
+  windowProvider: { wechat: 'WeChat', weibo: 'Weibo' } as Record<WindowProvider, string>,
+  windowExpired: (hours: number, who: string) => `The customer has not written in the last ${hours} hours: ${who} allows no reply until they write again.`,
+  windowQuota: (who: string) => `The replies ${who} allows are used up until the customer writes again.`,
+  windowNeverWritten: (who: string) => `The customer has not written yet: ${who} allows a reply only after they write.`,
+  windowClosed: (who: string) => `${who} allows no reply until the customer writes again.`,
   windowNoteHint: 'A private note can still be added.',
 };
 
@@ -720,11 +723,13 @@ const zh: Strings = {
   deliveryFailed: (reason) => `未送达：${reason}`,
   deliveryRetrying: (reason) => `发送中…（上次尝试：${reason}）`,
   windowOpen: (time, n) => `可回复至 ${time} · 剩余 ${n} 条`,
+  windowOpenUntil: (time) => `可回复至 ${time}`,
   windowLeft: (n) => `可回复 · 剩余 ${n} 条`,
-  windowExpired: (hours) => `客户最近 ${hours} 小时内没有发来消息：在客户再次发消息之前，微信不允许回复。`,
-  windowQuota: '微信允许的回复条数已用完，需等客户再次发消息。',
-  windowNeverWritten: '客户还没有发过消息：微信只允许在客户发消息之后回复。',
-  windowClosed: '在客户再次发消息之前，微信不允许回复。',
+  windowProvider: { wechat: '微信', weibo: '微博' },
+  windowExpired: (hours, who) => `客户最近 ${hours} 小时内没有发来消息：在客户再次发消息之前，${who}不允许回复。`,
+  windowQuota: (who) => `${who}允许的回复条数已用完，需等客户再次发消息。`,
+  windowNeverWritten: (who) => `客户还没有发过消息：${who}只允许在客户发消息之后回复。`,
+  windowClosed: (who) => `在客户再次发消息之前，${who}不允许回复。`,
   windowNoteHint: '仍可添加内部备注。',
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { t } from './i18n';
-import { recheckIn, untilTime, windowHours, windowView } from './replyWindow';
+import { recheckIn, untilTime, windowHours, windowProvider, windowView } from './replyWindow';
 
 const en = t('en');
 const zh = t('zh-CN');
@@ -29,6 +29,16 @@ describe('reply window', () => {
     expect(windowView(closed('quota'), zh, 'zh-CN', 48, now).text).toBe('微信允许的回复条数已用完，需等客户再次发消息。');
     expect(windowView(closed('never_written'), en, 'en', 48, now).text).toBe('The customer has not written yet: WeChat allows a reply only after they write.');
     expect(windowView(closed(), en, 'en', 48, now).text).toBe('WeChat allows no reply until the customer writes again.');
+  });
+
+  it('names Weibo for Weibo\'s window, which counts no replies', () => {
+    const open = { open: true, closes_at: at(3, 14, 30), remaining: null };
+    expect(windowView(open, en, 'en', 48, now, 'weibo').text).toBe('Replies allowed until 14:30');
+    expect(windowView(open, zh, 'zh-CN', 48, now, 'weibo').text).toBe('可回复至 14:30');
+    const expired = { open: false, closes_at: at(1, 9, 0), remaining: 0, reason: 'expired' as const };
+    expect(windowView(expired, en, 'en', 48, now, 'weibo').text).toBe('The customer has not written in the last 48 hours: Weibo allows no reply until they write again.');
+    expect(windowView(expired, zh, 'zh-CN', 48, now, 'weibo').text).toBe('客户最近 48 小时内没有发来消息：在客户再次发消息之前，微博不允许回复。');
+    expect([windowProvider('wecom'), windowProvider('weibo'), windowProvider('web')]).toEqual(['wechat', 'weibo', null]);
   });
 
   it('reads the window\'s hours from the inbox, 48 when not known', () => {

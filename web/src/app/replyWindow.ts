@@ -3,7 +3,7 @@
 // box, or the reason it is closed, and when to look again on its own. Pure, so the wording rules are unit-tested.
 import { hhmm } from './format';
 import type { Strings } from './i18n';
-import type { Lang, ReplyWindow } from './types';
+import type { Lang, ReplyWindow, WindowProvider } from './types';
 
 export type WindowView = { open: true; text: string } | { open: false; text: string };
 
@@ -34,19 +34,37 @@ export function windowHours(settings: Record<string, unknown> | null | undefined
  * "Replies allowed until 14:30 · 3 left" while it is open; closed, why: the customer's last message is more than
  * `hours` old, the replies it allows are used up, or the customer has never written.
  */
-export function windowView(w: ReplyWindow, text: Strings, lang: Lang, hours: number, now = new Date()): WindowView {
+export function windowView(
+  w: ReplyWindow,
+  text: Strings,
+  lang: Lang,
+  hours: number,
+  now = new Date(),
+  provider: WindowProvider = 'wechat',
+): WindowView {
   if (w.open) {
-    return { open: true, text: w.closes_at ? text.windowOpen(untilTime(w.closes_at, lang, now), w.remaining) : text.windowLeft(w.remaining) };
+    if (!w.closes_at) return { open: true, text: text.windowLeft(w.remaining ?? 0) };
+    const until = untilTime(w.closes_at, lang, now);
+    // Weibo counts no replies: only the time matters.
+    return { open: true, text: w.remaining === null ? text.windowOpenUntil(until) : text.windowOpen(until, w.remaining) };
   }
+  const who = text.windowProvider[provider];
   const reason =
     w.reason === 'expired'
-      ? text.windowExpired(hours)
+      ? text.windowExpired(hours, who)
       : w.reason === 'quota'
-        ? text.windowQuota
+        ? text.windowQuota(who)
         : w.reason === 'never_written'
-          ? text.windowNeverWritten
-          : text.windowClosed;
+          ? text.windowNeverWritten(who)
+          : text.windowClosed(who);
   return { open: false, text: reason };
+}
+
+/** Whose window an inbox's conversations have; null for channels without one. */
+export function windowProvider(kind: string | undefined): WindowProvider | null {
+  if (kind === 'wechat' || kind === 'wecom') return 'wechat';
+  if (kind === 'weibo') return 'weibo';
+  return null;
 }
 
 /** Longest timer a browser keeps (about 24.8 days); a later close is looked at again after that. */

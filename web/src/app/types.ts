@@ -130,8 +130,8 @@ export interface ReplyWindow {
   open: boolean;
   /** When it closes (or closed); null when the customer has never written. */
   closes_at: string | null;
-  /** Replies left before the customer must write again. */
-  remaining: number;
+  /** Replies left before the customer must write again; null where the channel counts none (Weibo). */
+  remaining: number | null;
   /** Why it is closed. */
   reason?: 'expired' | 'quota' | 'never_written';
 }
@@ -263,3 +263,6 @@ export interface WebhookDelivery {
   created_at: string;
   updated_at: string;
 }
+
+/** Whose reply window a conversation has: WeChat's (Official Accounts and WeCom customer service) or Weibo's. */
+export type WindowProvider = 'wechat' | 'weibo';

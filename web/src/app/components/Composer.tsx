@@ -8,7 +8,7 @@ import { ApiError, rest } from '../api';
 import { MAX_FILE_BYTES, fileClientId, retryable } from '../files';
 import { useT } from '../hooks';
 import { oversees } from '../lists';
-import { recheckIn, windowHours, windowView } from '../replyWindow';
+import { recheckIn, windowHours, windowProvider, windowView } from '../replyWindow';
 import { store } from '../socket';
 import type { CannedReply, Conversation, ReplyWindow } from '../types';
 
@@ -159,8 +159,10 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   else if (c.assignee && c.assignee.id !== me.id && !oversees(me)) blocked = text.notYoursHint;
 
   const inbox = store.inbox(c.inbox_id);
-  const [replyWindow, recheck] = useReplyWindow(c.id, (inbox?.kind === 'wechat' || inbox?.kind === 'wecom') && !blocked);
-  const windowLine = replyWindow && windowView(replyWindow, text, store.lang, windowHours(inbox?.settings));
+  const provider = windowProvider(inbox?.kind);
+  const [replyWindow, recheck] = useReplyWindow(c.id, provider !== null && !blocked);
+  const windowLine =
+    replyWindow && windowView(replyWindow, text, store.lang, windowHours(inbox?.settings), new Date(), provider ?? 'wechat');
   // A closed window stops replies only: a private note never leaves Kefu.
   const replyClosed = !note && windowLine !== null && !windowLine.open;
 
