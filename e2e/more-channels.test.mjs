@@ -162,7 +162,7 @@ test('an admin creates a Weibo inbox; a private message arrives with the Weibo b
     await page.getByTestId('weibo-api_base_url').fill(weibo.url);
     const inbox = await createFrom(page);
     assert.equal(inbox.kind, 'weibo');
-    assert.deepEqual(inbox.settings, { api_base_url: weibo.url, window_hours: 48 });
+    assert.deepEqual(inbox.settings, { api_base_url: weibo.url, media_base_url: 'https://upload.api.weibo.com', window_hours: 48 });
     hook = `${server.url}${inbox.webhook_path}`;
     assert.equal(await page.getByTestId('webhook-url').inputValue(), hook);
     assert.match(await page.getByTestId('webhook-hint').textContent(), /message push URL/);

@@ -3,7 +3,8 @@
 // Weibo's refusals (the 48-hour window, an expired token) on the message, and unsigned or unreadable pushes refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile } from './harness.mjs';
+import { startServer, setupTeam, onlineAgent, request, uid, api, sendFile, downloadFile } from './harness.mjs';
+import { PNG } from './multipart.mjs';
 import { startWeibo } from './weibo_standin.mjs';
 
 let server;
@@ -73,5 +74,34 @@ test('a Weibo inbox: the URL check, a private message live, the reply through th
   assert.match(file.body.error.message, /Weibo/);
   const messages = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: setup.admin })).body.messages;
   assert.equal(messages.some((m) => m.content === 'forged'), false);
+  agent.close();
+});
+
+test('a Weibo user\'s picture and voice note are fetched by their file id and kept; a file Weibo does not give is noted', async () => {
+  const setup = await setupTeam(server);
+  const made = await api(server, 'POST', '/api/v1/inboxes', { token: setup.admin, body: { kind: 'weibo', name: uid('weibo'), teams: [setup.team.id], settings: { app_secret: weibo.appSecret, access_token: weibo.accessToken, api_base_url: weibo.url, media_base_url: weibo.url } } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(made.body.inbox.settings.media_base_url, weibo.url);
+  const hook = `${server.url}${made.body.inbox.webhook_path}`;
+  const agent = await onlineAgent(server, setup.agents[0]);
+  const user = userId();
+  const tovfid = weibo.addMedia(PNG, 'image/png');
+  await weibo.push(hook, { type: 'image', sender_id: user, data: { vfid: tovfid - 10, tovfid } });
+  const picture = await agent.next('message:new', (d) => d.message.content === '[image]');
+  const kept = (await agent.next('message:updated', (d) => d.message.id === picture.message.id && d.message.attachments?.length === 1)).message.attachments[0];
+  assert.deepEqual([kept.filename, kept.content_type], [`image-${tovfid}.png`, 'image/png']);
+  assert.ok((await downloadFile(server, setup.admin, kept.id)).data.equals(PNG));
+
+  const amr = Buffer.concat([Buffer.from('#!AMR\n'), Buffer.alloc(32, 3)]);
+  const voiceFid = weibo.addMedia(amr, 'audio/amr');
+  await weibo.push(hook, { type: 'voice', sender_id: user, data: { tovfid: voiceFid } });
+  const voice = await agent.next('message:new', (d) => d.message.content === '[voice message]');
+  const audio = (await agent.next('message:updated', (d) => d.message.id === voice.message.id && d.message.attachments?.length === 1)).message.attachments[0];
+  assert.ok((await downloadFile(server, setup.admin, audio.id)).data.equals(amr));
+
+  await weibo.push(hook, { type: 'image', sender_id: user, data: { tovfid: 1 } });
+  const missing = await agent.next('message:new', (d) => d.message.content === '[image]' && d.message.id !== picture.message.id);
+  const noted = (await agent.next('message:updated', (d) => d.message.id === missing.message.id)).message;
+  assert.match(noted.content, /could not be fetched: file not found \(21601\)/);
   agent.close();
 });

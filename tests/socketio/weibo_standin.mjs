@@ -1,7 +1,7 @@
 // A stand-in for Weibo's fans-service platform (粉丝服务平台), inside the test suite (never inside the product):
 // the reply API Kefu calls (`/2/messages/reply.json`: the access token, form fields, `data` as JSON, the 48-hour
 // window after the user last wrote, a rate limit 10023, an expired token 21327) and the JSON pushes Weibo makes,
-// signed with sha1(sort([app_secret, timestamp, nonce])).
+// signed with sha1(sort([app_secret, timestamp, nonce])), and the files users send (`/2/mss/msget` by file id).
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -12,12 +12,22 @@ export async function startWeibo({ appSecret = randomBytes(8).toString('hex'), a
   const waiters = [];
   const lastWrote = new Map();
   let rateLimitOnce = 0;
+  const media = new Map(); // fid -> { contentType, data }
+  let nextFid = 821804400;
   const json = (res, status, body) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://standin');
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+    // The files users send, on Weibo's upload host: by the account's file id and its access token.
+    if (req.method === 'GET' && url.pathname === '/2/mss/msget') {
+      if (url.searchParams.get('access_token') !== accessToken) return json(res, 400, { error: 'expired_token', error_code: 21327, request: url.pathname });
+      const found = media.get(url.searchParams.get('fid'));
+      if (!found) return json(res, 400, { error: 'file not found', error_code: 21601, request: url.pathname });
+      res.writeHead(200, { 'content-type': found.contentType });
+      return res.end(found.data);
+    }
     if (req.method !== 'POST' || url.pathname !== '/2/messages/reply.json') return json(res, 404, { error: 'Request Api not found!', error_code: 10014 });
     if (form.access_token !== accessToken) return json(res, 400, { error: 'expired_token', error_code: 21327, request: url.pathname });
     if (rateLimitOnce > 0) { rateLimitOnce -= 1; return json(res, 403, { error: 'User requests out of rate limit!', error_code: 10023, request: url.pathname }); }
@@ -35,6 +45,8 @@ export async function startWeibo({ appSecret = randomBytes(8).toString('hex'), a
   return {
     url: `http://127.0.0.1:${server.address().port}`, appSecret, accessToken, sent,
     userWrote(id, at = Date.now()) { lastWrote.set(String(id), at); },
+    /** A file a user sent: the account's file id for it (`tovfid`). */
+    addMedia(data, contentType) { const fid = String(++nextFid); media.set(fid, { contentType, data }); return Number(fid); },
     rateLimitNext(n = 1) { rateLimitOnce = n; },
     nextSent(pred, ms = 20000) {
       const found = sent.find(pred);
@@ -54,7 +66,7 @@ export async function startWeibo({ appSecret = randomBytes(8).toString('hex'), a
     async push(hookUrl, message, { secret } = {}) {
       const body = { type: 'text', receiver_id: 1902538057, sender_id: 2489518277, created_at: new Date().toUTCString(), text: '', data: {}, ...message };
       const res = await fetch(`${hookUrl}?${this.signedQuery({}, secret)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      if (res.status === 200 && body.type === 'text') lastWrote.set(String(body.sender_id), Date.now());
+      if (res.status === 200 && ['text', 'image', 'voice'].includes(body.type)) lastWrote.set(String(body.sender_id), Date.now());
       return { status: res.status, text: await res.text() };
     },
     stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),

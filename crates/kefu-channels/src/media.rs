@@ -30,7 +30,12 @@ pub async fn download(request: reqwest::RequestBuilder, limit: u64) -> Result<Me
         return Err(FetchError::Transport(format!("the provider answered HTTP {status}")));
     }
     if !status.is_success() {
-        return Err(FetchError::Code(status.as_u16().into(), format!("HTTP {status}")));
+        // A refusal says why in the provider's JSON when it can (Weibo answers 400 with its error code).
+        let said = response.bytes().await.ok().and_then(|b| provider_error(&b));
+        return Err(match said {
+            Some((code, msg)) => FetchError::Code(code, msg),
+            None => FetchError::Code(status.as_u16().into(), format!("HTTP {status}")),
+        });
     }
     if response.content_length().is_some_and(|n| n > limit) {
         return Err(FetchError::TooLarge(limit));
@@ -55,14 +60,10 @@ pub async fn download(request: reqwest::RequestBuilder, limit: u64) -> Result<Me
         }
         bytes.extend_from_slice(&chunk);
     }
-    if (content_type.contains("json") || bytes.starts_with(b"{\"errcode\""))
-        && let Ok(reply) = serde_json::from_slice::<serde_json::Value>(&bytes)
-        && let Some(code) = reply["errcode"].as_i64().filter(|c| *c != 0)
+    if (content_type.contains("json") || bytes.starts_with(b"{\"err"))
+        && let Some((code, msg)) = provider_error(&bytes)
     {
-        return Err(FetchError::Code(
-            code,
-            reply["errmsg"].as_str().unwrap_or_default().to_string(),
-        ));
+        return Err(FetchError::Code(code, msg));
     }
     if bytes.is_empty() {
         return Err(FetchError::Code(0, "the provider gave an empty file".into()));
@@ -80,6 +81,16 @@ pub async fn download(request: reqwest::RequestBuilder, limit: u64) -> Result<Me
         content_type,
         bytes,
     })
+}
+
+/// A provider's error in JSON: Tencent's `{"errcode","errmsg"}` (non-zero) or Weibo's `{"error_code","error"}`.
+fn provider_error(body: &[u8]) -> Option<(i64, String)> {
+    let reply: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |key: &str| reply[key].as_str().unwrap_or_default().to_string();
+    if let Some(code) = reply["errcode"].as_i64().filter(|c| *c != 0) {
+        return Some((code, text("errmsg")));
+    }
+    reply["error_code"].as_i64().map(|code| (code, text("error")))
 }
 
 /// The file name a `Content-Disposition` header gives (`filename="…"`, or RFC 5987 `filename*=UTF-8''…`).
@@ -165,6 +176,20 @@ pub fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn providers_errors_are_read_in_either_form() {
+        assert_eq!(
+            provider_error(br#"{"errcode":40007,"errmsg":"invalid media_id"}"#),
+            Some((40007, "invalid media_id".into()))
+        );
+        assert_eq!(provider_error(br#"{"errcode":0,"errmsg":"ok"}"#), None);
+        assert_eq!(
+            provider_error(br#"{"error":"expired_token","error_code":21327,"request":"/2/mss/msget"}"#),
+            Some((21327, "expired_token".into()))
+        );
+        assert_eq!(provider_error(b"\x89PNG"), None);
+    }
 
     #[test]
     fn file_names_are_read_from_content_disposition() {

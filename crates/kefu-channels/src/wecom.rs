@@ -26,15 +26,10 @@ pub struct HookQuery {
     pub echostr: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HookError {
-    #[error("the signature does not match the inbox's token")]
-    BadSignature,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error(transparent)]
-    Service(#[from] kefu_service::ServiceError),
-}
+pub use crate::HookError;
+
+/// What a call's signature is checked with, as a refusal names it.
+const SIGNED_WITH: &str = "token";
 
 fn cipher(inbox: &WecomInbox) -> Result<Cipher, HookError> {
     Cipher::new(&inbox.secrets.encoding_aes_key, &inbox.settings.corp_id)
@@ -55,7 +50,7 @@ fn open(inbox: &WecomInbox, q: &HookQuery, encrypted: &str) -> Result<String, Ho
         encrypted,
     ]);
     if !same(&expected, &part(&q.msg_signature, "msg_signature")?) {
-        return Err(HookError::BadSignature);
+        return Err(HookError::BadSignature(SIGNED_WITH));
     }
     cipher(inbox)?
         .decrypt(encrypted)

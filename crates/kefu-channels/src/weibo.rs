@@ -20,15 +20,10 @@ pub struct HookQuery {
     pub echostr: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HookError {
-    #[error("the signature does not match the inbox's app secret")]
-    BadSignature,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error(transparent)]
-    Service(#[from] kefu_service::ServiceError),
-}
+pub use crate::HookError;
+
+/// What a call's signature is checked with, as a refusal names it.
+const SIGNED_WITH: &str = "app secret";
 
 fn signed(inbox: &WeiboInbox, q: &HookQuery) -> Result<(), HookError> {
     let part = |v: &Option<String>, name: &str| {
@@ -44,7 +39,7 @@ fn signed(inbox: &WeiboInbox, q: &HookQuery) -> Result<(), HookError> {
     if same(&expected, &part(&q.signature, "signature")?) {
         Ok(())
     } else {
-        Err(HookError::BadSignature)
+        Err(HookError::BadSignature(SIGNED_WITH))
     }
 }
 
@@ -63,7 +58,12 @@ struct Push {
     created_at: String,
     #[serde(default)]
     text: String,
+    #[serde(default)]
+    data: serde_json::Value,
 }
+
+/// A picture or voice note a push names: Weibo's file id for the account (`tovfid`), and what it is.
+type MediaRef = (String, &'static str);
 
 fn id_text(v: &serde_json::Value) -> Option<String> {
     match v {
@@ -75,8 +75,9 @@ fn id_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// Reads a push: the message it carries, `None` for what opens nothing (events, unknown types).
-fn message(body: &[u8]) -> Result<Option<ChannelInbound>, HookError> {
+/// Reads a push: the message it carries and the file it names, `None` for what opens nothing (events, unknown
+/// types).
+fn message(body: &[u8]) -> Result<Option<(ChannelInbound, Option<MediaRef>)>, HookError> {
     let push: Push =
         serde_json::from_slice(body).map_err(|e| HookError::BadRequest(format!("not a Weibo push: {e}")))?;
     let sender = id_text(&push.sender_id).ok_or_else(|| HookError::BadRequest("sender_id is missing".into()))?;
@@ -87,15 +88,21 @@ fn message(body: &[u8]) -> Result<Option<ChannelInbound>, HookError> {
         "position" => "[location]".to_string(),
         _ => return Ok(None),
     };
+    // The account's copy of the file is `tovfid` (`vfid` is the sender's).
+    let media = match push.kind.as_str() {
+        kind @ ("image" | "voice") => {
+            id_text(&push.data["tovfid"]).map(|fid| (fid, if kind == "image" { "image" } else { "voice" }))
+        }
+        _ => None,
+    };
     if content.is_empty() {
         return Err(HookError::BadRequest("the message is empty".into()));
     }
-    // Weibo gives no message id: the sender and the time are the key, and the text too when the time is missing.
-    let message_key = match push.created_at.trim() {
-        "" => format!("{sender}:{}", kefu_service::hash_token(&content)),
-        at => format!("{sender}:{at}"),
-    };
-    Ok(Some(ChannelInbound {
+    // Weibo gives no message id: the sender and the time are the key, with what the push carries, since the time
+    // is to the second and a user can send a picture and a line within one (a retry carries the same).
+    let carried = kefu_service::hash_token(&format!("{}\u{0}{}\u{0}{}", push.kind, push.text, push.data));
+    let message_key = format!("{sender}:{}:{}", push.created_at.trim(), &carried[..16]);
+    let inbound = ChannelInbound {
         message_key,
         external_user_id: sender,
         name: None,
@@ -103,7 +110,8 @@ fn message(body: &[u8]) -> Result<Option<ChannelInbound>, HookError> {
         phone: None,
         email: None,
         files: Vec::new(),
-    }))
+    };
+    Ok(Some((inbound, media)))
 }
 
 /// One push: checked, read, stored once. Events (follow, unfollow, menu) open nothing; unknown types are ignored
@@ -112,10 +120,43 @@ pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body:
     signed(inbox, q)?;
     let read = message(body)?;
     service.webhook_called(&inbox.inbox, None).await?;
-    if let Some(inbound) = read {
-        service.channel_received(&inbox.inbox, inbound).await?;
+    if let Some((inbound, media)) = read {
+        let message = service.channel_received(&inbox.inbox, inbound).await?;
+        // Answered now; the file follows from Weibo's media API (a retried push finds it kept).
+        if let Some((fid, kind)) = media.filter(|_| message.attachments.is_empty()) {
+            let inbox = inbox.clone();
+            crate::media::fetch_later(service.clone(), message.id, move || {
+                let (inbox, fid) = (inbox.clone(), fid.clone());
+                async move {
+                    let request = media_client()
+                        .get(format!("{}/2/mss/msget", inbox.settings.media_base_url))
+                        .query(&[
+                            ("access_token", inbox.secrets.access_token.as_str()),
+                            ("fid", fid.as_str()),
+                        ]);
+                    let mut file = crate::media::download(request, kefu_core::media::MAX_INBOUND_BYTES).await?;
+                    if file.filename.is_empty() {
+                        let ext = kefu_core::media::extension(&file.content_type);
+                        file.filename = format!("{kind}-{fid}.{ext}");
+                    }
+                    Ok(vec![file])
+                }
+            });
+        }
     }
     Ok(())
+}
+
+fn media_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("the HTTP client builds")
+        })
+        .clone()
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,6 +275,17 @@ mod tests {
         assert_eq!(id_text(&serde_json::json!(null)), None);
     }
 
+    #[test]
+    fn a_picture_names_the_accounts_copy_of_the_file() {
+        let push =
+            br#"{"type":"image","sender_id":2489518277,"created_at":"x","data":{"vfid":821804459,"tovfid":821804469}}"#;
+        let (m, media) = message(push).unwrap().unwrap();
+        assert_eq!(m.content, "[image]");
+        assert_eq!(media, Some(("821804469".to_string(), "image")));
+        let voice = br#"{"type":"voice","sender_id":2489518277,"created_at":"y","data":{}}"#;
+        assert_eq!(message(voice).unwrap().unwrap().1, None, "no file id: nothing to fetch");
+    }
+
     proptest::proptest! {
         #[test]
         fn any_push_body_is_read_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
@@ -245,7 +297,7 @@ mod tests {
             sender in "\\PC{0,12}", text in "\\PC{0,40}", at in "\\PC{0,30}",
         ) {
             let body = serde_json::json!({ "type": "text", "sender_id": sender, "text": text, "created_at": at });
-            if let Ok(Some(m)) = message(body.to_string().as_bytes()) {
+            if let Ok(Some((m, _))) = message(body.to_string().as_bytes()) {
                 proptest::prop_assert!(m.external_user_id.chars().all(|c| c.is_ascii_digit()));
                 proptest::prop_assert!(!m.content.is_empty());
             }

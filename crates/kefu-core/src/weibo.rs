@@ -11,6 +11,9 @@ pub const WEIBO_API_BASE_URL: &str = "https://m.api.weibo.com";
 pub struct WeiboSettings {
     #[serde(default = "weibo_api")]
     pub api_base_url: String,
+    /// Where Weibo keeps users' pictures and voice notes (`/2/mss/msget`).
+    #[serde(default = "weibo_media")]
+    pub media_base_url: String,
     /// Hours after the user last wrote that Weibo takes replies (48 by Weibo's rules; less to be careful).
     #[serde(default = "window_hours")]
     pub window_hours: u32,
@@ -28,6 +31,13 @@ fn window_hours() -> u32 {
     48
 }
 
+/// Weibo's upload host, which also serves the files users send.
+pub const WEIBO_MEDIA_BASE_URL: &str = "https://upload.api.weibo.com";
+
+fn weibo_media() -> String {
+    WEIBO_MEDIA_BASE_URL.into()
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeiboSecrets {
     pub app_secret: String,
@@ -42,6 +52,7 @@ impl WeiboSettings {
         let mut s: WeiboSettings =
             serde_json::from_value(settings.clone()).map_err(|e| DomainError::invalid("settings", e.to_string()))?;
         s.api_base_url = crate::validate::base_url("settings.api_base_url", &s.api_base_url)?;
+        s.media_base_url = crate::validate::base_url("settings.media_base_url", &s.media_base_url)?;
         if !(1..=48).contains(&s.window_hours) {
             return Err(DomainError::invalid("settings.window_hours", "must be 1-48"));
         }

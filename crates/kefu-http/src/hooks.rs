@@ -10,9 +10,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use kefu_channels::HookError;
 use kefu_channels::sms::aliyun as sms_aliyun;
 use kefu_channels::sms::twilio;
-use kefu_channels::wechat::{self, Answer, HookError, HookQuery};
+use kefu_channels::wechat::{self, Answer, HookQuery};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -32,15 +33,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/hooks/aliyun_sms/{inbox_id}/report", post(aliyun_reports))
 }
 
-fn wecom_refused(inbox: Uuid, e: kefu_channels::wecom::HookError) -> Response {
-    use kefu_channels::wecom::HookError as W;
-    match e {
-        W::BadSignature => refused(inbox, HookError::BadSignature),
-        W::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
-        W::Service(e) => refused(inbox, HookError::Service(e)),
-    }
-}
-
 async fn wecom_check(
     State(s): State<AppState>,
     Path(inbox_id): Path<Uuid>,
@@ -52,7 +44,7 @@ async fn wecom_check(
             s.service.webhook_called(&inbox.inbox, None).await?;
             Ok(plain(echo))
         }
-        Err(e) => Ok(wecom_refused(inbox_id, e)),
+        Err(e) => Ok(refused(inbox_id, e)),
     }
 }
 
@@ -64,9 +56,7 @@ async fn wecom_callback(
     Query(q): Query<kefu_channels::wecom::HookQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let bytes = hook_body(body).await?;
     let inbox = s.service.wecom_inbox(inbox_id).await?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Ok(refused(inbox_id, HookError::BadRequest("the body is not UTF-8".into())));
@@ -84,16 +74,7 @@ async fn wecom_callback(
             }
             Ok(plain("success".into()))
         }
-        Err(e) => Ok(wecom_refused(inbox_id, e)),
-    }
-}
-
-fn weibo_refused(inbox: Uuid, e: kefu_channels::weibo::HookError) -> Response {
-    use kefu_channels::weibo::HookError as W;
-    match e {
-        W::BadSignature => refused(inbox, HookError::BadSignature),
-        W::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
-        W::Service(e) => refused(inbox, HookError::Service(e)),
+        Err(e) => Ok(refused(inbox_id, e)),
     }
 }
 
@@ -108,7 +89,7 @@ async fn weibo_check(
             s.service.webhook_called(&inbox.inbox, None).await?;
             Ok(plain(echo))
         }
-        Err(e) => Ok(weibo_refused(inbox_id, e)),
+        Err(e) => Ok(refused(inbox_id, e)),
     }
 }
 
@@ -118,15 +99,13 @@ async fn weibo_message(
     Query(q): Query<kefu_channels::weibo::HookQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let bytes = hook_body(body).await?;
     let inbox = s.service.weibo_inbox(inbox_id).await?;
     Ok(
         match kefu_channels::weibo::receive(&s.service, &inbox, &q, &bytes).await {
             // Weibo takes an empty answer as "no passive reply".
             Ok(()) => plain(String::new()),
-            Err(e) => weibo_refused(inbox_id, e),
+            Err(e) => refused(inbox_id, e),
         },
     )
 }
@@ -135,14 +114,6 @@ async fn weibo_message(
 struct TokenQuery {
     #[serde(default)]
     token: Option<String>,
-}
-
-/// Aliyun answers a push it could not deliver by pushing again; a refused one gets a clear error.
-fn aliyun_refused(inbox: Uuid, e: sms_aliyun::HookError) -> Response {
-    match e {
-        sms_aliyun::HookError::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
-        sms_aliyun::HookError::Service(e) => refused(inbox, HookError::Service(e)),
-    }
 }
 
 fn aliyun_ok() -> Response {
@@ -159,13 +130,11 @@ async fn aliyun_texts(
     Query(q): Query<TokenQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let bytes = hook_body(body).await?;
     let inbox = s.service.aliyun_inbox(inbox_id, q.token.as_deref()).await?;
     Ok(match sms_aliyun::receive(&s.service, &inbox, &bytes).await {
         Ok(()) => aliyun_ok(),
-        Err(e) => aliyun_refused(inbox_id, e),
+        Err(e) => refused(inbox_id, e),
     })
 }
 
@@ -175,13 +144,11 @@ async fn aliyun_reports(
     Query(q): Query<TokenQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let bytes = hook_body(body).await?;
     let inbox = s.service.aliyun_inbox(inbox_id, q.token.as_deref()).await?;
     Ok(match sms_aliyun::reports(&s.service, &inbox, &bytes).await {
         Ok(()) => aliyun_ok(),
-        Err(e) => aliyun_refused(inbox_id, e),
+        Err(e) => refused(inbox_id, e),
     })
 }
 
@@ -357,14 +324,6 @@ fn twiml(text: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], text).into_response()
 }
 
-fn twilio_refused(inbox: Uuid, e: twilio::HookError) -> Response {
-    match e {
-        twilio::HookError::BadSignature => refused(inbox, HookError::BadSignature),
-        twilio::HookError::BadRequest(r) => refused(inbox, HookError::BadRequest(r)),
-        twilio::HookError::Service(e) => refused(inbox, HookError::Service(e)),
-    }
-}
-
 /// The signed form of a Twilio call, or the response refusing it.
 async fn twilio_call(
     s: &AppState,
@@ -373,15 +332,13 @@ async fn twilio_call(
     uri: &Uri,
     body: Body,
 ) -> Result<Result<(kefu_service::TwilioInbox, String, Vec<(String, String)>), Response>, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let bytes = hook_body(body).await?;
     let inbox = s.service.twilio_inbox(inbox_id).await?;
     let url = called_url(headers, uri);
     let given = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
     Ok(match twilio::verified(&inbox, &url, &bytes, given) {
         Ok(params) => Ok((inbox, url, params)),
-        Err(e) => Err(twilio_refused(inbox_id, e)),
+        Err(e) => Err(refused(inbox_id, e)),
     })
 }
 
@@ -398,7 +355,7 @@ async fn twilio_message(
     };
     Ok(match twilio::receive(&s.service, &inbox, &url, &params).await {
         Ok(()) => twiml(twilio::EMPTY_TWIML),
-        Err(e) => twilio_refused(inbox_id, e),
+        Err(e) => refused(inbox_id, e),
     })
 }
 
@@ -415,7 +372,7 @@ async fn twilio_status(
     };
     Ok(match twilio::status(&s.service, &inbox, &params).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => twilio_refused(inbox_id, e),
+        Err(e) => refused(inbox_id, e),
     })
 }
 
@@ -423,9 +380,16 @@ fn plain(text: String) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
+/// A provider's call, read up to the size of a message (files are fetched apart through the provider's API).
+async fn hook_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_HOOK_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))
+}
+
 fn refused(inbox: Uuid, e: HookError) -> Response {
     let (status, code) = match &e {
-        HookError::BadSignature => {
+        HookError::BadSignature(_) => {
             tracing::warn!(%inbox, "webhook call refused: bad signature");
             (StatusCode::UNAUTHORIZED, "bad_signature")
         }
@@ -466,9 +430,7 @@ async fn wechat_message(
     Query(q): Query<HookQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_HOOK_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_HOOK_BODY))?;
+    let bytes = hook_body(body).await?;
     let inbox = s.service.wechat_inbox(inbox_id).await?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Ok(refused(inbox_id, HookError::BadRequest("the body is not UTF-8".into())));

@@ -59,13 +59,7 @@ pub fn from_e164(number: &str) -> String {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HookError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error(transparent)]
-    Service(#[from] kefu_service::ServiceError),
-}
+pub use crate::HookError;
 
 #[derive(Debug, Deserialize)]
 struct SmsUp {

@@ -71,16 +71,10 @@ pub fn signed(auth_token: &str, url: &str, params: &[(String, String)], given: &
         .any(|u| crate::wechat::crypto::same(&signature(auth_token, u, params), given))
 }
 
-/// Why a call was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum HookError {
-    #[error("the X-Twilio-Signature does not match the inbox's auth token")]
-    BadSignature,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error(transparent)]
-    Service(#[from] kefu_service::ServiceError),
-}
+pub use crate::HookError;
+
+/// What a call's signature is checked with, as a refusal names it.
+const SIGNED_WITH: &str = "auth token";
 
 fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -94,9 +88,9 @@ pub fn verified(
     given: Option<&str>,
 ) -> Result<Vec<(String, String)>, HookError> {
     let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let given = given.ok_or(HookError::BadSignature)?;
+    let given = given.ok_or(HookError::BadSignature(SIGNED_WITH))?;
     if !signed(&inbox.secrets.auth_token, url, &params, given) {
-        return Err(HookError::BadSignature);
+        return Err(HookError::BadSignature(SIGNED_WITH));
     }
     Ok(params)
 }

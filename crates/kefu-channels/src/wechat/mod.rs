@@ -6,7 +6,7 @@ pub mod api;
 pub mod crypto;
 
 use crypto::{Cipher, same, signature};
-use kefu_service::{ChannelInbound, Service, ServiceError, WechatInbox};
+use kefu_service::{ChannelInbound, Service, WechatInbox};
 use serde::Deserialize;
 
 /// The query WeChat adds to every call of the webhook.
@@ -28,18 +28,10 @@ pub struct HookQuery {
     pub msg_signature: Option<String>,
 }
 
-/// Why a call was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum HookError {
-    /// Not signed with the account's token: nothing was read.
-    #[error("the signature does not match the inbox's token")]
-    BadSignature,
-    /// Signed, but not a message Kefu can read: nothing was stored.
-    #[error("{0}")]
-    BadRequest(String),
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-}
+pub use crate::HookError;
+
+/// What a call's signature is checked with, as a refusal names it.
+const SIGNED_WITH: &str = "token";
 
 /// A message as WeChat posts it (and as safe mode wraps it: only `Encrypt` set).
 #[derive(Debug, Default, Deserialize)]
@@ -77,7 +69,7 @@ pub fn verify_url(inbox: &WechatInbox, q: &HookQuery) -> Result<String, HookErro
         part(&q.nonce, "nonce")?,
     ]);
     if !same(&expected, part(&q.signature, "signature")?) {
-        return Err(HookError::BadSignature);
+        return Err(HookError::BadSignature(SIGNED_WITH));
     }
     Ok(q.echostr.clone().unwrap_or_default())
 }
@@ -97,7 +89,7 @@ fn open(inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<WireMessage, H
             .ok_or_else(|| HookError::BadRequest("Encrypt is missing".into()))?;
         let expected = signature(&[&inbox.secrets.token, timestamp, nonce, &encrypted]);
         if !same(&expected, part(&q.msg_signature, "msg_signature")?) {
-            return Err(HookError::BadSignature);
+            return Err(HookError::BadSignature(SIGNED_WITH));
         }
         let cipher = Cipher::new(key, &inbox.settings.app_id).map_err(|e| HookError::BadRequest(e.to_string()))?;
         let plain = cipher
@@ -107,7 +99,7 @@ fn open(inbox: &WechatInbox, q: &HookQuery, body: &str) -> Result<WireMessage, H
     } else {
         let expected = signature(&[&inbox.secrets.token, timestamp, nonce]);
         if !same(&expected, part(&q.signature, "signature")?) {
-            return Err(HookError::BadSignature);
+            return Err(HookError::BadSignature(SIGNED_WITH));
         }
         parse(body)
     }
