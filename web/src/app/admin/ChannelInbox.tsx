@@ -4,10 +4,9 @@
 // Credentials are never shown: an edit leaves their boxes empty ("Unchanged"), and only a typed one is sent. Beside
 // an existing inbox: what to paste into the provider's console with Copy (Aliyun: the two push URLs carrying the
 // inbox's token, rotatable; Weibo: the push URL; WeCom: the callback URL), and the connection state, polled.
-import { useState } from 'preact/hooks';
 import { rest } from '../api';
 import { useT } from '../hooks';
-import type { Inbox, Team } from '../types';
+import type { Inbox } from '../types';
 import {
   aliyunPushUrls,
   CHANNEL_FIELDS,
@@ -17,62 +16,31 @@ import {
   emptyChannelForm,
   readChannel,
   type ChannelFieldSpec,
-  type ChannelForm as Form,
   type ChannelKind,
 } from './channelSettings';
-import { ConnectionState, CopyButton, Field, SecretRow, usePolledInbox, WebhookCard } from './parts';
-import { TeamChecks } from './TeamChecks';
+import { Advanced, NameAndTeams, useInboxForm, type InboxEditorProps, type InboxFormProps } from './inboxForm';
+import { ConnectionState, CopyButton, Field, SaveBar, SecretRow, usePolledInbox, WebhookCard } from './parts';
 import { useAdminT } from './useAdminT';
-import { attempt } from './useLoad';
 
 /** A new inbox of one of these kinds (inbox = null) or an edit of one; the server's 422 words show by the button. */
-export function ChannelForm({ kind, inbox, teams, onSaved, onCancel }: { kind: ChannelKind; inbox: Inbox | null; teams: Team[]; onSaved: (i: Inbox) => void; onCancel?: () => void }) {
+export function ChannelForm({ kind, inbox, teams, onSaved, onCancel }: InboxFormProps & { kind: ChannelKind }) {
   const text = useT();
   const words = useAdminT();
-  const creating = !inbox;
   const specs = CHANNEL_FIELDS[kind];
-  const [name, setName] = useState(inbox?.name ?? '');
-  const [teamIds, setTeamIds] = useState(inbox?.teams ?? []);
-  const [f, setF] = useState<Form>(() => (inbox ? readChannel(kind, inbox.settings) : emptyChannelForm(kind)));
-  const [advanced, setAdvanced] = useState(() => specs.some((s) => s.advanced && f[s.key] !== (s.default ?? '')));
-  const [invalid, setInvalid] = useState<string[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const bad = (k: string) => invalid.includes(k);
-  const mark = (wrong: string[]) => {
-    setInvalid(wrong);
-    if (specs.some((s) => s.advanced && wrong.includes(s.key))) setAdvanced(true);
-  };
-  const edit = (key: string, v: string) => {
-    setF((cur) => ({ ...cur, [key]: v }));
-    setSaved(false);
-    if (bad(key)) setInvalid(invalid.filter((k) => k !== key));
-  };
-
-  const save = async (e: Event) => {
-    e.preventDefault();
-    const wrong = channelProblems(kind, name, f, creating);
-    mark(wrong);
-    setSaved(false);
-    if (wrong.length) {
-      setError(text.checkFields(wrong.map((k) => words.channelFields[k] ?? k)));
-      return;
-    }
-    setBusy(true);
-    const err = await attempt(async () => {
-      const body = { name: name.trim(), teams: teamIds, settings: channelSettings(kind, f) };
-      const { inbox: next } = inbox ? await rest.updateInbox(inbox.id, body) : await rest.createInbox({ kind, ...body });
-      // What was typed is stored now: the secret boxes go back to "unchanged" rather than keep a secret on screen.
-      setF((cur) => ({ ...cur, ...Object.fromEntries(specs.filter((s) => s.secret).map((s) => [s.key, ''])) }));
-      onSaved(next);
-    });
-    setBusy(false);
-    setError(err);
-    setSaved(!err);
-    const named = err ? channelFieldOfError(kind, err) : null;
-    if (named) mark([named]);
-  };
+  const advancedFields = specs.filter((s) => s.advanced);
+  const form = useInboxForm({
+    kind,
+    inbox,
+    onSaved,
+    initial: () => (inbox ? readChannel(kind, inbox.settings) : emptyChannelForm(kind)),
+    problems: (name, f, creating) => channelProblems(kind, name, f, creating),
+    labels: words.channelFields,
+    settings: (f) => channelSettings(kind, f),
+    fieldOfError: (err) => channelFieldOfError(kind, err),
+    forget: (f) => ({ ...f, ...Object.fromEntries(specs.filter((s) => s.secret).map((s) => [s.key, ''])) }),
+    advanced: { holds: (k) => advancedFields.some((s) => s.key === k), open: (f) => advancedFields.some((s) => f[s.key] !== (s.default ?? '')) },
+  });
+  const { f, bad, creating } = form;
 
   const field = (s: ChannelFieldSpec) => (
     <Field
@@ -83,7 +51,7 @@ export function ChannelForm({ kind, inbox, teams, onSaved, onCancel }: { kind: C
       autocomplete={s.secret ? 'new-password' : undefined}
       inputMode={s.range ? 'numeric' : undefined}
       value={f[s.key] ?? ''}
-      onInput={(v) => edit(s.key, v)}
+      onInput={(v) => form.edit({ [s.key]: v }, s.key)}
       bad={bad(s.key)}
       placeholder={s.secret && !creating ? text.passwordUnchanged : (s.placeholder ?? (s.default && !s.range ? s.default : undefined))}
       hint={s.url ? words.apiBaseUrlHint : undefined}
@@ -92,35 +60,10 @@ export function ChannelForm({ kind, inbox, teams, onSaved, onCancel }: { kind: C
   );
   const main = specs.filter((s) => !s.advanced && !s.range);
   const windowFields = specs.filter((s) => s.range);
-  const advancedFields = specs.filter((s) => s.advanced);
 
   return (
-    <form class="inbox-form" onSubmit={save} noValidate data-testid="channel-form" data-kind={kind}>
-      <section class="card">
-        <label class="row-label">
-          {text.name}
-          <input
-            value={name}
-            aria-invalid={bad('name') ? 'true' : undefined}
-            class={bad('name') ? 'invalid' : undefined}
-            onInput={(e) => {
-              setName(e.currentTarget.value);
-              setSaved(false);
-              if (bad('name')) setInvalid(invalid.filter((k) => k !== 'name'));
-            }}
-            data-testid={`${kind}-name`}
-          />
-        </label>
-        <TeamChecks
-          teams={teams}
-          value={teamIds}
-          onChange={(ids) => {
-            setTeamIds(ids);
-            setSaved(false);
-          }}
-          testid={`${kind}-team`}
-        />
-      </section>
+    <form class="inbox-form" onSubmit={form.save} noValidate data-testid="channel-form" data-kind={kind}>
+      <NameAndTeams form={form} teams={teams} testid={kind} />
       <section class="card">
         <h3>{words.channelSections[kind]}</h3>
         <p class="muted small">{words.channelSectionHints[kind]}</p>
@@ -139,26 +82,10 @@ export function ChannelForm({ kind, inbox, teams, onSaved, onCancel }: { kind: C
           <p class="muted small">{words.wecomWindowHint}</p>
         </section>
       )}
-      <details class="card advanced" open={advanced} onToggle={(e) => setAdvanced(e.currentTarget.open)}>
-        <summary data-testid={`${kind}-advanced`}>{text.advanced}</summary>
+      <Advanced form={form} testid={kind}>
         {advancedFields.map(field)}
-      </details>
-      <div class="sticky-save">
-        {error && (
-          <div class="form-error" role="alert" data-testid="channel-error">
-            {error}
-          </div>
-        )}
-        {saved && !creating && <span class="form-ok">{text.saved}</span>}
-        {onCancel && (
-          <button type="button" class="btn" onClick={onCancel}>
-            {text.cancel}
-          </button>
-        )}
-        <button type="submit" class="btn primary" disabled={busy} data-testid="channel-save">
-          {busy ? text.saving : creating ? text.create : text.save}
-        </button>
-      </div>
+      </Advanced>
+      <SaveBar {...form} onCancel={onCancel} testid="channel" />
     </form>
   );
 }
@@ -214,7 +141,7 @@ function AliyunPush({ inbox, onChanged }: { inbox: Inbox; onChanged: (i: Inbox) 
 }
 
 /** An existing Aliyun SMS, Weibo or WeCom inbox: what to paste into the provider, the form, the connection state. */
-export function ChannelInboxEditor({ kind, inbox, teams, onChanged }: { kind: ChannelKind; inbox: Inbox; teams: Team[]; onChanged: (i: Inbox) => void }) {
+export function ChannelInboxEditor({ kind, inbox, teams, onChanged }: InboxEditorProps & { kind: ChannelKind }) {
   const words = useAdminT();
   const wrote = usePolledInbox(inbox.id, onChanged);
   return (

@@ -19,7 +19,7 @@ import { ChannelInboxEditor } from './ChannelInbox';
 import { isChannelKind } from './channelSettings';
 import { EmailInboxEditor } from './EmailInbox';
 import { NewInbox } from './NewInbox';
-import { CopyButton, StateDot } from './parts';
+import { CopyButton, SaveBar, StateDot } from './parts';
 import { SmsInboxEditor } from './SmsInbox';
 import { WechatInboxEditor } from './WechatInbox';
 import { TeamChecks } from './TeamChecks';
@@ -299,17 +299,7 @@ function InboxEditor({ inbox, teams, onSaved }: { inbox: Inbox; teams: Team[]; o
             <LocalisedInputs value={w.offline_message} onChange={(offline_message) => set({ ...w, offline_message })} multiline testid="widget-offline" />
           </fieldset>
         </section>
-        <div class="sticky-save">
-          {error && (
-            <div class="form-error" role="alert" data-testid="inbox-error">
-              {error}
-            </div>
-          )}
-          {saved && <span class="form-ok">{text.saved}</span>}
-          <button type="submit" class="btn primary" disabled={busy} data-testid="inbox-save">
-            {busy ? text.saving : text.save}
-          </button>
-        </div>
+        <SaveBar error={error} saved={saved} busy={busy} creating={false} testid="inbox" />
         {inbox.widget_token && (
           <section class="card">
             <h3>{text.ticketForm}</h3>

@@ -1,4 +1,5 @@
-// The teams that answer an inbox, as checkboxes: used by the widget editor, the email form and a new inbox.
+// The teams that answer an inbox, as checkboxes: used by the widget editor, every channel form's first card
+// (inboxForm.tsx) and a new website inbox.
 import { useT } from '../hooks';
 import type { Team } from '../types';
 

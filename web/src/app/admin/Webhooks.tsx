@@ -10,7 +10,7 @@ import { store } from '../socket';
 import type { Webhook, WebhookDelivery } from '../types';
 import { SignatureHelp } from './ApiInbox';
 import { useAdminT } from './useAdminT';
-import { Field, SecretRow } from './parts';
+import { Field, SaveBar, SecretRow } from './parts';
 import { attempt } from './useLoad';
 import {
   emptyWebhookForm,
@@ -117,27 +117,13 @@ function WebhookForm({ webhook, onSaved, onDeleted, onCancel }: { webhook: Webho
           </label>
         )}
       </section>
-      <div class="sticky-save">
-        {error && (
-          <div class="form-error" role="alert" data-testid="wh-error">
-            {error}
-          </div>
-        )}
-        {saved && !creating && <span class="form-ok">{text.saved}</span>}
+      <SaveBar error={error} saved={saved} busy={busy} creating={creating} onCancel={onCancel} testid="wh">
         {!creating && (
           <button type="button" class="btn danger" onClick={remove} data-testid="wh-delete">
             {text.delete}
           </button>
         )}
-        {onCancel && (
-          <button type="button" class="btn" onClick={onCancel}>
-            {text.cancel}
-          </button>
-        )}
-        <button type="submit" class="btn primary" disabled={busy} data-testid="wh-save">
-          {busy ? text.saving : creating ? text.create : text.save}
-        </button>
-      </div>
+      </SaveBar>
     </form>
   );
 }

@@ -3,14 +3,11 @@
 // an edit; and beside an existing one, the webhook URL to paste into WeChat's server configuration with the same
 // Token, and its connection state ("waiting" until WeChat's first signed call), polled while the page is open.
 // Credentials are never shown: an edit leaves the boxes empty, and only a typed one is sent (wechatSettings.ts).
-import { useState } from 'preact/hooks';
-import { rest } from '../api';
 import { useT } from '../hooks';
-import type { Inbox, Team } from '../types';
-import { ConnectionState, Field, usePolledInbox, WebhookCard } from './parts';
-import { TeamChecks } from './TeamChecks';
+import type { Inbox } from '../types';
+import { AdvancedBaseUrl, NameAndTeams, useInboxForm, type InboxEditorProps, type InboxFormProps } from './inboxForm';
+import { ConnectionState, Field, SaveBar, usePolledInbox, WebhookCard } from './parts';
 import { useAdminT } from './useAdminT';
-import { attempt } from './useLoad';
 import {
   DEFAULT_API_BASE_URL,
   emptyWechatForm,
@@ -19,89 +16,31 @@ import {
   readWechat,
   safeMode,
   wechatSettings,
-  type WechatField,
-  type WechatForm as Form,
 } from './wechatSettings';
 
 /** A new WeChat inbox (inbox = null) or an edit of one; the server's 422 words show next to the save button. */
-export function WechatForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox | null; teams: Team[]; onSaved: (i: Inbox) => void; onCancel?: () => void }) {
+export function WechatForm({ inbox, teams, onSaved, onCancel }: InboxFormProps) {
   const text = useT();
   const words = useAdminT();
-  const creating = !inbox;
-  const safe = !creating && safeMode(inbox.settings);
-  const [name, setName] = useState(inbox?.name ?? '');
-  const [teamIds, setTeamIds] = useState(inbox?.teams ?? []);
-  const [f, setF] = useState<Form>(() => (inbox ? readWechat(inbox.settings) : emptyWechatForm()));
-  const [advanced, setAdvanced] = useState(() => f.api_base_url !== DEFAULT_API_BASE_URL);
-  const [invalid, setInvalid] = useState<WechatField[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const bad = (k: WechatField) => invalid.includes(k);
-  // Typing into a field marked wrong takes its mark away; the message stays until the next save.
-  const edit = (patch: Partial<Form>, ...fixed: WechatField[]) => {
-    setF({ ...f, ...patch });
-    setSaved(false);
-    if (fixed.some(bad)) setInvalid(invalid.filter((k) => !fixed.includes(k)));
-  };
-  const mark = (wrong: WechatField[]) => {
-    setInvalid(wrong);
-    // The base URL is tucked away under "Advanced": a refusal of it opens it.
-    if (wrong.includes('api_base_url')) setAdvanced(true);
-  };
+  const form = useInboxForm({
+    kind: 'wechat',
+    inbox,
+    onSaved,
+    initial: () => (inbox ? readWechat(inbox.settings) : emptyWechatForm()),
+    problems,
+    labels: text.wechatFields,
+    settings: wechatSettings,
+    fieldOfError,
+    forget: (f) => ({ ...f, app_secret: '', token: '', aes_key: '', safe_off: false }),
+    advanced: { holds: (k) => k === 'api_base_url', open: (f) => f.api_base_url !== DEFAULT_API_BASE_URL },
+  });
+  const { f, bad, edit, creating } = form;
+  const safe = !!inbox && safeMode(inbox.settings);
   const unchanged = creating ? undefined : text.passwordUnchanged;
 
-  const save = async (e: Event) => {
-    e.preventDefault();
-    const wrong = problems(name, f, creating);
-    mark(wrong);
-    setSaved(false);
-    if (wrong.length) {
-      setError(text.checkFields(wrong.map((k) => text.wechatFields[k])));
-      return;
-    }
-    setBusy(true);
-    const err = await attempt(async () => {
-      const body = { name: name.trim(), teams: teamIds, settings: wechatSettings(f) };
-      const { inbox: next } = inbox ? await rest.updateInbox(inbox.id, body) : await rest.createInbox({ kind: 'wechat', ...body });
-      // What was typed is stored now: the boxes go back to "unchanged" rather than keep a secret on screen.
-      setF((cur) => ({ ...cur, app_secret: '', token: '', aes_key: '', safe_off: false }));
-      onSaved(next);
-    });
-    setBusy(false);
-    setError(err);
-    setSaved(!err);
-    const named = err ? fieldOfError(err) : null;
-    if (named) mark([named]);
-  };
-
   return (
-    <form class="inbox-form" onSubmit={save} noValidate data-testid="wechat-form">
-      <section class="card">
-        <label class="row-label">
-          {text.name}
-          <input
-            value={name}
-            aria-invalid={bad('name') ? 'true' : undefined}
-            class={bad('name') ? 'invalid' : undefined}
-            onInput={(e) => {
-              setName(e.currentTarget.value);
-              setSaved(false);
-              if (bad('name')) setInvalid(invalid.filter((k) => k !== 'name'));
-            }}
-            data-testid="wechat-name"
-          />
-        </label>
-        <TeamChecks
-          teams={teams}
-          value={teamIds}
-          onChange={(ids) => {
-            setTeamIds(ids);
-            setSaved(false);
-          }}
-          testid="wechat-team"
-        />
-      </section>
+    <form class="inbox-form" onSubmit={form.save} noValidate data-testid="wechat-form">
+      <NameAndTeams form={form} teams={teams} testid="wechat" />
       <section class="card">
         <h3>{text.wechatCredentials}</h3>
         <p class="muted small">{text.wechatCredentialsHint}</p>
@@ -185,35 +124,8 @@ export function WechatForm({ inbox, teams, onSaved, onCancel }: { inbox: Inbox |
           />
         </label>
       </section>
-      <details class="card advanced" open={advanced} onToggle={(e) => setAdvanced(e.currentTarget.open)}>
-        <summary data-testid="wechat-advanced">{text.advanced}</summary>
-        <Field
-          class="row-label"
-          label={text.apiBaseUrl}
-          type="url"
-          value={f.api_base_url}
-          onInput={(api_base_url) => edit({ api_base_url }, 'api_base_url')}
-          bad={bad('api_base_url')}
-          hint={text.apiBaseUrlHint}
-          testid="wechat-api-base"
-        />
-      </details>
-      <div class="sticky-save">
-        {error && (
-          <div class="form-error" role="alert" data-testid="wechat-error">
-            {error}
-          </div>
-        )}
-        {saved && !creating && <span class="form-ok">{text.saved}</span>}
-        {onCancel && (
-          <button type="button" class="btn" onClick={onCancel}>
-            {text.cancel}
-          </button>
-        )}
-        <button type="submit" class="btn primary" disabled={busy} data-testid="wechat-save">
-          {busy ? text.saving : creating ? text.create : text.save}
-        </button>
-      </div>
+      <AdvancedBaseUrl form={form} hint={text.apiBaseUrlHint} testid="wechat" />
+      <SaveBar {...form} onCancel={onCancel} testid="wechat" />
     </form>
   );
 }
@@ -237,7 +149,7 @@ function Webhook({ inbox }: { inbox: Inbox }) {
  * An existing WeChat inbox: the webhook URL first (the admin's next step, and wide enough to read whole), the
  * form, and beside them the connection state, polled while open.
  */
-export function WechatInboxEditor({ inbox, teams, onChanged }: { inbox: Inbox; teams: Team[]; onChanged: (i: Inbox) => void }) {
+export function WechatInboxEditor({ inbox, teams, onChanged }: InboxEditorProps) {
   const wrote = usePolledInbox(inbox.id, onChanged);
   return (
     <div class="inbox-layout">

@@ -1,6 +1,7 @@
-// What the inbox and webhook editors share: a labelled text box, a copy button, a secret shown on demand with its
-// Copy and Rotate, the card with the URL a provider calls, an inbox's connection state (the dot and the card) and
-// the polling that keeps it current while an editor is open (the server has no push for it).
+// What the inbox and webhook editors share: a labelled text box, the bar with a form's save button, a copy button,
+// a secret shown on demand with its Copy and Rotate, the card with the URL a provider calls, an inbox's connection
+// state (the dot and the card) and the polling that keeps it current while an editor is open (the server has no
+// push for it).
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rest } from '../api';
@@ -111,6 +112,34 @@ export function Field(p: FieldProps) {
       />
       {p.hint && <span class="muted small field-hint">{p.hint}</span>}
     </label>
+  );
+}
+
+/**
+ * The bar at the foot of a form, kept in view: the refusal in the server's (or the form's) words, "Saved" after an
+ * edit went through, anything the form adds (a Delete), Cancel where there is somewhere to go back to, and the save
+ * button, which says Create for something new.
+ */
+export function SaveBar(p: { error: string | null; saved: boolean; busy: boolean; creating: boolean; onCancel?: () => void; testid: string; children?: ComponentChildren }) {
+  const text = useT();
+  return (
+    <div class="sticky-save">
+      {p.error && (
+        <div class="form-error" role="alert" data-testid={`${p.testid}-error`}>
+          {p.error}
+        </div>
+      )}
+      {p.saved && !p.creating && <span class="form-ok">{text.saved}</span>}
+      {p.children}
+      {p.onCancel && (
+        <button type="button" class="btn" onClick={p.onCancel}>
+          {text.cancel}
+        </button>
+      )}
+      <button type="submit" class="btn primary" disabled={p.busy} data-testid={`${p.testid}-save`}>
+        {p.busy ? text.saving : p.creating ? text.create : text.save}
+      </button>
+    </div>
   );
 }
 
