@@ -39,6 +39,7 @@ let msgSeq = 1_000_000;
 const msgId = () => String(++msgSeq + Date.now() * 1000);
 
 test('a WeChat inbox: the URL check, a message live in the workspace, the reply through the customer-service API', async () => {
+  const fetchesAtStart = wx.stats.tokenFetches;
   const { admin, agents, inbox, hook, keys, token } = await wechatInbox();
   assert.equal(inbox.kind, 'wechat');
   assert.equal(inbox.webhook_path, `/hooks/wechat/${inbox.id}`);
@@ -86,7 +87,6 @@ test('a WeChat inbox: the URL check, a message live in the workspace, the reply 
   const window = (await api(server, 'GET', `/api/v1/conversations/${cid}/reply_window`, { token: agents[0].token })).body.reply_window;
   assert.equal(window.open, true);
   assert.equal(window.remaining, 5);
-  const fetchesBefore = wx.stats.tokenFetches;
   const sent = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: '您好，正在为您查询。' });
   assert.equal(sent.ok, true, JSON.stringify(sent));
   assert.equal(sent.message.delivery.status, 'pending');
@@ -95,7 +95,7 @@ test('a WeChat inbox: the URL check, a message live in the workspace, the reply 
   await agent.next('message:updated', (d) => d.message.id === sent.message.id && d.message.delivery.status === 'sent');
   const second = await request(agent, 'message:send', { conversation_id: cid, client_id: uid('r'), content: '已经发货了。' });
   await agent.next('message:updated', (d) => d.message.id === second.message.id && d.message.delivery.status === 'sent');
-  assert.equal(wx.stats.tokenFetches, fetchesBefore + 1, 'the token is cached between sends');
+  assert.equal(wx.stats.tokenFetches, fetchesAtStart + 1, 'one token for the follower\'s profile and both sends');
   const after = (await api(server, 'GET', `/api/v1/conversations/${cid}/reply_window`, { token: agents[0].token })).body.reply_window;
   assert.equal(after.remaining, 3);
   agent.close();
@@ -265,5 +265,27 @@ test('media: a customer\'s picture and voice note are fetched from WeChat and ke
   const after = (await api(server, 'GET', `/api/v1/conversations/${cid}/messages`, { token: admin })).body.messages.length;
   assert.equal(after, before + 1, 'only the note was stored');
   assert.equal(wx.sent.filter((m) => m.touser === user && m.msgtype === 'image').length, 1);
+  agent.close();
+});
+
+test('a new follower\'s profile is asked of WeChat after the answer: the account\'s remark names them, the UnionID is kept', async () => {
+  const { admin, agents, hook, keys } = await wechatInbox();
+  const agent = await onlineAgent(server, agents[0]);
+  const user = openid();
+  wx.setFollower(user, { remark: 'VIP 王女士', unionid: 'o6_bmasdasdsad6_2sgVt7hMZOPfL' });
+  await wx.push(hook, keys, { from: user, content: '我是老客户', msgId: msgId() });
+  const arrived = await agent.next('message:new', (d) => d.message.content === '我是老客户');
+  const contactOf = async () => {
+    const c = (await api(server, 'GET', `/api/v1/conversations/${arrived.message.conversation_id}`, { token: admin })).body.conversation;
+    return (await api(server, 'GET', `/api/v1/contacts/${c.contact_id}`, { token: admin })).body.contact;
+  };
+  // The profile comes after WeChat has its answer: wait for it by polling the contact (bounded).
+  let contact = await contactOf();
+  for (let i = 0; i < 100 && !contact.attributes?.profile; i += 1) {
+    await new Promise((r) => setTimeout(r, 50));
+    contact = await contactOf();
+  }
+  assert.equal(contact.name, 'VIP 王女士');
+  assert.deepEqual(contact.attributes.profile, { unionid: 'o6_bmasdasdsad6_2sgVt7hMZOPfL', language: 'zh_CN', subscribe_time: 1700000000, subscribe_scene: 'ADD_SCENE_QR_CODE' });
   agent.close();
 });

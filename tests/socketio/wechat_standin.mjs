@@ -64,6 +64,7 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
   const waiters = [];
   const stats = { tokenFetches: 0, sendCalls: 0, mediaGets: 0 };
   const media = new Map(); // media_id -> { type, contentType, filename, data }
+  const followers = new Map(); // openid -> { remark, unionid }
   let mediaFailures = 0;
   let rateLimitOnce = 0;
 
@@ -92,6 +93,15 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
       const id = `MEDIA_${randomBytes(16).toString('hex')}`;
       media.set(id, { type: url.searchParams.get('type'), contentType: part.type, filename: part.filename, data: part.data });
       return json(res, 200, { type: url.searchParams.get('type'), media_id: id, created_at: Math.floor(Date.now() / 1000) });
+    }
+    if (req.method === 'GET' && url.pathname === '/cgi-bin/user/info') {
+      const refused = tokenError();
+      if (refused) return json(res, 200, refused);
+      const openid = url.searchParams.get('openid');
+      if (!openid) return json(res, 200, { errcode: 40003, errmsg: 'invalid openid' });
+      // What WeChat still gives since it stopped giving nicknames and avatars (2021).
+      const known = followers.get(openid) ?? {};
+      return json(res, 200, { subscribe: 1, openid, language: 'zh_CN', subscribe_time: 1700000000, unionid: known.unionid, remark: known.remark ?? '', groupid: 0, tagid_list: [], subscribe_scene: 'ADD_SCENE_QR_CODE', qr_scene: 0, qr_scene_str: '' });
     }
     if (req.method === 'GET' && url.pathname === '/cgi-bin/media/get') {
       stats.mediaGets += 1;
@@ -145,6 +155,8 @@ export async function startWechat({ appId = 'wx5f0e7b1c2d3a4b5c', appSecret = 's
       media.set(id, { type, contentType, filename, data });
       return id;
     },
+    /** What the account knows of a follower: the remark it gave them, their UnionID. */
+    setFollower(openid, profile) { followers.set(openid, profile); },
     /** What WeChat keeps under a media_id (an agent's upload). */
     media: (id) => media.get(id),
     /** The next n media downloads fail with a 502. */

@@ -74,7 +74,7 @@ test('a WeCom inbox: the URL check, messages pulled page by page after a callbac
   agent.close();
 });
 
-test('WeCom media: a customer\'s picture and file are fetched with media/get and kept; an agent\'s file goes up with media/upload and out as a file', async () => {
+test('WeCom media and profiles: the customer is named by their WeChat nickname; a picture and a file are fetched with media/get and kept; an agent\'s file goes up with media/upload and out as a file', async () => {
   const setup = await setupTeam(server);
   const made = await api(server, 'POST', '/api/v1/inboxes', {
     token: setup.admin,
@@ -87,6 +87,8 @@ test('WeCom media: a customer\'s picture and file are fetched with media/get and
   const keys = { token: TOKEN, aesKey: AES_KEY };
   const agent = await onlineAgent(server, setup.agents[0]);
   const user = `wm${uid('u').replace(/[^a-zA-Z0-9]/g, '')}`;
+  // The customer's WeChat nickname names them from their first message (kf/customer/batchget).
+  wecom.setCustomer(user, { nickname: '李雷', gender: 1, unionid: 'oUnion123', avatar: 'http://wx.qlogo.cn/x/0' });
   const pdf = Buffer.from('%PDF-1.4\n% a customer\'s invoice\n');
   await wecom.customerWrites(hook, keys, [
     { from: user, file: { type: 'image', contentType: 'image/png', filename: 'shot.png', data: PNG } },
@@ -95,6 +97,10 @@ test('WeCom media: a customer\'s picture and file are fetched with media/get and
   const image = await agent.next('message:new', (d) => d.message.content === '[image]');
   const file = await agent.next('message:new', (d) => d.message.content === '[file]');
   const cid = image.message.conversation_id;
+  const conversation = (await api(server, 'GET', `/api/v1/conversations/${cid}`, { token: setup.admin })).body.conversation;
+  assert.equal(conversation.contact_name, '李雷');
+  const contact = (await api(server, 'GET', `/api/v1/contacts/${conversation.contact_id}`, { token: setup.admin })).body.contact;
+  assert.deepEqual(contact.attributes.profile, { unionid: 'oUnion123', gender: 1, avatar: 'http://wx.qlogo.cn/x/0' });
   const kept = async (m) => (await agent.next('message:updated', (d) => d.message.id === m.message.id && d.message.attachments?.length === 1)).message.attachments[0];
   const keptImage = await kept(image);
   const keptFile = await kept(file);

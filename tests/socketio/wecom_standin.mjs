@@ -34,6 +34,7 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
     for (const w of [...stateWaiters]) if (w.user === user && w.state === state) { stateWaiters.splice(stateWaiters.indexOf(w), 1); w.resolve(); }
   };
   const stateGetWaiters = [];
+  const customers = new Map(); // external_userid -> { nickname, avatar, gender, unionid }
   const ALLOWED = { 0: [1, 2, 3, 4], 1: [2, 3, 4], 2: [3, 4], 3: [3, 4], 4: [] };
   const json = (res, body) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
   const server = createServer(async (req, res) => {
@@ -77,6 +78,12 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
       const next = from + page.length;
       return json(res, { errcode: 0, errmsg: 'ok', next_cursor: String(next), has_more: next < queue.length ? 1 : 0, msg_list: page });
     }
+    if (url.pathname === '/cgi-bin/kf/customer/batchget') {
+      const list = Array.isArray(body.external_userid_list) ? body.external_userid_list : [];
+      if (list.length === 0 || list.length > 100) return json(res, { errcode: 40058, errmsg: 'invalid external_userid_list' });
+      const known = list.filter((u) => customers.has(u));
+      return json(res, { errcode: 0, errmsg: 'ok', customer_list: known.map((u) => ({ external_userid: u, ...customers.get(u) })), invalid_external_userid: list.filter((u) => !customers.has(u)) });
+    }
     if (url.pathname === '/cgi-bin/kf/service_state/get') {
       if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
       for (const w of [...stateGetWaiters]) if (w.user === body.external_userid) { stateGetWaiters.splice(stateGetWaiters.indexOf(w), 1); setImmediate(w.resolve); }
@@ -114,6 +121,8 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
     url: `http://127.0.0.1:${server.address().port}`, corpId, secret, openKfid, sent, stats, queue,
     media: (id) => media.get(id),
     state: (user) => states.get(user),
+    /** A customer's WeChat profile, as kf/customer/batchget gives it. */
+    setCustomer(user, profile) { customers.set(user, profile); },
     /** A servicer takes the session in the WeCom app (or anything else moves it). */
     setState,
     /** Resolves when Kefu next asks for the customer's session state. */

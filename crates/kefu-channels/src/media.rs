@@ -21,6 +21,21 @@ pub enum FetchError {
     TooLarge(u64),
 }
 
+/// The client that fetches customers' files: one for the process; follows a provider's redirect to where the file
+/// is kept (Twilio answers a media URL that way).
+pub fn client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .build()
+                .expect("the HTTP client builds")
+        })
+        .clone()
+}
+
 /// Downloads a file of at most `limit` bytes. A JSON answer with a non-zero `errcode` is the provider's refusal
 /// (Tencent's media APIs answer errors that way, with HTTP 200).
 pub async fn download(request: reqwest::RequestBuilder, limit: u64) -> Result<MediaFile, FetchError> {

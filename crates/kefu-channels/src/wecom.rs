@@ -3,8 +3,8 @@
 //! while `has_more` — restart-safe, one pull per inbox at a time — and `send_msg` for agents' replies. The crypto is
 //! WeChat's with the corp id in place of the app id.
 
-use crate::media::{FetchError, download, multipart};
-use crate::wechat::api::{Failure, WechatApi, token_expired};
+use crate::media::{FetchError, multipart};
+use crate::wechat::api::{Failure, WechatApi, media_get, media_got, token_expired};
 use crate::wechat::crypto::{Cipher, same, signature};
 use kefu_core::media::MediaKind;
 use kefu_core::model::InboxKind;
@@ -152,9 +152,6 @@ async fn call(
     .await
 }
 
-/// Not a WeCom code: a download over the size limit, on its way through the token retry.
-const TOO_LARGE: i64 = -9_000_001;
-
 /// A customer's image, voice note, video or file, by the `media_id` their message came with.
 async fn media(inbox: &WecomInbox, media_id: &str) -> Result<MediaFile, FetchError> {
     let api = WechatApi::shared();
@@ -164,22 +161,10 @@ async fn media(inbox: &WecomInbox, media_id: &str) -> Result<MediaFile, FetchErr
             .http()
             .get(&url)
             .query(&[("access_token", token.as_str()), ("media_id", media_id)]);
-        async move {
-            match download(request, kefu_core::media::MAX_INBOUND_BYTES).await {
-                Err(FetchError::Code(code, msg)) => Err(Failure::Code(code, msg)),
-                Err(FetchError::Transport(e)) => Err(Failure::Transport(e)),
-                Err(FetchError::TooLarge(_)) => Err(Failure::Code(TOO_LARGE, String::new())),
-                Ok(file) => Ok(file),
-            }
-        }
+        media_get(request)
     })
     .await;
-    match fetched {
-        Ok(file) => Ok(file),
-        Err(Failure::Code(TOO_LARGE, _)) => Err(FetchError::TooLarge(kefu_core::media::MAX_INBOUND_BYTES)),
-        Err(Failure::Code(code, msg)) => Err(FetchError::Code(code, format!("WeCom refused it: {msg}"))),
-        Err(Failure::Transport(e)) => Err(FetchError::Transport(e)),
-    }
+    media_got(fetched, "WeCom")
 }
 
 /// Uploads a file as temporary media and gives its `media_id`.
@@ -201,6 +186,35 @@ async fn upload(api: &WechatApi, inbox: &WecomInbox, kind: MediaKind, file: &Med
         .filter(|m| !m.is_empty())
         .map(String::from)
         .ok_or_else(|| Failure::Transport("no media_id in the upload's answer".into()))
+}
+
+/// A customer's profile (`kf/customer/batchget`): their WeChat nickname, and the facts kept with the contact.
+async fn customer(
+    api: &WechatApi,
+    inbox: &WecomInbox,
+    external_userid: &str,
+) -> Result<(Option<String>, serde_json::Value), Failure> {
+    let body = serde_json::json!({ "external_userid_list": [external_userid], "need_enter_session_context": 0 });
+    let reply = call(api, inbox, "kf/customer/batchget", &body).await?;
+    let Some(found) = reply["customer_list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["external_userid"].as_str() == Some(external_userid))
+    else {
+        return Ok((None, serde_json::json!({})));
+    };
+    let nickname = found["nickname"]
+        .as_str()
+        .filter(|n| !n.trim().is_empty())
+        .map(String::from);
+    let mut facts = serde_json::Map::new();
+    for key in ["unionid", "gender", "avatar"] {
+        if let Some(v) = found.get(key).filter(|v| !v.is_null() && v.as_str() != Some("")) {
+            facts.insert(key.to_string(), v.clone());
+        }
+    }
+    Ok((nickname, serde_json::Value::Object(facts)))
 }
 
 /// The `media_id` of a pulled message's file, for the kinds that carry one.
@@ -262,9 +276,25 @@ pub async fn pull(service: &Service, inbox: &WecomInbox, token: &str) -> Result<
             else {
                 continue;
             };
+            // A new customer's profile first, so their conversation arrives under their WeChat nickname.
+            let profile = if service
+                .knows_channel_user(&inbox.inbox, user)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                None
+            } else {
+                match customer(&api, inbox, user).await {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tracing::warn!(inbox = %inbox.inbox.id, error = ?e, "a customer's profile was not fetched");
+                        None
+                    }
+                }
+            };
             let inbound = ChannelInbound {
                 external_user_id: user.to_string(),
-                name: None,
+                name: profile.as_ref().and_then(|(name, _)| name.clone()),
                 message_key: id.to_string(),
                 content: text,
                 phone: None,
@@ -275,6 +305,11 @@ pub async fn pull(service: &Service, inbox: &WecomInbox, token: &str) -> Result<
                 .channel_received(&inbox.inbox, inbound)
                 .await
                 .map_err(|e| e.to_string())?;
+            if let Some((_, facts)) = profile
+                && let Err(e) = service.channel_profile(&inbox.inbox, user, None, facts).await
+            {
+                tracing::warn!(inbox = %inbox.inbox.id, error = %e, "a customer's profile was not kept");
+            }
             // The page moves on; the file follows (a page pulled again finds it kept).
             if message.attachments.is_empty()
                 && let Some(media_id) = media_id(msg)

@@ -128,7 +128,7 @@ pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body:
             crate::media::fetch_later(service.clone(), message.id, move || {
                 let (inbox, fid) = (inbox.clone(), fid.clone());
                 async move {
-                    let request = media_client()
+                    let request = crate::media::client()
                         .get(format!("{}/2/mss/msget", inbox.settings.media_base_url))
                         .query(&[
                             ("access_token", inbox.secrets.access_token.as_str()),
@@ -145,18 +145,6 @@ pub async fn receive(service: &Service, inbox: &WeiboInbox, q: &HookQuery, body:
         }
     }
     Ok(())
-}
-
-fn media_client() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("the HTTP client builds")
-        })
-        .clone()
 }
 
 #[derive(Debug, Deserialize)]

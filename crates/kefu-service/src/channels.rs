@@ -408,6 +408,43 @@ impl Service {
         self.contact_send(&contact, send, false).await
     }
 
+    /// Whether the inbox already has a contact for this provider id (a first message makes one).
+    pub async fn knows_channel_user(&self, inbox: &Inbox, external_id: &str) -> Result<bool> {
+        Ok(self
+            .store()
+            .contact_by_external_id(inbox.id, external_id)
+            .await?
+            .is_some())
+    }
+
+    /// What a provider tells of a customer, fetched after their first message: a name for a contact still under
+    /// its placeholder (an agent's choice is kept), and the provider's facts under `attributes.profile`.
+    pub async fn channel_profile(
+        &self,
+        inbox: &Inbox,
+        external_id: &str,
+        name: Option<&str>,
+        facts: serde_json::Value,
+    ) -> Result<()> {
+        let Some(contact) = self.store().contact_by_external_id(inbox.id, external_id).await? else {
+            return Err(ServiceError::NotFound("contact"));
+        };
+        let name = name
+            .map(str::trim)
+            .filter(|_| contact.name == fallback_name(inbox.kind, external_id))
+            .filter(|n| kefu_core::validate::name("name", n).is_ok());
+        let mut attributes = match &contact.attributes {
+            serde_json::Value::Object(_) => contact.attributes.clone(),
+            _ => serde_json::json!({}),
+        };
+        attributes["profile"] = facts;
+        let mut tx = self.store().begin().await?;
+        tx.update_contact(contact.id, name, None, None, Some(&attributes), now_ms())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Where a conversation stands with its channel's reply window; `None` for channels without one.
     pub async fn reply_window(&self, conversation: &Conversation) -> Result<Option<ReplyWindow>> {
         let Some(inbox) = self.store().inbox(conversation.org_id, conversation.inbox_id).await? else {

@@ -154,7 +154,7 @@ pub async fn receive(
     service.webhook_called(&inbox.inbox, Some(url)).await?;
     let message = service.channel_received(&inbox.inbox, inbound).await?;
     if !media.is_empty() && message.attachments.is_empty() {
-        let (inbox, http) = (inbox.clone(), media_client());
+        let (inbox, http) = (inbox.clone(), crate::media::client());
         crate::media::fetch_later(service.clone(), message.id, move || {
             let (inbox, media, http) = (inbox.clone(), media.clone(), http.clone());
             async move {
@@ -176,20 +176,6 @@ pub async fn receive(
         });
     }
     Ok(())
-}
-
-/// The client that fetches MMS media: Twilio answers a media URL with a redirect to where the file is kept.
-fn media_client() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .redirect(reqwest::redirect::Policy::limited(5))
-                .build()
-                .expect("the HTTP client builds")
-        })
-        .clone()
 }
 
 /// Whether two URLs name the same scheme, host and port.

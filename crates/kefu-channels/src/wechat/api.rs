@@ -254,23 +254,41 @@ impl WechatApi {
                     .http
                     .get(&url)
                     .query(&[("access_token", token.as_str()), ("media_id", media_id)]);
-                async move {
-                    match download(request, kefu_core::media::MAX_INBOUND_BYTES).await {
-                        Err(FetchError::Code(code, msg)) => Err(Failure::Code(code, msg)),
-                        Err(FetchError::Transport(e)) => Err(Failure::Transport(e)),
-                        // Carried through as a code of our own, so the token retry does not mistake it.
-                        Err(FetchError::TooLarge(_)) => Err(Failure::Code(TOO_LARGE, String::new())),
-                        Ok(file) => Ok(file),
-                    }
-                }
+                media_get(request)
             })
             .await;
-        match fetched {
-            Ok(file) => Ok(file),
-            Err(Failure::Code(TOO_LARGE, _)) => Err(FetchError::TooLarge(kefu_core::media::MAX_INBOUND_BYTES)),
-            Err(Failure::Code(code, msg)) => Err(FetchError::Code(code, format!("WeChat refused it: {msg}"))),
-            Err(Failure::Transport(e)) => Err(FetchError::Transport(e)),
+        media_got(fetched, "WeChat")
+    }
+
+    /// A follower's profile (`cgi-bin/user/info`): the remark the account gave them (their name here, when set),
+    /// and the facts WeChat still gives (it no longer gives nicknames): language, when and how they followed, and
+    /// the UnionID that is the same across the company's accounts.
+    pub(crate) async fn follower(
+        &self,
+        inbox: &WechatInbox,
+        open_id: &str,
+    ) -> Result<(Option<String>, serde_json::Value), Failure> {
+        let url = format!("{}/cgi-bin/user/info", inbox.settings.api_base_url);
+        let info = self
+            .with_token(inbox, |token| {
+                self.call_json(self.http.get(&url).query(&[
+                    ("access_token", token.as_str()),
+                    ("openid", open_id),
+                    ("lang", "zh_CN"),
+                ]))
+            })
+            .await?;
+        let remark = info["remark"]
+            .as_str()
+            .filter(|r| !r.trim().is_empty())
+            .map(String::from);
+        let mut facts = serde_json::Map::new();
+        for key in ["unionid", "language", "subscribe_time", "subscribe_scene"] {
+            if let Some(v) = info.get(key).filter(|v| !v.is_null() && v.as_str() != Some("")) {
+                facts.insert(key.to_string(), v.clone());
+            }
         }
+        Ok((remark, serde_json::Value::Object(facts)))
     }
 
     /// Sends one reply and says how it went.
@@ -315,6 +333,27 @@ impl WechatApi {
             result = Err(Failure::Code(code, reason));
         }
         outcome(result)
+    }
+}
+
+/// Tencent's `media/get`, as a call the token retry understands: a download over the size limit is carried through
+/// as a code of our own, so the retry does not take it for an expired token.
+pub(crate) async fn media_get(request: reqwest::RequestBuilder) -> Result<MediaFile, Failure> {
+    match download(request, kefu_core::media::MAX_INBOUND_BYTES).await {
+        Err(FetchError::Code(code, msg)) => Err(Failure::Code(code, msg)),
+        Err(FetchError::Transport(e)) => Err(Failure::Transport(e)),
+        Err(FetchError::TooLarge(_)) => Err(Failure::Code(TOO_LARGE, String::new())),
+        Ok(file) => Ok(file),
+    }
+}
+
+/// What `media_get` came to, after the token retry, in the words the message will carry.
+pub(crate) fn media_got(fetched: Result<MediaFile, Failure>, provider: &str) -> Result<MediaFile, FetchError> {
+    match fetched {
+        Ok(file) => Ok(file),
+        Err(Failure::Code(TOO_LARGE, _)) => Err(FetchError::TooLarge(kefu_core::media::MAX_INBOUND_BYTES)),
+        Err(Failure::Code(code, msg)) => Err(FetchError::Code(code, format!("{provider} refused it: {msg}"))),
+        Err(Failure::Transport(e)) => Err(FetchError::Transport(e)),
     }
 }
 

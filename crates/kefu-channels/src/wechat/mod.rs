@@ -201,8 +201,9 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         Some(id) if !id.is_empty() => id.clone(),
         _ => format!("{}:{}", m.from_user_name, m.create_time),
     };
+    let new_follower = !service.knows_channel_user(&inbox.inbox, &m.from_user_name).await?;
     let inbound = ChannelInbound {
-        external_user_id: m.from_user_name,
+        external_user_id: m.from_user_name.clone(),
         name: None,
         message_key,
         content: text,
@@ -211,6 +212,23 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         files: Vec::new(),
     };
     let message = service.channel_received(&inbox.inbox, inbound).await?;
+    // A new follower's profile is asked for after the answer: the remark names them, the rest is kept.
+    if new_follower {
+        let (service, inbox, open_id) = (service.clone(), inbox.clone(), m.from_user_name.clone());
+        tokio::spawn(async move {
+            let fetched = api::WechatApi::shared().follower(&inbox, &open_id).await;
+            let kept = match fetched {
+                Ok((remark, facts)) => service
+                    .channel_profile(&inbox.inbox, &open_id, remark.as_deref(), facts)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("{e:?}")),
+            };
+            if let Err(e) = kept {
+                tracing::warn!(inbox = %inbox.inbox.id, error = %e, "a follower's profile was not kept");
+            }
+        });
+    }
     // The answer goes back now; the file follows, fetched from WeChat's media API (a retried call finds it kept).
     if matches!(m.msg_type.as_str(), "image" | "voice")
         && message.attachments.is_empty()
