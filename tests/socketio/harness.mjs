@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 
 export const ADMIN = { email: 'admin@kefu.test', password: 'admin-password-1' };
-const BIN = process.env.KEFU_BIN ?? new URL('../../target/debug/kefu', import.meta.url).pathname;
+export const BIN = process.env.KEFU_BIN ?? new URL('../../target/debug/kefu', import.meta.url).pathname;
 
 async function freshPostgres() {
   const base = process.env.KEFU_TEST_DATABASE_URL;
@@ -35,7 +35,8 @@ async function dropPostgres(db) {
 /** A running Kefu. `restart()` starts it again on the same database (and, when possible, the same port). */
 export async function startServer(options = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kefu-test-'));
-  const pgdb = await freshPostgres();
+  // Nodes of one cluster share a database: the first one's owner drops it.
+  const pgdb = options.pgdb ?? (await freshPostgres());
   const server = { dataDir, pgdb, proc: null, url: null, output: '' };
   const env = {
     ...process.env,
@@ -94,12 +95,38 @@ export async function startServer(options = {}) {
       server.proc.kill('SIGKILL');
       await server.waitExit();
     }
-    if (pgdb) await dropPostgres(pgdb).catch(() => {});
+    if (pgdb && !options.pgdb) await dropPostgres(pgdb).catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   };
 
   await server.start();
   return server;
+}
+
+/**
+ * Several Kefu nodes sharing one fresh PostgreSQL database (KEFU_TEST_DATABASE_URL) and Redis (KEFU_TEST_REDIS_URL),
+ * on loopback ports, with one secret key and a Redis prefix of their own. Started one after the other, so the first
+ * migrates and makes the organisation. `null` when PostgreSQL or Redis is not configured.
+ */
+export async function startCluster(count = 2, options = {}) {
+  if (!process.env.KEFU_TEST_DATABASE_URL || !process.env.KEFU_TEST_REDIS_URL) return null;
+  const pgdb = await freshPostgres();
+  const env = {
+    KEFU_REDIS_URL: process.env.KEFU_TEST_REDIS_URL,
+    KEFU_REDIS_PREFIX: `kefu-test-${randomBytes(6).toString('hex')}`,
+    KEFU_SECRET_KEY: randomBytes(32).toString('base64'),
+    ...(options.env ?? {}),
+  };
+  const nodes = [];
+  for (let i = 0; i < count; i += 1) nodes.push(await startServer({ ...options, env, pgdb }));
+  return {
+    nodes,
+    env,
+    stop: async () => {
+      for (const n of nodes) await n.stop();
+      await dropPostgres(pgdb).catch(() => {});
+    },
+  };
 }
 
 /** REST call; resolves to {status, body}. */

@@ -15,6 +15,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
 use kefu_service::Service;
+use socketioxide::adapter::Adapter;
 use socketioxide::layer::SocketIoLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -30,7 +31,7 @@ pub struct AppState {
 }
 
 /// The whole HTTP surface: REST, health, and Socket.IO at `/socket.io/`.
-pub fn router(state: AppState, socket_io: SocketIoLayer) -> Router {
+pub fn router<A: Adapter>(state: AppState, socket_io: SocketIoLayer<A>) -> Router {
     let (api, doc) = routes::router();
     api.merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .fallback(|| async { ApiError::NotFoundRoute })

@@ -26,22 +26,20 @@ pub use fanout::{failed_pushes, spawn_fanout};
 use kefu_service::{Service, ServiceError};
 use serde::Serialize;
 use serde_json::{Value, json};
-use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::AckSender;
 use socketioxide::handler::ConnectHandler;
 use socketioxide::{ParserError, SocketIo};
+use socketioxide_core::adapter::DefinedAdapter;
 
-/// Registers both namespaces on a single node's `io`. (A remote adapter's `ns` is async; its registration will
-/// await the same handlers.)
-pub fn register(io: &SocketIo<LocalAdapter>) {
-    io.ns(
-        "/visitor",
-        visitor::on_connect::<LocalAdapter>.with(visitor::authenticate::<LocalAdapter>),
-    );
-    io.ns(
-        "/agent",
-        agent::on_connect::<LocalAdapter>.with(agent::authenticate::<LocalAdapter>),
-    );
+/// Registers both namespaces on `io`, whichever adapter carries its rooms: one node's memory, or Redis across
+/// nodes. What it gives back is nothing for the local adapter, and for Redis the subscriptions to await before
+/// clients may connect (a namespace exists only once its adapter is subscribed).
+pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> [A::InitRes; 2] {
+    [
+        io.ns("/visitor", visitor::on_connect::<A>.with(visitor::authenticate::<A>)),
+        io.ns("/agent", agent::on_connect::<A>.with(agent::authenticate::<A>)),
+    ]
 }
 
 /// The error body of a failed ack: `{ok: false, error: {code, message}}`.

@@ -8,6 +8,10 @@ use kefu_core::model::Role;
 use kefu_service::{Bus, Service, ServiceConfig};
 use kefu_store::Store;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide_redis::drivers::redis::redis_client;
+use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -40,6 +44,12 @@ pub async fn create_admin(db: DatabaseArgs, email: &str, password: &str, name: &
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = args.listen_addr()?;
+    let clustered = args.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty());
+    if clustered && args.secret_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+        anyhow::bail!(
+            "KEFU_SECRET_KEY is required with KEFU_REDIS_URL: every node must seal passwords and sign links with the same key"
+        );
+    }
     let mut config = args.service_config()?;
     let store = open_store(&args.db).await?;
     config.secrets = args.secret_box()?;
@@ -70,19 +80,73 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     };
 
-    let (layer, io) = SocketIo::builder()
+    let builder = SocketIo::builder()
         .with_state(service.clone())
         .max_payload(args.socket_max_payload)
         .ws_max_message_size(args.socket_max_payload as usize)
         .ws_max_frame_size(args.socket_max_payload as usize)
         .max_buffer_size(1024)
-        .ws_read_buffer_size(1024)
-        .build_layer();
-    kefu_realtime::register(&io);
+        .ws_read_buffer_size(1024);
+    let node = Node {
+        addr,
+        demo: args.demo,
+        allow_private: args.webhooks_allow_private,
+        store,
+        service,
+        notifications,
+        demo_widget_token,
+    };
+    match args.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        // One node: rooms live in this process.
+        None => {
+            let (layer, io) = builder.build_layer();
+            kefu_realtime::register(&io);
+            run(node, layer, io).await
+        }
+        // Several nodes: rooms are shared through Redis, so an event emitted on one node reaches every node's
+        // sockets in the room.
+        Some(url) => {
+            let client = redis_client::Client::open(url).context("KEFU_REDIS_URL: not a Redis URL")?;
+            let config = RedisAdapterConfig::new().with_prefix(args.redis_prefix.clone());
+            let adapter = RedisAdapterCtr::new_with_redis_config(&client, config)
+                .await
+                .context("KEFU_REDIS_URL: cannot connect to Redis (it must speak RESP3: add ?protocol=resp3)")?;
+            let (layer, io) = builder.with_adapter::<RedisAdapter<_>>(adapter).build_layer();
+            for subscribed in kefu_realtime::register(&io) {
+                subscribed
+                    .await
+                    .map_err(|e| anyhow::anyhow!("KEFU_REDIS_URL: cannot subscribe to Redis: {e}"))?;
+            }
+            run(node, layer, io).await
+        }
+    }
+}
+
+/// What a node runs once its store and service are ready, whichever adapter carries its rooms.
+struct Node {
+    addr: SocketAddr,
+    demo: bool,
+    allow_private: bool,
+    store: Store,
+    service: Service,
+    notifications: tokio::sync::mpsc::UnboundedReceiver<kefu_service::Notification>,
+    demo_widget_token: Option<String>,
+}
+
+async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -> anyhow::Result<()> {
+    let Node {
+        addr,
+        demo,
+        allow_private,
+        store,
+        service,
+        notifications,
+        demo_widget_token,
+    } = node;
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
     service.start_timers().await?;
     let email = kefu_channels::email::fetch::start(service.clone());
-    let outbox = kefu_channels::delivery::start(service.clone(), args.webhooks_allow_private);
+    let outbox = kefu_channels::delivery::start(service.clone(), allow_private);
     let webhook_queue = service.start_webhook_queue();
     let webhooks = kefu_channels::webhooks::start(service.clone());
 
@@ -98,7 +162,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port.
     println!("Kefu listening on http://{bound}");
     println!("Agents' workspace: http://{bound}/app/");
-    if args.demo {
+    if demo {
         println!("Demo page: http://{bound}/");
     }
 

@@ -79,6 +79,14 @@ pub struct ServeArgs {
     #[arg(long, env = "KEFU_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// Redis (7 or later, RESP3: `redis://host:6379?protocol=resp3`) shared by several Kefu nodes: Socket.IO rooms
+    /// then span every node. Leave it out for a single node. Needs KEFU_SECRET_KEY, the same on every node.
+    #[arg(long, env = "KEFU_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis channels, so several Kefu installations can share one Redis.
+    #[arg(long, env = "KEFU_REDIS_PREFIX", default_value = "kefu")]
+    pub redis_prefix: String,
+
     /// Email of the first admin, created on an empty database (with KEFU_ADMIN_PASSWORD).
     #[arg(long, env = "KEFU_ADMIN_EMAIL", hide = true)]
     pub admin_email: Option<String>,
