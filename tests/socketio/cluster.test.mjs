@@ -1,6 +1,6 @@
 // Several Kefu nodes on one PostgreSQL database and one Redis (issue #6, first step): Socket.IO rooms span the
 // nodes through the Redis adapter, so a visitor on one node and the agent answering them on another see each other's
-// messages live; a node refuses to start clustered without the shared secret key. Needs KEFU_TEST_DATABASE_URL and
+// messages live; a node refuses to cluster with settings that cannot work (no shared secret key, SQLite, RESP2). Needs KEFU_TEST_DATABASE_URL and
 // KEFU_TEST_REDIS_URL (CI sets both and requires them); skipped otherwise, as on a bare machine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,13 +45,20 @@ test('a visitor on one node and the agent on the other see each other\'s message
   agent.close();
 });
 
-test('a node will not join a cluster without the shared secret key', { skip }, () => {
+test('a node refuses to cluster with settings that cannot work, naming the setting', () => {
+  // Checked before anything is opened: no PostgreSQL or Redis is needed to see these refusals.
   const dataDir = mkdtempSync(join(tmpdir(), 'kefu-test-'));
-  try {
-    const env = { ...process.env, KEFU_REDIS_URL: process.env.KEFU_TEST_REDIS_URL, KEFU_DATABASE_URL: process.env.KEFU_TEST_DATABASE_URL, KEFU_SECRET_KEY: '' };
+  const start = (extra) => {
+    const env = { ...process.env, KEFU_REDIS_URL: 'redis://127.0.0.1:6379', KEFU_DATABASE_URL: 'postgres://root@127.0.0.1:5432/test', KEFU_SECRET_KEY: 'k'.repeat(40), ...extra };
     const run = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { env, encoding: 'utf8', timeout: 20000 });
     assert.notEqual(run.status, 0);
-    assert.match(run.stderr + run.stdout, /KEFU_SECRET_KEY is required with KEFU_REDIS_URL/);
+    return run.stderr + run.stdout;
+  };
+  try {
+    assert.match(start({ KEFU_SECRET_KEY: '' }), /KEFU_SECRET_KEY is required with KEFU_REDIS_URL/);
+    assert.match(start({ KEFU_DATABASE_URL: `sqlite:${join(dataDir, 'kefu.db')}` }), /KEFU_REDIS_URL needs a PostgreSQL KEFU_DATABASE_URL/);
+    assert.match(start({ KEFU_REDIS_URL: 'rediss://127.0.0.1:6379' }), /is not redis:\/\/host:port/);
+    assert.match(start({ KEFU_REDIS_URL: 'redis://127.0.0.1:6379?protocol=resp2' }), /needs RESP3/);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

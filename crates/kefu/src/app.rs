@@ -44,12 +44,7 @@ pub async fn create_admin(db: DatabaseArgs, email: &str, password: &str, name: &
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = args.listen_addr()?;
-    let clustered = args.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty());
-    if clustered && args.secret_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
-        anyhow::bail!(
-            "KEFU_SECRET_KEY is required with KEFU_REDIS_URL: every node must seal passwords and sign links with the same key"
-        );
-    }
+    let redis_url = args.cluster_redis()?;
     let mut config = args.service_config()?;
     let store = open_store(&args.db).await?;
     config.secrets = args.secret_box()?;
@@ -96,7 +91,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         notifications,
         demo_widget_token,
     };
-    match args.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+    match redis_url.as_deref() {
         // One node: rooms live in this process.
         None => {
             let (layer, io) = builder.build_layer();

@@ -95,6 +95,38 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The Redis that joins this node to others, checked against the rest of the settings: `None` for one node.
+    /// RESP3 is what the adapter speaks; a URL that names no protocol gets it.
+    pub fn cluster_redis(&self) -> anyhow::Result<Option<String>> {
+        let Some(url) = self.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        if !url.starts_with("redis://") {
+            bail!("KEFU_REDIS_URL / --redis-url: {url:?} is not redis://host:port (TLS is not supported yet)");
+        }
+        let database = self.db.database_url.as_deref().unwrap_or("sqlite:");
+        if database.starts_with("sqlite:") {
+            bail!("KEFU_REDIS_URL needs a PostgreSQL KEFU_DATABASE_URL: an SQLite database serves one node");
+        }
+        if self.secret_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+            bail!(
+                "KEFU_SECRET_KEY is required with KEFU_REDIS_URL: every node must seal passwords and sign links with \
+                 the same key"
+            );
+        }
+        let lower = url.to_ascii_lowercase();
+        if lower.contains("protocol=resp2") {
+            bail!("KEFU_REDIS_URL: the Redis adapter needs RESP3 (Redis 7 or later): use protocol=resp3");
+        }
+        Ok(Some(if lower.contains("protocol=") {
+            url.to_string()
+        } else if url.contains('?') {
+            format!("{url}&protocol=resp3")
+        } else {
+            format!("{url}?protocol=resp3")
+        }))
+    }
+
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listen.parse().with_context(|| {
             format!(
