@@ -3,7 +3,7 @@
 //! while `has_more` — restart-safe, one pull per inbox at a time — and `send_msg` for agents' replies. The crypto is
 //! WeChat's with the corp id in place of the app id.
 
-use crate::media::{FetchError, multipart};
+use crate::media::FetchError;
 use crate::wechat::api::{Failure, WechatApi, media_get, media_got, token_expired};
 use crate::wechat::crypto::{Cipher, same, signature};
 use kefu_core::media::MediaKind;
@@ -169,23 +169,11 @@ async fn media(inbox: &WecomInbox, media_id: &str) -> Result<MediaFile, FetchErr
 
 /// Uploads a file as temporary media and gives its `media_id`.
 async fn upload(api: &WechatApi, inbox: &WecomInbox, kind: MediaKind, file: &MediaFile) -> Result<String, Failure> {
-    let url = format!("{}/cgi-bin/media/upload", inbox.settings.api_base_url);
-    let reply = with_token(api, inbox, |token| {
-        let (content_type, body) = multipart("media", &file.filename, &file.content_type, &file.bytes);
-        api.call_json(
-            api.http()
-                .post(&url)
-                .query(&[("access_token", token.as_str()), ("type", kind.as_str())])
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(body),
-        )
+    let base_url = &inbox.settings.api_base_url;
+    with_token(api, inbox, |token| async move {
+        api.upload_media(base_url, &token, kind, file).await
     })
-    .await?;
-    reply["media_id"]
-        .as_str()
-        .filter(|m| !m.is_empty())
-        .map(String::from)
-        .ok_or_else(|| Failure::Transport("no media_id in the upload's answer".into()))
+    .await
 }
 
 /// A customer's profile (`kf/customer/batchget`): their WeChat nickname, and the facts kept with the contact.

@@ -175,15 +175,16 @@ impl WechatApi {
         Ok(value)
     }
 
-    /// Uploads a file as temporary media (kept three days by WeChat) and gives its `media_id`.
-    async fn upload(
+    /// Uploads a file as temporary media to a Tencent API at `base_url` (WeChat's and WeCom's `media/upload` are
+    /// the same call: multipart field `media`, kept three days) and gives its `media_id`.
+    pub(crate) async fn upload_media(
         &self,
-        inbox: &WechatInbox,
+        base_url: &str,
         token: &str,
         kind: MediaKind,
         file: &MediaFile,
     ) -> Result<String, Failure> {
-        let url = format!("{}/cgi-bin/media/upload", inbox.settings.api_base_url);
+        let url = format!("{base_url}/cgi-bin/media/upload");
         let (content_type, body) = multipart("media", &file.filename, &file.content_type, &file.bytes);
         let reply = self
             .call_json(
@@ -215,7 +216,9 @@ impl WechatApi {
                 "text": { "content": job.message.content },
             }),
             Some((kind, file)) => {
-                let media_id = self.upload(&job.inbox, token, *kind, file).await?;
+                let media_id = self
+                    .upload_media(&job.inbox.settings.api_base_url, token, *kind, file)
+                    .await?;
                 serde_json::json!({
                     "touser": job.open_id,
                     "msgtype": kind.as_str(),
