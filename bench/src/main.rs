@@ -1,23 +1,31 @@
-//! Kefu's load generator. It sets up a team of agents through the REST API, connects N visitors and M agents over
+//! Kefu's load generator. It sets up a team of agents through the REST API, connects M agents and N visitors over
 //! Socket.IO (Engine.IO v4 on WebSocket, spoken directly so the generator stays small), opens one conversation per
 //! visitor, then has visitors write at a fixed total rate while agents answer some of them. It reports connections
 //! held, persisted messages per second, visitor -> agent latency (send until the agent's `message:new`), and the
 //! server's RSS and CPU time read from /proc.
+//!
+//! A process here may open at most 20,000 files, so visitors are held by worker processes (this same program with
+//! `--worker`), each with up to `--per-worker` connections from a loopback source address of its own (127.0.0.2,
+//! 127.0.0.3, ...). Agents stay in the coordinating process, which also measures latency: visitors stamp each
+//! message with the wall clock, which every process on the machine shares.
 
 mod sio;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::{Value, json};
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Load generator for a running Kefu (loopback only)")]
 struct Args {
-    /// Kefu's address, host:port (loopback).
+    /// Kefu's address, ip:port (loopback).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
     /// An admin's email and password (the server's KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD).
@@ -25,7 +33,7 @@ struct Args {
     admin_email: String,
     #[arg(long, default_value = "bench-password")]
     admin_password: String,
-    /// Concurrent visitor connections.
+    /// Concurrent visitor connections, in all.
     #[arg(long, default_value_t = 1000)]
     visitors: usize,
     /// Agents answering.
@@ -43,25 +51,33 @@ struct Args {
     /// The server's pid, to read its RSS and CPU time.
     #[arg(long)]
     server_pid: Option<u32>,
-    /// Connections opened at once while ramping up.
-    #[arg(long, default_value_t = 256)]
+    /// Connections a worker opens at once while ramping up.
+    #[arg(long, default_value_t = 128)]
     connect_concurrency: usize,
+    /// Visitors per worker process (each may open at most 20,000 files here).
+    #[arg(long, default_value_t = 9000)]
+    per_worker: usize,
     /// Visitors only connect (a chat window open, nothing written): measures what an idle connection costs.
     #[arg(long)]
     idle: bool,
+
+    // What the coordinator tells a worker.
+    #[arg(long, hide = true)]
+    worker: bool,
+    #[arg(long, hide = true)]
+    widget: Option<String>,
+    #[arg(long, hide = true, default_value_t = 0)]
+    first: usize,
+    #[arg(long, hide = true)]
+    bind: Option<IpAddr>,
 }
 
-/// Nanoseconds since the generator started: visitors stamp messages with it, agents subtract it.
-fn now_ns(base: Instant) -> u64 {
-    base.elapsed().as_nanos() as u64
-}
-
-struct Stats {
-    latencies_us: Mutex<Vec<u64>>,
-    acked: AtomicU64,
-    errors: AtomicU64,
-    agent_received: AtomicU64,
-    replies: AtomicU64,
+/// Nanoseconds on the wall clock: shared by every process of the machine.
+fn epoch_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default()
 }
 
 #[derive(Default, Clone, Copy)]
@@ -98,21 +114,165 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let ip: std::net::IpAddr = args
-        .addr
-        .split(':')
-        .next()
+fn check_loopback(addr: &str) -> anyhow::Result<()> {
+    let ip: IpAddr = addr
+        .rsplit_once(':')
+        .map(|(h, _)| h)
         .unwrap_or_default()
         .parse()
         .context("--addr host must be an IP")?;
     if !ip.is_loopback() {
         bail!("load tests target loopback only (127.0.0.0/8)");
     }
-    let base = Instant::now();
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    check_loopback(&args.addr)?;
+    if args.worker {
+        worker(args).await
+    } else {
+        coordinate(args).await
+    }
+}
+
+/// What a worker says when its visitors are connected, and when it has sent its share.
+fn say(line: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// A worker process: connects `visitors` visitors from `bind`, opens a conversation each, says `ready`, then for
+/// every `go RATE SECONDS` line on stdin sends its share and reports what was acked.
+async fn worker(args: Args) -> anyhow::Result<()> {
+    let widget = args.widget.clone().context("--widget")?;
+    let acked = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let gate = Arc::new(Semaphore::new(args.connect_concurrency));
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Option<mpsc::UnboundedSender<u64>>>();
+    let mut held = Vec::new();
+    for n in 0..args.visitors {
+        let i = args.first + n;
+        let permit = gate.clone().acquire_owned().await?;
+        let (addr, widget, ready_tx) = (args.addr.clone(), widget.clone(), ready_tx.clone());
+        let (acked, errors, idle, bind) = (acked.clone(), errors.clone(), args.idle, args.bind);
+        held.push(tokio::spawn(async move {
+            let socket = sio::Socket::connect(&addr, "/visitor", json!({ "widget_token": widget }), bind).await;
+            drop(permit);
+            let socket = match socket {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("visitor {i}: {e:#}");
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    let _ = ready_tx.send(None);
+                    return;
+                }
+            };
+            let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+            if idle {
+                let _ = ready_tx.send(Some(tx));
+                // Hold the connection until the run ends.
+                while rx.recv().await.is_some() {}
+                drop(socket);
+                return;
+            }
+            let opened = socket
+                .emit_ack("message:send", json!({ "client_id": format!("open-{i}"), "content": "b:open:0" }))
+                .await;
+            let cid = match &opened {
+                Ok(ack) => ack["message"]["conversation_id"].as_str().map(str::to_string),
+                Err(_) => None,
+            };
+            let Some(cid) = cid else {
+                eprintln!("visitor {i}: opening refused: {opened:?}");
+                errors.fetch_add(1, Ordering::Relaxed);
+                let _ = ready_tx.send(None);
+                return;
+            };
+            let _ = ready_tx.send(Some(tx));
+            let mut seq = 0u64;
+            while let Some(stamp) = rx.recv().await {
+                seq += 1;
+                let payload = json!({ "conversation_id": cid, "client_id": format!("m{i}-{seq}"), "content": format!("b:{i}:{stamp}") });
+                match socket.emit_ack("message:send", payload).await {
+                    Ok(a) if a["ok"] == true => acked.fetch_add(1, Ordering::Relaxed),
+                    _ => errors.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    drop(ready_tx);
+    let mut senders = Vec::with_capacity(args.visitors);
+    while let Some(s) = ready_rx.recv().await {
+        if let Some(s) = s {
+            senders.push(s);
+        }
+    }
+    say(&json!({ "ready": senders.len(), "errors": errors.load(Ordering::Relaxed) }));
+
+    let mut lines = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let got = std::io::stdin().lock().read_line(&mut line);
+        got.map(|_| line)
+    })
+    .await??;
+    while let Some(go) = lines.trim().strip_prefix("go ") {
+        let mut parts = go.split_whitespace().map(|v| v.parse::<u64>().unwrap_or(0));
+        let (rate, secs) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        let before = acked.load(Ordering::Relaxed);
+        let start = Instant::now();
+        let mut scheduled = 0u64;
+        if rate > 0 && !senders.is_empty() {
+            let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut next = 0usize;
+            while start.elapsed() < Duration::from_secs(secs) {
+                tick.tick().await;
+                let _ = senders[next % senders.len()].send(epoch_ns());
+                next += 1;
+                scheduled += 1;
+            }
+        }
+        // Acks of what is still in flight (bounded).
+        let until = Instant::now() + Duration::from_secs(10);
+        while acked.load(Ordering::Relaxed) - before + errors.load(Ordering::Relaxed) < scheduled
+            && Instant::now() < until
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        say(
+            &json!({ "scheduled": scheduled, "acked": acked.load(Ordering::Relaxed) - before, "errors": errors.load(Ordering::Relaxed) }),
+        );
+        lines = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            let got = std::io::stdin().lock().read_line(&mut line);
+            got.map(|_| line)
+        })
+        .await??;
+    }
+    Ok(())
+}
+
+/// A worker process and its stdin/stdout.
+struct Worker {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Worker {
+    fn read(&mut self) -> anyhow::Result<Value> {
+        let line = self.stdout.next().context("the worker ended")??;
+        Ok(serde_json::from_str(&line)?)
+    }
+}
+
+async fn coordinate(args: Args) -> anyhow::Result<()> {
     let http = sio::Http::new(&args.addr);
+    let server_started = read_proc(args.server_pid);
 
     // Setup: a team, its agents (capacity enough for every visitor), and a web inbox routed to the team.
     let admin = http
@@ -126,12 +286,7 @@ async fn main() -> anyhow::Result<()> {
         .as_str()
         .context("admin login failed; start the server with KEFU_ADMIN_EMAIL/PASSWORD")?
         .to_string();
-    let run = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis()
-    );
+    let run = format!("{:x}", epoch_ns() / 1_000_000);
     let team = http
         .post(
             "/api/v1/teams",
@@ -168,22 +323,24 @@ async fn main() -> anyhow::Result<()> {
         agent_tokens.push(login["token"].as_str().context("agent login")?.to_string());
     }
 
-    let stats = Arc::new(Stats {
-        latencies_us: Mutex::new(Vec::with_capacity(200_000)),
-        acked: AtomicU64::new(0),
-        errors: AtomicU64::new(0),
-        agent_received: AtomicU64::new(0),
-        replies: AtomicU64::new(0),
-    });
-    let measuring = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let latencies_us = Arc::new(Mutex::new(Vec::<u64>::with_capacity(200_000)));
+    let delivered = Arc::new(AtomicU64::new(0));
+    let replies = Arc::new(AtomicU64::new(0));
+    let reply_errors = Arc::new(AtomicU64::new(0));
+    let measuring = Arc::new(AtomicBool::new(false));
 
-    // Agents.
+    // Agents, in this process.
     for token in &agent_tokens {
-        let agent = sio::Socket::connect(&args.addr, "/agent", json!({ "token": token })).await?;
-        let stats = stats.clone();
-        let measuring = measuring.clone();
-        let reply_every = args.reply_every;
+        let agent = sio::Socket::connect(&args.addr, "/agent", json!({ "token": token }), None).await?;
         agent.emit_ack("status:set", json!({ "status": "online" })).await?;
+        let (latencies_us, delivered, replies, reply_errors, measuring) = (
+            latencies_us.clone(),
+            delivered.clone(),
+            replies.clone(),
+            reply_errors.clone(),
+            measuring.clone(),
+        );
+        let reply_every = args.reply_every;
         tokio::spawn(async move {
             let mut n = 0u64;
             let mut events = agent.events();
@@ -196,27 +353,30 @@ async fn main() -> anyhow::Result<()> {
                     .strip_prefix("b:")
                     .and_then(|r| r.split(':').nth(1))
                     .and_then(|t| t.parse::<u64>().ok())
+                    .filter(|t| *t > 0)
                 else {
                     continue;
                 };
                 if measuring.load(Ordering::Relaxed) {
-                    let latency = now_ns(base).saturating_sub(sent) / 1000;
-                    stats.latencies_us.lock().await.push(latency);
-                    stats.agent_received.fetch_add(1, Ordering::Relaxed);
+                    let latency = epoch_ns().saturating_sub(sent) / 1000;
+                    latencies_us.lock().await.push(latency);
+                    delivered.fetch_add(1, Ordering::Relaxed);
                 }
                 n += 1;
                 if reply_every > 0 && n.is_multiple_of(reply_every) {
                     let cid = data["message"]["conversation_id"].clone();
                     let payload = json!({ "conversation_id": cid, "client_id": format!("r{n}-{sent}"), "content": "收到，正在处理" });
                     // Answer without holding up the agent's reading of the next events.
-                    let (agent, stats) = (agent.clone(), stats.clone());
+                    let (agent, replies, reply_errors) = (agent.clone(), replies.clone(), reply_errors.clone());
                     tokio::spawn(async move {
                         if agent
                             .emit_ack("message:send", payload)
                             .await
                             .is_ok_and(|a| a["ok"] == true)
                         {
-                            stats.replies.fetch_add(1, Ordering::Relaxed);
+                            replies.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            reply_errors.fetch_add(1, Ordering::Relaxed);
                         }
                     });
                 }
@@ -225,138 +385,104 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let idle = read_proc(args.server_pid);
-    eprintln!("connecting {} visitors...", args.visitors);
+    let exe = std::env::current_exe()?;
+    let count = args.visitors.div_ceil(args.per_worker.max(1)).max(1);
+    eprintln!(
+        "connecting {} visitors through {count} worker process(es)...",
+        args.visitors
+    );
     let ramp = Instant::now();
-    let gate = Arc::new(Semaphore::new(args.connect_concurrency));
-    let mut senders = Vec::with_capacity(args.visitors);
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Option<(usize, mpsc::UnboundedSender<u64>)>>();
-    for i in 0..args.visitors {
-        let permit = gate.clone().acquire_owned().await?;
-        let (addr, widget, ready_tx, stats) = (args.addr.clone(), widget.clone(), ready_tx.clone(), stats.clone());
-        let idle = args.idle;
-        tokio::spawn(async move {
-            let t0 = Instant::now();
-            let socket = sio::Socket::connect(&addr, "/visitor", json!({ "widget_token": widget })).await;
-            drop(permit);
-            if t0.elapsed() > Duration::from_secs(1) {
-                eprintln!("visitor {i}: connect took {:?}", t0.elapsed());
-            }
-            let socket = match socket {
-                Ok(s) => Ok(s),
-                Err(e) => {
-                    eprintln!("visitor {i}: {e:#}");
-                    Err(e)
-                }
-            };
-            let Ok(socket) = socket else {
-                stats.errors.fetch_add(1, Ordering::Relaxed);
-                let _ = ready_tx.send(None);
-                return;
-            };
-            if idle {
-                let (tx, _rx) = mpsc::unbounded_channel::<u64>();
-                let _ = ready_tx.send(Some((i, tx)));
-                // Hold the connection until the run ends.
-                std::future::pending::<()>().await;
-                drop(socket);
-                return;
-            }
-            // Open the conversation; later messages go to it.
-            let opened = socket
-                .emit_ack(
-                    "message:send",
-                    json!({ "client_id": format!("open-{i}"), "content": "b:open:0" }),
-                )
-                .await;
-            let cid = match &opened {
-                Ok(ack) => ack["message"]["conversation_id"].as_str().map(str::to_string),
-                Err(e) => {
-                    eprintln!("visitor {i}: opening the conversation: {e:#}");
-                    None
-                }
-            };
-            if t0.elapsed() > Duration::from_secs(1) {
-                eprintln!("visitor {i}: connect and open took {:?}", t0.elapsed());
-            }
-            let Some(cid) = cid else {
-                if let Ok(ack) = &opened {
-                    eprintln!("visitor {i}: opening refused: {ack}");
-                }
-                stats.errors.fetch_add(1, Ordering::Relaxed);
-                let _ = ready_tx.send(None);
-                return;
-            };
-            let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
-            let _ = ready_tx.send(Some((i, tx)));
-            let mut seq = 0u64;
-            while let Some(stamp) = rx.recv().await {
-                seq += 1;
-                let payload = json!({ "conversation_id": cid, "client_id": format!("m{i}-{seq}"), "content": format!("b:{i}:{stamp}") });
-                match socket.emit_ack("message:send", payload).await {
-                    Ok(a) if a["ok"] == true => {
-                        stats.acked.fetch_add(1, Ordering::Relaxed);
-                    }
-                    _ => {
-                        stats.errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-        });
-    }
-    drop(ready_tx);
-    while senders.len() + (stats.errors.load(Ordering::Relaxed) as usize) < args.visitors {
-        match ready_rx.recv().await {
-            Some(Some(s)) => senders.push(s),
-            Some(None) => {}
-            None => break,
+    let mut workers = Vec::new();
+    let mut first = 0;
+    for k in 0..count {
+        let n = args.per_worker.min(args.visitors - first);
+        let mut cmd = Command::new(&exe);
+        cmd.args(["--worker", "--addr", &args.addr, "--widget", &widget])
+            .args(["--visitors", &n.to_string(), "--first", &first.to_string()])
+            .args(["--connect-concurrency", &args.connect_concurrency.to_string()])
+            .args(["--bind", &format!("127.0.0.{}", 2 + k)]);
+        if args.idle {
+            cmd.arg("--idle");
         }
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+        let stdin = child.stdin.take().context("worker stdin")?;
+        let stdout = std::io::BufReader::new(child.stdout.take().context("worker stdout")?).lines();
+        workers.push(Worker { child, stdin, stdout });
+        first += n;
     }
+    let (workers, connected, connect_errors) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<Worker>, u64, u64)> {
+            let (mut connected, mut errors) = (0, 0);
+            for w in &mut workers {
+                let ready = w.read()?;
+                connected += ready["ready"].as_u64().unwrap_or(0);
+                errors += ready["errors"].as_u64().unwrap_or(0);
+            }
+            Ok((workers, connected, errors))
+        })
+        .await??;
     let ramp_secs = ramp.elapsed().as_secs_f64();
     // Let pushes settle, then read the server's memory with every connection open and idle.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let held = read_proc(args.server_pid);
     eprintln!(
-        "{} visitors connected in {ramp_secs:.1} s; measuring {} s at {} msg/s",
-        senders.len(),
-        args.duration,
-        args.rate
+        "{connected} visitors connected in {ramp_secs:.1} s; measuring {} s at {} msg/s",
+        args.duration, args.rate
     );
 
     measuring.store(true, Ordering::Relaxed);
-    let acked_before = stats.acked.load(Ordering::Relaxed);
+    let replies_before = replies.load(Ordering::Relaxed);
     let start = Instant::now();
-    let interval = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut next = 0usize;
-    let mut scheduled = 0u64;
-    while !args.idle && start.elapsed() < Duration::from_secs(args.duration) && !senders.is_empty() {
-        tick.tick().await;
-        let (_, tx) = &senders[next % senders.len()];
-        let _ = tx.send(now_ns(base));
-        next += 1;
-        scheduled += 1;
-    }
-    // Wait for in-flight messages to arrive (bounded).
+    let rate = if args.idle { 0 } else { args.rate };
+    let (duration, count_workers) = (args.duration, workers.len() as u64);
+    let results = tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<Value>, Vec<Worker>)> {
+        let mut workers = workers;
+        for (k, w) in workers.iter_mut().enumerate() {
+            // The total rate, shared out; the first workers take the remainder.
+            let share = rate / count_workers + u64::from((k as u64) < rate % count_workers);
+            writeln!(w.stdin, "go {share} {duration}")?;
+            w.stdin.flush()?;
+        }
+        let mut results = Vec::new();
+        for w in &mut workers {
+            results.push(w.read()?);
+        }
+        Ok((results, workers))
+    })
+    .await??;
+    let (results, workers) = results;
+    let scheduled: u64 = results.iter().map(|r| r["scheduled"].as_u64().unwrap_or(0)).sum();
+    let acked: u64 = results.iter().map(|r| r["acked"].as_u64().unwrap_or(0)).sum();
+    let send_errors: u64 = results.iter().map(|r| r["errors"].as_u64().unwrap_or(0)).sum();
+    // Wait for in-flight pushes to reach the agents (bounded).
     let drain = Instant::now();
-    while stats.agent_received.load(Ordering::Relaxed) < scheduled && drain.elapsed() < Duration::from_secs(10) {
+    while delivered.load(Ordering::Relaxed) < scheduled && drain.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = start.elapsed().as_secs_f64();
     measuring.store(false, Ordering::Relaxed);
     let busy = read_proc(args.server_pid);
+    for mut w in workers {
+        drop(w.stdin);
+        let _ = w.child.wait();
+    }
 
-    let mut lat = stats.latencies_us.lock().await.clone();
+    let mut lat = latencies_us.lock().await.clone();
     lat.sort_unstable();
-    let acked = stats.acked.load(Ordering::Relaxed) - acked_before;
-    let replies = stats.replies.load(Ordering::Relaxed);
+    let replies = replies.load(Ordering::Relaxed) - replies_before;
     let ticks_per_sec = 100.0;
     let cpu_secs = busy.cpu_ticks.saturating_sub(held.cpu_ticks) as f64 / ticks_per_sec;
-    let delivered = stats.agent_received.load(Ordering::Relaxed);
+    let delivered = delivered.load(Ordering::Relaxed);
+    let per_visitor = if connected == 0 {
+        Value::Null
+    } else {
+        json!(((held.rss_kb as f64 - idle.rss_kb as f64) / connected as f64 * 100.0).round() / 100.0)
+    };
     let report = json!({
         "visitors_requested": args.visitors,
-        "connections_held": senders.len() + args.agents,
-        "connect_errors_and_send_errors": stats.errors.load(Ordering::Relaxed),
+        "worker_processes": count,
+        "connections_held": connected + args.agents as u64,
+        "errors": { "connect": connect_errors, "send": send_errors.saturating_sub(connect_errors), "reply": reply_errors.load(Ordering::Relaxed), "undelivered": scheduled.saturating_sub(delivered) },
         "ramp_seconds": (ramp_secs * 10.0).round() / 10.0,
         "scheduled_visitor_messages": scheduled,
         "visitor_messages_acked": acked,
@@ -364,8 +490,8 @@ async fn main() -> anyhow::Result<()> {
         "persisted_messages_per_sec": ((acked + replies) as f64 / elapsed).round(),
         "visitor_to_agent_delivered": delivered,
         "latency_ms": { "p50": percentile(&lat, 0.50), "p95": percentile(&lat, 0.95), "p99": percentile(&lat, 0.99), "max": percentile(&lat, 1.0) },
-        "server_rss_kb": { "before_visitors": idle.rss_kb, "visitors_connected": held.rss_kb, "after_load": busy.rss_kb },
-        "server_rss_per_visitor_kb": if senders.is_empty() { Value::Null } else { json!(((held.rss_kb as f64 - idle.rss_kb as f64) / senders.len() as f64 * 100.0).round() / 100.0) },
+        "server_rss_kb": { "started": server_started.rss_kb, "agents_connected": idle.rss_kb, "visitors_connected": held.rss_kb, "after_load": busy.rss_kb },
+        "server_rss_per_visitor_kb": per_visitor,
         "server_cpu_seconds_during_load": cpu_secs,
         "server_cpu_ms_per_delivered_message": if delivered == 0 { Value::Null } else { json!((cpu_secs * 1000.0 / delivered as f64 * 1000.0).round() / 1000.0) },
     });

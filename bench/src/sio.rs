@@ -71,9 +71,31 @@ pub struct Socket {
 }
 
 impl Socket {
-    pub async fn connect(addr: &str, ns: &str, auth: Value) -> anyhow::Result<Arc<Socket>> {
+    /// Connects from `bind` (a loopback source address) when given: one address has only so many ports.
+    pub async fn connect(
+        addr: &str,
+        ns: &str,
+        auth: Value,
+        bind: Option<std::net::IpAddr>,
+    ) -> anyhow::Result<Arc<Socket>> {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        let target: std::net::SocketAddr = addr.parse().context("--addr must be ip:port")?;
+        let tcp = match bind {
+            Some(ip) => {
+                let socket = if ip.is_ipv4() {
+                    tokio::net::TcpSocket::new_v4()?
+                } else {
+                    tokio::net::TcpSocket::new_v6()?
+                };
+                socket
+                    .bind(std::net::SocketAddr::new(ip, 0))
+                    .context("bind the source address")?;
+                socket.connect(target).await.context("connect")?
+            }
+            None => TcpStream::connect(target).await.context("connect")?,
+        };
+        tcp.set_nodelay(true)?;
+        let (ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, None)
             .await
             .context("websocket handshake")?;
         let (mut sink, mut stream) = ws.split();

@@ -1,14 +1,16 @@
-// Several Kefu nodes on one PostgreSQL database and one Redis (issue #6, first step): Socket.IO rooms span the
-// nodes through the Redis adapter, so a visitor on one node and the agent answering them on another see each other's
-// messages live; a node refuses to cluster with settings that cannot work (no shared secret key, SQLite, RESP2). Needs KEFU_TEST_DATABASE_URL and
-// KEFU_TEST_REDIS_URL (CI sets both and requires them); skipped otherwise, as on a bare machine.
+// Several Kefu nodes on one PostgreSQL database and one Redis (issue #6): Socket.IO rooms span the nodes through the
+// Redis adapter, so a visitor on one node and the agent answering them on another see each other's messages live; a
+// node that loses Redis says so and stops; a node refuses to cluster with settings that cannot work (no shared secret
+// key, SQLite, RESP2). Needs KEFU_TEST_DATABASE_URL and KEFU_TEST_REDIS_URL (CI sets both and requires them);
+// skipped otherwise, as on a bare machine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, setupTeam, onlineAgent, connectVisitor, request, uid, BIN } from './harness.mjs';
+import { startCluster, setupTeam, onlineAgent, connectAgent, connectVisitor, request, uid, BIN } from './harness.mjs';
 
 const configured = Boolean(process.env.KEFU_TEST_DATABASE_URL && process.env.KEFU_TEST_REDIS_URL);
 const required = process.env.KEFU_REQUIRE_CLUSTER === '1';
@@ -43,6 +45,90 @@ test('a visitor on one node and the agent on the other see each other\'s message
   assert.equal(back.message.content, 'Answered from node B');
   visitor.close();
   agent.close();
+});
+
+test('presence, typing and a logout cross nodes, and each push arrives once', { skip }, async () => {
+  const [a, b] = cluster.nodes;
+  const setup = await setupTeam(a, { supervisor: true });
+  const { socket: supervisor } = await connectAgent(b, setup.supervisor.token);
+  const agent = await onlineAgent(a, setup.agents[0]);
+  await supervisor.next('presence', (d) => d.agent_id === setup.agents[0].id && d.status === 'online');
+  const { socket: visitor } = await connectVisitor(b, setup.widgetToken);
+  const sent = await request(visitor, 'message:send', { client_id: uid('c'), content: 'one push per message' });
+  const cid = sent.message.conversation_id;
+  await agent.next('message:new', (d) => d.message.id === sent.message.id);
+  visitor.emit('typing', { conversation_id: cid, is_typing: true });
+  await agent.next('typing', (d) => d.conversation_id === cid && d.is_typing);
+  // A later message on the same path: by the time it arrives, a repeat of the first would have too.
+  const second = await request(visitor, 'message:send', { conversation_id: cid, client_id: uid('c'), content: 'second' });
+  await agent.next('message:new', (d) => d.message.id === second.message.id);
+  assert.equal(agent.all('message:new').filter((d) => d.message.id === sent.message.id).length, 0, 'pushed once');
+  assert.equal(agent.all('typing').length, 0, 'typing pushed once');
+
+  // The agent's second tab on node B ends with the session they log out of on node A.
+  const { socket: tab } = await connectAgent(b, setup.agents[0].token);
+  const closed = new Promise((resolve) => tab.once('disconnect', resolve));
+  const out = await fetch(`${a.url}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${setup.agents[0].token}` } });
+  assert.ok(out.ok, `logout answered ${out.status}`);
+  await closed;
+  visitor.close(); agent.close(); supervisor.close();
+});
+
+/** A Redis of this test's own, on a free loopback port, that the test can kill. */
+async function privateRedis() {
+  const port = await new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => resolve(port)); });
+  });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}?protocol=resp3`;
+  for (let i = 0; i < 100; i += 1) {
+    const up = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    const kill = () => new Promise((r) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return r();
+      proc.once('exit', r);
+      proc.kill('SIGKILL');
+    });
+    if (up) return { url, kill };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error('redis-server did not start');
+}
+
+test('a node that loses Redis serves its own sockets, says it is not ready, then stops so it can be restarted', { skip }, async () => {
+  const redis = await privateRedis();
+  const lonely = await startCluster(1, { env: { KEFU_REDIS_URL: redis.url, KEFU_NODE_TTL_SECS: '2' } });
+  try {
+    const [node] = lonely.nodes;
+    assert.equal((await fetch(`${node.url}/readyz`)).status, 200);
+    const setup = await setupTeam(node);
+    const agent = await onlineAgent(node, setup.agents[0]);
+    const { socket: visitor } = await connectVisitor(node, setup.widgetToken);
+    await redis.kill();
+    // Pushes cannot cross nodes any more; this node's own sockets are still served.
+    const sent = await request(visitor, 'message:send', { client_id: uid('c'), content: 'Redis just went away' });
+    assert.equal(sent.ok, true, JSON.stringify(sent));
+    await agent.next('message:new', (d) => d.message.id === sent.message.id);
+    let ready;
+    for (let i = 0; i < 100; i += 1) {
+      ready = await fetch(`${node.url}/readyz`);
+      if (ready.status === 503) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ready.status, 503);
+    assert.equal((await ready.json()).error.code, 'realtime_unavailable');
+    const exit = await node.waitExit();
+    assert.notEqual(exit.code, 0, 'it exits with an error, for its supervisor to restart it');
+    assert.match(node.output, /Redis no longer carried the other nodes' pushes/);
+    visitor.close(); agent.close();
+  } finally {
+    await lonely.stop();
+    await redis.kill().catch(() => {});
+  }
 });
 
 test('a node refuses to cluster with settings that cannot work, naming the setting', () => {

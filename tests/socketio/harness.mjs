@@ -105,8 +105,9 @@ export async function startServer(options = {}) {
 
 /**
  * Several Kefu nodes sharing one fresh PostgreSQL database (KEFU_TEST_DATABASE_URL) and Redis (KEFU_TEST_REDIS_URL),
- * on loopback ports, with one secret key and a Redis prefix of their own. Started one after the other, so the first
- * migrates and makes the organisation. `null` when PostgreSQL or Redis is not configured.
+ * on loopback ports, with one secret key and a Redis prefix of their own. Started at the same moment on the empty
+ * database, as an operator's supervisor would: one migrates and sets up, the others wait for it. `add()` starts one
+ * more node. `null` when PostgreSQL or Redis is not configured.
  */
 export async function startCluster(count = 2, options = {}) {
   if (!process.env.KEFU_TEST_DATABASE_URL || !process.env.KEFU_TEST_REDIS_URL) return null;
@@ -117,11 +118,15 @@ export async function startCluster(count = 2, options = {}) {
     KEFU_SECRET_KEY: randomBytes(32).toString('base64'),
     ...(options.env ?? {}),
   };
-  const nodes = [];
-  for (let i = 0; i < count; i += 1) nodes.push(await startServer({ ...options, env, pgdb }));
+  const nodes = await Promise.all(Array.from({ length: count }, () => startServer({ ...options, env, pgdb })));
   return {
     nodes,
     env,
+    add: async () => {
+      const node = await startServer({ ...options, env, pgdb });
+      nodes.push(node);
+      return node;
+    },
     stop: async () => {
       for (const n of nodes) await n.stop();
       await dropPostgres(pgdb).catch(() => {});

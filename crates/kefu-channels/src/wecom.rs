@@ -10,9 +10,7 @@ use kefu_core::media::MediaKind;
 use kefu_core::model::InboxKind;
 use kefu_service::{ChannelInbound, MediaFile, Outcome, Service, WecomInbox, WecomJob};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use uuid::Uuid;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct HookQuery {
@@ -100,18 +98,6 @@ pub fn callback(inbox: &WecomInbox, q: &HookQuery, body: &str) -> Result<Option<
     Ok(event.token.filter(|t| !t.is_empty()))
 }
 
-/// One pull per inbox at a time: two pulls from the same cursor would each store what the other stores.
-fn pull_lock(inbox: Uuid) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    LOCKS
-        .get_or_init(Mutex::default)
-        .lock()
-        .expect("pull locks")
-        .entry(inbox)
-        .or_default()
-        .clone()
-}
-
 async fn access_token(api: &WechatApi, inbox: &WecomInbox, stale: Option<&str>) -> Result<String, Failure> {
     let s = &inbox.settings;
     let key = format!("{}\u{0}{}\u{0}{}", s.api_base_url, s.corp_id, inbox.secrets.secret);
@@ -119,7 +105,8 @@ async fn access_token(api: &WechatApi, inbox: &WecomInbox, stale: Option<&str>) 
         ("corpid", s.corp_id.as_str()),
         ("corpsecret", inbox.secrets.secret.as_str()),
     ]);
-    api.cached_token(inbox.inbox.id, key, request, stale).await
+    // WeCom gives the same token again while it is valid: each node may keep its own.
+    api.cached_token(inbox.inbox.id, key, request, stale, None).await
 }
 
 /// Calls with the corp's access token, and once more with a fresh token if the cached one is refused.
@@ -243,8 +230,12 @@ fn content(msg: &serde_json::Value) -> Option<String> {
 /// cursor moves past it, so a crash in between pulls that page again (and its messages are kept once).
 pub async fn pull(service: &Service, inbox: &WecomInbox, token: &str) -> Result<usize, String> {
     let api = WechatApi::shared();
-    let lock = pull_lock(inbox.inbox.id);
-    let _held = lock.lock().await;
+    // One pull per inbox across every node: two pulls from the same cursor would each store what the other does.
+    // A callback that finds one running waits and pulls after it (what arrived meanwhile is still to take).
+    let _held = service
+        .channel_lock(&format!("wecom-pull:{}", inbox.inbox.id))
+        .await
+        .map_err(|e| e.to_string())?;
     let mut taken = 0;
     for _ in 0..100 {
         let cursor = service

@@ -28,6 +28,8 @@ pub struct AppState {
     pub service: Service,
     /// In demo mode, the widget token of the inbox the demo page at `/` embeds.
     pub demo_widget_token: Option<String>,
+    /// False while this node cannot hear the other nodes of its cluster (Redis lost): `/readyz` answers 503.
+    pub realtime_ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The whole HTTP surface: REST, health, and Socket.IO at `/socket.io/`.

@@ -304,9 +304,15 @@ async fn healthz() -> Json<Status> {
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses(
-    (status = 200, description = "The database answers", body = Status),
-    (status = 503, description = "The database is unreachable", body = ErrorBody)))]
+    (status = 200, description = "The database answers, and Redis carries the other nodes' pushes", body = Status),
+    (status = 503, description = "The database is unreachable (`database_unavailable`), or this node no longer \
+        hears the other nodes through Redis (`realtime_unavailable`)", body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.realtime_ready.load(std::sync::atomic::Ordering::Relaxed) {
+        let body = json!({ "error": { "code": "realtime_unavailable",
+            "message": "this node no longer hears the other nodes through Redis; it will restart" } });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     match state.service.store().ping().await {
         Ok(()) => Json(Status { status: "ready".into() }).into_response(),
         Err(e) => {

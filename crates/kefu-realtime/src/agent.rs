@@ -79,7 +79,7 @@ pub(crate) async fn authenticate<A: Adapter>(
     if user.role.oversees() {
         s.join(format!("supervisors:{}", user.org_id));
     }
-    service.agent_socket_connected(&user);
+    service.agent_socket_connected(&user).await.map_err(refused)?;
     s.extensions.insert(Arc::new(user));
     register_handlers(&s);
     Ok(())
@@ -94,7 +94,7 @@ pub(crate) async fn on_connect<A: Adapter>(s: SocketRef<A>, Extension(user): Ext
 fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
     s.on_disconnect(
         async |Extension(user): Extension<Arc<User>>, State(service): State<Svc>| {
-            service.agent_socket_disconnected(user.org_id, user.id);
+            service.agent_socket_disconnected(user.id).await;
         },
     );
 

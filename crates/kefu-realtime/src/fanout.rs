@@ -5,8 +5,8 @@
 use kefu_core::model::{Conversation, ConversationStatus, SenderKind};
 use kefu_service::Notification;
 use serde_json::json;
-use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::{BroadcastError, SocketIo};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -40,17 +40,33 @@ fn count_failure(event: &str, error: &dyn std::fmt::Display) {
     }
 }
 
+/// Pushes to the rooms on every node. When the other nodes cannot be reached (Redis is down) the adapter sends
+/// nothing at all, so this node's own sockets are served on their own: theirs is the part of the push it can make.
 async fn emit<A: Adapter>(io: &SocketIo<A>, ns: &str, rooms: Vec<String>, event: &str, data: &serde_json::Value) {
     let Some(ops) = io.of(ns) else { return };
-    if let Err(e) = ops.to(rooms).emit(event, data).await {
-        count_failure(event, &e);
+    match ops.to(rooms.clone()).emit(event, data).await {
+        Ok(()) => {}
+        Err(BroadcastError::Adapter(e)) => {
+            count_failure(event, &e);
+            if let Some(ops) = io.of(ns)
+                && let Err(e) = ops.local().to(rooms).emit(event, data).await
+            {
+                count_failure(event, &e);
+            }
+        }
+        Err(e) => count_failure(event, &e),
     }
 }
 
 async fn disconnect<A: Adapter>(io: &SocketIo<A>, room: String) {
     let Some(ops) = io.of("/agent") else { return };
-    if let Err(e) = ops.to(room).disconnect().await {
-        tracing::warn!(error = %e, "could not close sockets of an ended session");
+    if let Err(e) = ops.to(room.clone()).disconnect().await {
+        tracing::warn!(error = %e, "could not close sockets of an ended session on every node");
+        if let Some(ops) = io.of("/agent")
+            && let Err(e) = ops.local().to(room).disconnect().await
+        {
+            tracing::warn!(error = %e, "could not close sockets of an ended session");
+        }
     }
 }
 

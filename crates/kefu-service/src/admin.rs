@@ -40,6 +40,7 @@ pub struct Setup {
 
 impl Service {
     /// On an empty database: one organisation and its "Website" inbox. Returns the organisation either way.
+    /// Nodes starting together on an empty database make one: the first to take the setup lock does.
     pub async fn ensure_organisation(&self) -> Result<Setup> {
         if let Some(organisation) = self.store().organisation().await? {
             return Ok(Setup {
@@ -50,6 +51,17 @@ impl Service {
         let now = now_ms();
         let org_id = new_id();
         let mut tx = self.store().begin().await?;
+        tx.lock_setup().await?;
+        let created = !tx.has_organisation().await?;
+        if !created {
+            drop(tx);
+            let organisation = self
+                .store()
+                .organisation()
+                .await?
+                .ok_or(ServiceError::NotFound("organisation"))?;
+            return Ok(Setup { organisation, created });
+        }
         tx.insert_organisation(org_id, "Kefu", now).await?;
         let token = crate::auth::new_token();
         let inbox_id = new_id();

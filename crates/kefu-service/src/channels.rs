@@ -11,6 +11,7 @@ use kefu_core::weibo::{WeiboSecrets, WeiboSettings};
 use kefu_store::now_ms;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// A message a provider delivered, in the words every channel shares.
@@ -192,6 +193,50 @@ impl Service {
 
     pub async fn channel_cursor(&self, inbox_id: Uuid) -> Result<Option<String>> {
         Ok(self.store().channel_cursor(inbox_id).await?)
+    }
+
+    /// Holds the lock named `key` across every node until the guard drops (one pull per cursor at a time).
+    pub async fn channel_lock(&self, key: &str) -> Result<kefu_store::ChannelLock> {
+        Ok(self.store().channel_lock(key).await?)
+    }
+
+    /// Whether nodes share providers' tokens through the database (PostgreSQL; SQLite serves one node).
+    pub fn shares_channel_tokens(&self) -> bool {
+        self.store().backend() == kefu_store::Backend::Postgres
+    }
+
+    /// The token the nodes share for an inbox, if it was fetched with the credentials `key` names and is still
+    /// fresh: (token, how long it stays fresh).
+    pub async fn shared_channel_token(&self, inbox_id: Uuid, key: &str) -> Result<Option<(String, Duration)>> {
+        let Some((key_hash, sealed, fresh_until)) = self.store().channel_token(inbox_id).await? else {
+            return Ok(None);
+        };
+        let left = fresh_until - now_ms();
+        if key_hash != crate::hash_token(key) || left <= 0 {
+            return Ok(None);
+        }
+        match self.config().secrets.open(&sealed) {
+            Ok(token) => Ok(Some((token, Duration::from_millis(left as u64)))),
+            // Sealed under another key (KEFU_SECRET_KEY changed): fetch a new one.
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Keeps a token the other nodes will use, sealed, with the credentials it was fetched with.
+    pub async fn save_shared_channel_token(
+        &self,
+        inbox_id: Uuid,
+        key: &str,
+        token: &str,
+        fresh_for: Duration,
+    ) -> Result<()> {
+        let sealed = self.config().secrets.seal(token);
+        let now = now_ms();
+        let fresh_until = now + fresh_for.as_millis() as i64;
+        self.store()
+            .save_channel_token(inbox_id, &crate::hash_token(key), &sealed, fresh_until, now)
+            .await?;
+        Ok(())
     }
 
     pub async fn set_channel_cursor(&self, inbox_id: Uuid, cursor: &str) -> Result<()> {

@@ -865,9 +865,31 @@ impl Service {
 
     /// Sets an agent's presence and routes accordingly: online pulls from the queue, offline hands work back.
     pub async fn set_presence(&self, org_id: Uuid, agent_id: Uuid, presence: Presence) -> Result<()> {
+        self.change_presence(org_id, agent_id, presence, None).await.map(|_| ())
+    }
+
+    /// Takes an agent offline if, once their organisation is locked, they are still present with no socket on
+    /// any node since before `gone_before`. Returns whether they went offline.
+    pub(crate) async fn take_offline_if_gone(&self, org_id: Uuid, agent_id: Uuid, gone_before: i64) -> Result<bool> {
+        self.change_presence(org_id, agent_id, Presence::Offline, Some(gone_before))
+            .await
+    }
+
+    async fn change_presence(
+        &self,
+        org_id: Uuid,
+        agent_id: Uuid,
+        presence: Presence,
+        only_if_gone_before: Option<i64>,
+    ) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.store().begin().await?;
         tx.lock_organisation(org_id).await?;
+        if let Some(gone_before) = only_if_gone_before
+            && !tx.agent_gone(agent_id, gone_before).await?
+        {
+            return Ok(false);
+        }
         tx.set_presence(agent_id, presence, now).await?;
         let mut router = tx.load_router(org_id, Some(agent_id)).await?;
         let step = routing::Event::Presence { agent_id, presence };
@@ -889,7 +911,7 @@ impl Service {
         }];
         all.extend(notes);
         self.publish(all);
-        Ok(())
+        Ok(true)
     }
 
     /// Re-runs routing for an organisation after a change outside the router's events (capacity, teams).

@@ -58,6 +58,14 @@ pub struct ServiceConfig {
     /// Webhooks may target this machine or private networks (an integration running next to Kefu).
     pub allow_private_targets: bool,
     pub login_limits: LoginLimits,
+    /// This node among those sharing the database: new at every start.
+    pub node_id: uuid::Uuid,
+    /// A node that has not beaten for this long is dead: its sockets stop counting and its leases (the timers)
+    /// go to another node.
+    pub node_ttl: Duration,
+    /// How long a node's claim on an outgoing delivery lasts: if the node dies mid-send, another sends it after
+    /// this (so a provider may see it twice: deliveries are at least once).
+    pub delivery_lease: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -72,6 +80,9 @@ impl Default for ServiceConfig {
             secrets: SecretBox::ephemeral(),
             login_limits: LoginLimits::default(),
             allow_private_targets: false,
+            node_id: uuid::Uuid::now_v7(),
+            node_ttl: Duration::from_secs(20),
+            delivery_lease: Duration::from_secs(300),
         }
     }
 }

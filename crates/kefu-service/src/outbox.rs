@@ -8,8 +8,6 @@ use kefu_core::email::EmailSettings;
 use kefu_core::model::*;
 use kefu_store::{EmailThread, NewEmailRecord, OutboxItem, now_ms};
 
-/// How long a claimed delivery is a worker's: past it, another worker may take it (the first one died).
-const LEASE_MS: i64 = 5 * 60_000;
 /// Retryable failures are tried this many times in all before the delivery counts as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 
@@ -231,12 +229,18 @@ impl Service {
         Ok(message)
     }
 
+    /// How long a claim on a delivery (a reply or a webhook) lasts, in milliseconds.
+    pub(crate) fn delivery_lease_ms(&self) -> i64 {
+        self.config().delivery_lease.as_millis() as i64
+    }
+
     /// Deliveries due now, each with what sending it needs. One that cannot be prepared (its inbox gone, its
     /// credentials unreadable, the customer without an address) fails at once, with the reason.
     pub async fn due_deliveries(&self) -> Result<Vec<DeliveryJob>> {
         let now = now_ms();
         let mut jobs = Vec::new();
-        for item in self.store().claim_deliveries(now, now + LEASE_MS, 20).await? {
+        let lease_until = now + self.delivery_lease_ms();
+        for item in self.store().claim_deliveries(now, lease_until, 20).await? {
             match self.delivery_job(item.clone()).await {
                 Ok(job) => jobs.push(job),
                 Err(e) => self.settle(&item, Outcome::Failed(e.to_string())).await?,
@@ -456,7 +460,11 @@ impl Service {
             // Against a report on this reply arriving at the same moment (see `delivery_reported`).
             tx.lock_inbox(item.inbox_id).await?;
         }
-        tx.settle_delivery(item, status, error.as_deref(), next, now).await?;
+        if !tx.settle_delivery(item, status, error.as_deref(), next, now).await? {
+            // This node stalled past its lease and another took the delivery over: that one's result stands.
+            tracing::warn!(delivery = %item.id, "delivery outlived its lease: another node owns it now");
+            return Ok(());
+        }
         if let Outcome::Accepted {
             provider_id: Some(id),
         } = &outcome

@@ -846,6 +846,10 @@ impl Service {
             let Some(mut record) = tx.ticket_for_update(org_id, id).await? else {
                 continue;
             };
+            // Another node's timer (or an agent) got there first while this one waited for the row.
+            if record.status != TicketStatus::Solved {
+                continue;
+            }
             self.apply_changes(&mut tx, &mut record, &system(), &close, &book, now)
                 .await?;
             tx.commit().await?;

@@ -15,8 +15,6 @@ use uuid::Uuid;
 
 /// How long a node trusts its copy of an organisation's subscriptions (another node may have changed them).
 const CACHE_TTL: Duration = Duration::from_secs(5);
-/// A claimed delivery is a worker's for this long; past it, another may take it.
-const LEASE_MS: i64 = 2 * 60_000;
 /// Tries before a delivery counts as failed.
 pub const MAX_WEBHOOK_ATTEMPTS: i64 = 8;
 
@@ -40,6 +38,8 @@ pub struct WebhookJob {
     pub delivery: WebhookDelivery,
     pub url: String,
     pub secret: String,
+    /// Until when this node's claim holds (see `settle_webhook`).
+    pub lease_until: i64,
 }
 
 /// How posting a delivery went.
@@ -346,11 +346,14 @@ impl Service {
     pub async fn due_webhook_deliveries(&self) -> Result<Vec<WebhookJob>> {
         let now = now_ms();
         let mut jobs = Vec::new();
-        for (delivery, hook) in self.store().claim_webhook_deliveries(now, now + LEASE_MS, 20).await? {
+        // A claim never outlasts two minutes: a delivery's POST gives up well before.
+        let lease_until = now + self.delivery_lease_ms().min(120_000);
+        for (delivery, hook) in self.store().claim_webhook_deliveries(now, lease_until, 20).await? {
             let job = WebhookJob {
                 delivery,
                 url: hook.url,
                 secret: hook.secret,
+                lease_until,
             };
             if hook.active {
                 jobs.push(job);
@@ -384,16 +387,21 @@ impl Service {
             }
         };
         let mut tx = self.store().begin().await?;
-        tx.settle_webhook_delivery(
-            job.delivery.id,
-            status,
-            code.map(i64::from),
-            error.as_deref(),
-            next,
-            now,
-        )
-        .await?;
+        let settled = tx
+            .settle_webhook_delivery(
+                job.delivery.id,
+                status,
+                code.map(i64::from),
+                error.as_deref(),
+                next,
+                job.lease_until,
+                now,
+            )
+            .await?;
         tx.commit().await?;
+        if !settled {
+            tracing::warn!(delivery = %job.delivery.id, "webhook delivery outlived its lease: another node owns it now");
+        }
         Ok(())
     }
 }

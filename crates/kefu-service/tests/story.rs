@@ -1,55 +1,15 @@
 //! The store story suite: one story of a support team's day, told through the service against SQLite (always)
 //! and PostgreSQL (when KEFU_TEST_DATABASE_URL is set, as in CI). Both backends must behave the same.
 
+mod common;
+
+use common::{drain, drop_db, postgres, sqlite};
 use kefu_core::model::*;
 use kefu_service::{Bus, Notification, SendMessage, Service, ServiceConfig, ServiceError, TransferTarget};
 use kefu_store::{ConversationFilter, Store};
-use sqlx::Connection;
 use std::collections::HashSet;
 use tokio::sync::mpsc::UnboundedReceiver;
 use uuid::Uuid;
-
-struct Db {
-    url: String,
-    cleanup: Option<(String, String)>,
-}
-
-async fn sqlite() -> Db {
-    let dir = std::env::temp_dir().join(format!("kefu-story-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    Db {
-        url: format!("sqlite:{}", dir.join("kefu.db").display()),
-        cleanup: None,
-    }
-}
-
-async fn postgres() -> Option<Db> {
-    let base = std::env::var("KEFU_TEST_DATABASE_URL").ok()?;
-    let name = format!("kefu_story_{}", Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("KEFU_TEST_DATABASE_URL is reachable");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (prefix, _) = base.rsplit_once('/').expect("URL has a database");
-    Some(Db {
-        url: format!("{prefix}/{name}"),
-        cleanup: Some((base, name)),
-    })
-}
-
-async fn drop_db(db: Db) {
-    if let Some((base, name)) = db.cleanup {
-        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
-}
 
 async fn service(url: &str) -> (Service, UnboundedReceiver<Notification>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -58,14 +18,6 @@ async fn service(url: &str) -> (Service, UnboundedReceiver<Notification>) {
     assert_eq!(store.migrate().await.unwrap(), 0, "migrating again does nothing");
     let (bus, rx) = Bus::new();
     (Service::new(store, bus, ServiceConfig::default()), rx)
-}
-
-fn drain(rx: &mut UnboundedReceiver<Notification>) -> Vec<Notification> {
-    let mut out = Vec::new();
-    while let Ok(n) = rx.try_recv() {
-        out.push(n);
-    }
-    out
 }
 
 fn send(conversation_id: Option<Uuid>, client_id: &str, content: &str) -> SendMessage {

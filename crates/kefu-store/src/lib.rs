@@ -5,6 +5,7 @@
 //! the `Store` itself.
 
 mod channels;
+mod cluster;
 mod email;
 mod migrate;
 mod outbox;
@@ -15,6 +16,7 @@ mod tickets;
 mod tx;
 mod webhooks;
 
+pub use cluster::ChannelLock;
 pub use email::{EmailRecord, MailOriginal, NewEmailRecord};
 pub use outbox::{EmailThread, OutboxItem, StoredAttachment};
 pub use read::{ConversationFilter, Credentials};

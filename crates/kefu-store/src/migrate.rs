@@ -35,19 +35,31 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "channel_cursors",
         include_str!("../migrations/0014_channel_cursors.sql"),
     ),
+    (15, "cluster", include_str!("../migrations/0015_cluster.sql")),
+    (
+        16,
+        "channel_tokens",
+        include_str!("../migrations/0016_channel_tokens.sql"),
+    ),
 ];
 
 impl Store {
     /// Applies the migrations this database lacks; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
-        let mut conn = self.writer.acquire().await?;
+        let mut tx = self.writer.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Nodes starting at once: CREATE TABLE IF NOT EXISTS is not safe against itself on PostgreSQL.
+            sqlx::query("SELECT pg_advisory_xact_lock(7270)")
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS kefu_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
              applied_at BIGINT NOT NULL)",
         )
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?;
-        drop(conn);
+        tx.commit().await?;
         let mut applied = 0;
         for (version, name, sql) in MIGRATIONS {
             let mut tx = self.writer.begin().await?;

@@ -16,6 +16,9 @@ pub struct OutboxItem {
     pub conversation_id: Uuid,
     pub message_id: Uuid,
     pub attempts: i64,
+    /// Until when this claim holds: it fences the settle, so a worker that outlived its lease (a stalled node)
+    /// cannot overwrite what the worker that took over recorded.
+    pub lease_until: i64,
 }
 
 /// What an email conversation's thread looks like to a reply: its subject and the Message-IDs in it, oldest first.
@@ -74,6 +77,7 @@ impl Store {
                 conversation_id: uuid(&r, "conversation_id")?,
                 message_id: uuid(&r, "message_id")?,
                 attempts: r.try_get("attempts")?,
+                lease_until,
             };
             let mut tx = self.begin().await?;
             let done = sqlx::query(
@@ -123,7 +127,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Settles a delivery: sent, failed for good, or (pending) tried again at `next_attempt_at`.
+    /// Settles a delivery: sent, failed for good, or (pending) tried again at `next_attempt_at`. False, and
+    /// nothing written, when the claim's lease ran out and another worker claimed it since.
     pub async fn settle_delivery(
         &mut self,
         item: &OutboxItem,
@@ -131,19 +136,24 @@ impl Tx {
         error: Option<&str>,
         next_attempt_at: i64,
         now: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        let done = sqlx::query(
             "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = $4, \
-             updated_at = $5 WHERE id = $1",
+             updated_at = $5 WHERE id = $1 AND status = 'pending' AND next_attempt_at = $6",
         )
         .bind(item.id.to_string())
         .bind(status.as_str())
         .bind(error)
         .bind(next_attempt_at)
         .bind(now)
+        .bind(item.lease_until)
         .execute(&mut *self.tx)
         .await?;
-        self.set_delivery(item.message_id, status, error).await
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.set_delivery(item.message_id, status, error).await?;
+        Ok(true)
     }
 
     pub async fn set_delivery(&mut self, message_id: Uuid, status: DeliveryStatus, error: Option<&str>) -> Result<()> {

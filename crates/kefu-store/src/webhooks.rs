@@ -213,6 +213,9 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Records how a try went, if the claim made until `lease_until` still holds (false: another worker took the
+    /// delivery over after the lease ran out, and its result stands).
+    #[allow(clippy::too_many_arguments)]
     pub async fn settle_webhook_delivery(
         &mut self,
         id: Uuid,
@@ -220,11 +223,13 @@ impl Tx {
         response_status: Option<i64>,
         error: Option<&str>,
         next_attempt_at: i64,
+        lease_until: i64,
         now: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        let done = sqlx::query(
             "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, response_status = $3, \
-             last_error = $4, next_attempt_at = $5, updated_at = $6 WHERE id = $1",
+             last_error = $4, next_attempt_at = $5, updated_at = $6 \
+             WHERE id = $1 AND status = 'pending' AND next_attempt_at = $7",
         )
         .bind(id.to_string())
         .bind(status)
@@ -232,8 +237,9 @@ impl Tx {
         .bind(error)
         .bind(next_attempt_at)
         .bind(now)
+        .bind(lease_until)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -13,6 +13,8 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide_redis::drivers::redis::redis_client;
 use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 async fn open_store(db: &DatabaseArgs) -> anyhow::Result<Store> {
@@ -56,11 +58,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
         match (set(&args.admin_email), set(&args.admin_password)) {
             (Some(email), Some(password)) => {
-                let admin = service
+                match service
                     .create_user(org.id, &email, "Admin", &password, Role::Admin, None)
                     .await
-                    .context("KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD: cannot create the first admin")?;
-                println!("created the first admin: {}", admin.email);
+                {
+                    Ok(admin) => println!("created the first admin: {}", admin.email),
+                    // Another node starting at the same moment made them.
+                    Err(kefu_service::ServiceError::Conflict(_)) => {}
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e)
+                            .context("KEFU_ADMIN_EMAIL / KEFU_ADMIN_PASSWORD: cannot create the first admin"));
+                    }
+                }
             }
             _ if args.demo => {}
             _ => println!(
@@ -82,7 +91,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .ws_max_frame_size(args.socket_max_payload as usize)
         .max_buffer_size(1024)
         .ws_read_buffer_size(1024);
-    let node = Node {
+    let node_ttl = service.config().node_ttl;
+    let mut node = Node {
         addr,
         demo: args.demo,
         allow_private: args.webhooks_allow_private,
@@ -90,6 +100,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         service,
         notifications,
         demo_widget_token,
+        realtime_ready: Arc::new(AtomicBool::new(true)),
+        deaf: None,
     };
     match redis_url.as_deref() {
         // One node: rooms live in this process.
@@ -112,6 +124,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("KEFU_REDIS_URL: cannot subscribe to Redis: {e}"))?;
             }
+            // The adapter listens on this node's own request channel; while Redis counts its subscriber, the node
+            // hears the others.
+            let channel = format!("{}-request#/agent#{}#", args.redis_prefix, io.config().server_id);
+            node.deaf = Some(watch_redis(client, channel, node_ttl, node.realtime_ready.clone()));
             run(node, layer, io).await
         }
     }
@@ -126,6 +142,76 @@ struct Node {
     service: Service,
     notifications: tokio::sync::mpsc::UnboundedReceiver<kefu_service::Notification>,
     demo_widget_token: Option<String>,
+    /// False while this node cannot hear the other nodes (`/readyz` says so).
+    realtime_ready: Arc<AtomicBool>,
+    /// Fires when this node has been deaf to the cluster for too long: it stops, and exits with an error so that
+    /// its supervisor starts it again.
+    deaf: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+/// Watches that Redis still delivers the other nodes' requests to this node. socketioxide-redis subscribes once
+/// and does not subscribe again after Redis restarts or the connection drops: such a node would go on serving its
+/// own sockets but miss every push from the other nodes. After three failed checks (a check every quarter of the
+/// node TTL) the node is not ready; after one more node TTL it stops, so a supervisor restarts it and its clients
+/// reconnect to a node that hears everything (they catch up by seq).
+fn watch_redis(
+    client: redis_client::Client,
+    channel: String,
+    node_ttl: Duration,
+    ready: Arc<AtomicBool>,
+) -> tokio::sync::oneshot::Receiver<()> {
+    let (deaf, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let every = (node_ttl / 4).max(Duration::from_millis(250));
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut connection = None;
+        let mut misses = 0u32;
+        let mut deaf_since: Option<tokio::time::Instant> = None;
+        loop {
+            tick.tick().await;
+            let heard = async {
+                if connection.is_none() {
+                    connection = Some(client.get_multiplexed_async_connection().await?);
+                }
+                let conn = connection.as_mut().expect("connected above");
+                let (_, subscribers): (String, i64) = redis_client::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(&channel)
+                    .query_async(conn)
+                    .await?;
+                Ok::<bool, redis_client::RedisError>(subscribers > 0)
+            };
+            let heard = tokio::time::timeout(every, heard).await;
+            match heard {
+                Ok(Ok(true)) => {
+                    if misses >= 3 {
+                        tracing::info!("Redis delivers the other nodes' pushes again: ready");
+                    }
+                    misses = 0;
+                    deaf_since = None;
+                    ready.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                Ok(Ok(false)) => {}
+                Ok(Err(_)) | Err(_) => connection = None,
+            }
+            misses += 1;
+            if misses == 3 {
+                tracing::error!(
+                    "this node no longer hears the other nodes through Redis: not ready, stopping in {node_ttl:?} \
+                     unless it recovers"
+                );
+                ready.store(false, Ordering::Relaxed);
+                deaf_since = Some(tokio::time::Instant::now());
+            }
+            if deaf_since.is_some_and(|t| t.elapsed() >= node_ttl) {
+                let _ = deaf.send(());
+                return;
+            }
+        }
+    });
+    rx
 }
 
 async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -> anyhow::Result<()> {
@@ -137,6 +223,8 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
         service,
         notifications,
         demo_widget_token,
+        realtime_ready,
+        deaf,
     } = node;
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
     service.start_timers().await?;
@@ -149,6 +237,7 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
         kefu_http::AppState {
             service: service.clone(),
             demo_widget_token,
+            realtime_ready,
         },
         layer,
     );
@@ -162,8 +251,23 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
     }
 
     let io_for_shutdown = io.clone();
+    let lost_redis = Arc::new(AtomicBool::new(false));
+    let stopping_deaf = lost_redis.clone();
     let shutdown = async move {
-        shutdown_signal().await;
+        let deaf = async {
+            match deaf {
+                Some(rx) => match rx.await {
+                    Ok(()) => stopping_deaf.store(true, Ordering::Relaxed),
+                    // The watchdog is gone without a verdict: nothing to stop for.
+                    Err(_) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = deaf => {}
+        }
         tracing::info!("shutting down: closing sockets, finishing requests");
         io_for_shutdown.close().await;
     };
@@ -182,6 +286,8 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
     if !store.wait_for_writes(Duration::from_secs(10)).await {
         tracing::warn!("some writes were still open after 10 s; closing anyway (they roll back, unacked)");
     }
+    // The closed sockets' handlers have run: the node's sockets stop counting and its leases free now.
+    service.leave_cluster().await;
     email.abort();
     outbox.abort();
     webhooks.abort();
@@ -191,6 +297,9 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
     fanout.abort();
     store.close().await;
     tracing::info!("stopped");
+    if lost_redis.load(Ordering::Relaxed) {
+        anyhow::bail!("stopped because Redis no longer carried the other nodes' pushes (KEFU_REDIS_URL)");
+    }
     Ok(())
 }
 
@@ -212,15 +321,17 @@ async fn seed_demo(service: &Service, org_id: uuid::Uuid) -> anyhow::Result<Opti
     const EMAIL: &str = "agent@demo.kefu";
     const PASSWORD: &str = "kefu-demo";
     const ADMIN_EMAIL: &str = "admin@demo.kefu";
-    if service.store().credentials(ADMIN_EMAIL).await?.is_none() {
-        service
-            .create_user(org_id, ADMIN_EMAIL, "Demo Admin", PASSWORD, Role::Admin, None)
-            .await?;
-    }
-    if service.store().credentials(EMAIL).await?.is_none() {
-        service
-            .create_user(org_id, EMAIL, "Demo Agent 演示客服", PASSWORD, Role::Agent, None)
-            .await?;
+    for (email, name, role) in [
+        (ADMIN_EMAIL, "Demo Admin", Role::Admin),
+        (EMAIL, "Demo Agent 演示客服", Role::Agent),
+    ] {
+        if service.store().credentials(email).await?.is_none() {
+            match service.create_user(org_id, email, name, PASSWORD, role, None).await {
+                // Another node starting at the same moment made them.
+                Ok(_) | Err(kefu_service::ServiceError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     let inbox = service.store().inboxes(org_id).await?.into_iter().next();
     println!("Demo agent: {EMAIL} / {PASSWORD}    Demo admin: {ADMIN_EMAIL} / {PASSWORD}");

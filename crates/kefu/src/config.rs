@@ -58,6 +58,14 @@ pub struct ServeArgs {
     /// Seconds an agent whose last connection dropped stays present before going offline (work is requeued).
     #[arg(long, env = "KEFU_OFFLINE_GRACE_SECS", default_value_t = 30)]
     pub offline_grace_secs: u64,
+    /// Seconds a node may miss its heartbeat before the others take it for dead: its agents' sockets stop
+    /// counting (their grace starts) and another node takes over the timers. Same on every node.
+    #[arg(long, env = "KEFU_NODE_TTL_SECS", default_value_t = 20)]
+    pub node_ttl_secs: u64,
+    /// Seconds a node's claim on an outgoing reply or webhook lasts: when a node dies mid-send, another sends it
+    /// after this (a provider may then see it twice).
+    #[arg(long, env = "KEFU_DELIVERY_LEASE_SECS", default_value_t = 300)]
+    pub delivery_lease_secs: u64,
     /// Seconds a visitor waits in the queue before being offered to leave a message.
     #[arg(long, env = "KEFU_QUEUE_TIMEOUT_SECS", default_value_t = 600)]
     pub queue_timeout_secs: u64,
@@ -153,6 +161,12 @@ impl ServeArgs {
         if self.session_ttl_days == 0 {
             bail!("KEFU_SESSION_TTL_DAYS / --session-ttl-days must be at least 1");
         }
+        if !(2..=3600).contains(&self.node_ttl_secs) {
+            bail!("KEFU_NODE_TTL_SECS / --node-ttl-secs must be from 2 to 3600");
+        }
+        if !(3..=86_400).contains(&self.delivery_lease_secs) {
+            bail!("KEFU_DELIVERY_LEASE_SECS / --delivery-lease-secs must be from 3 to 86400");
+        }
         if self.socket_max_payload < 1024 {
             bail!("KEFU_SOCKET_MAX_PAYLOAD / --socket-max-payload must be at least 1024");
         }
@@ -162,6 +176,8 @@ impl ServeArgs {
             session_ttl: Duration::from_secs(self.session_ttl_days * 24 * 3600),
             ticket_autoclose: Duration::from_secs_f64(self.ticket_autoclose_days * 24.0 * 3600.0),
             allow_private_targets: self.webhooks_allow_private,
+            node_ttl: Duration::from_secs(self.node_ttl_secs),
+            delivery_lease: Duration::from_secs(self.delivery_lease_secs),
             ..Default::default()
         })
     }

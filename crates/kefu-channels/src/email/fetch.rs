@@ -236,6 +236,11 @@ async fn run(service: Service, inbox: EmailInbox) {
     }
 }
 
+/// The lease under which one node fetches an inbox's mail.
+fn fetch_lease(inbox: Uuid) -> String {
+    format!("email-fetch:{inbox}")
+}
+
 /// Runs a fetcher per email inbox, and restarts one whose settings changed. Looks for changes every few seconds.
 pub fn start(service: Service) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -244,14 +249,33 @@ pub fn start(service: Service) -> JoinHandle<()> {
             match service.email_inboxes().await {
                 Ok(inboxes) => {
                     let ids: Vec<Uuid> = inboxes.iter().map(|i| i.inbox.id).collect();
+                    let mut gone = Vec::new();
                     running.retain(|id, (_, task)| {
                         let keep = ids.contains(id);
                         if !keep {
                             task.abort();
+                            gone.push(*id);
                         }
                         keep
                     });
+                    for id in gone {
+                        service.release_lease(&fetch_lease(id)).await;
+                    }
                     for inbox in inboxes {
+                        // With several nodes, one fetches each mailbox: two IMAP sessions would race its cursor.
+                        let held = match service.hold_lease(&fetch_lease(inbox.inbox.id)).await {
+                            Ok(held) => held,
+                            Err(e) => {
+                                tracing::error!(inbox = %inbox.inbox.id, error = %e, "could not renew the fetch lease");
+                                false
+                            }
+                        };
+                        if !held {
+                            if let Some((_, task)) = running.remove(&inbox.inbox.id) {
+                                task.abort();
+                            }
+                            continue;
+                        }
                         let key = serde_json::json!([inbox.settings, inbox.secrets]);
                         if running
                             .get(&inbox.inbox.id)

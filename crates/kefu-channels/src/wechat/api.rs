@@ -131,7 +131,8 @@ impl WechatApi {
     }
 
     /// The account's access token: the cached one while it is fresh, unless `stale` is the one just refused.
-    async fn token(&self, inbox: &WechatInbox, stale: Option<&str>) -> Result<String, Failure> {
+    /// Shared by the nodes through the database: each fetch invalidates WeChat's previous token.
+    async fn token(&self, service: &Service, inbox: &WechatInbox, stale: Option<&str>) -> Result<String, Failure> {
         let s = &inbox.settings;
         let key = format!("{}\u{0}{}\u{0}{}", s.api_base_url, s.app_id, inbox.secrets.app_secret);
         let request = self.http.get(format!("{}/cgi-bin/token", s.api_base_url)).query(&[
@@ -139,17 +140,20 @@ impl WechatApi {
             ("appid", s.app_id.as_str()),
             ("secret", inbox.secrets.app_secret.as_str()),
         ]);
-        self.cached_token(inbox.inbox.id, key, request, stale).await
+        self.cached_token(inbox.inbox.id, key, request, stale, Some(service))
+            .await
     }
 
     /// A token from the cache while it is fresh and not `stale`; else fetched with `request`, one fetch per inbox
-    /// at a time (the others wait and take it). `key` names the credentials it is for.
+    /// at a time (the others wait and take it). `key` names the credentials it is for. With `shared`, nodes on
+    /// one PostgreSQL database share it: one fetches under a lock across nodes, the others read it.
     pub(crate) async fn cached_token(
         &self,
         inbox: Uuid,
         key: String,
         request: reqwest::RequestBuilder,
         stale: Option<&str>,
+        shared: Option<&Service>,
     ) -> Result<String, Failure> {
         let slot = self.slot(inbox);
         let mut held = slot.lock().await;
@@ -160,6 +164,28 @@ impl WechatApi {
         {
             return Ok(t.value.clone());
         }
+        let database = |e: kefu_service::ServiceError| Failure::Transport(format!("the shared token: {e}"));
+        let shared = shared.filter(|s| s.shares_channel_tokens());
+        let _across_nodes = match shared {
+            Some(service) => {
+                let lock = service
+                    .channel_lock(&format!("wechat-token:{inbox}"))
+                    .await
+                    .map_err(database)?;
+                if let Some((value, fresh_for)) = service.shared_channel_token(inbox, &key).await.map_err(database)?
+                    && Some(value.as_str()) != stale
+                {
+                    *held = Some(Token {
+                        value: value.clone(),
+                        for_key: key,
+                        fresh_until: Instant::now() + fresh_for,
+                    });
+                    return Ok(value);
+                }
+                Some(lock)
+            }
+            None => None,
+        };
         let reply = self.call(request).await?;
         let value = reply
             .access_token
@@ -167,6 +193,12 @@ impl WechatApi {
             .ok_or_else(|| Failure::Transport("no access_token in the answer".into()))?;
         let lifetime = Duration::from_secs(reply.expires_in.unwrap_or(7200));
         let fresh_for = lifetime.checked_sub(EARLY).unwrap_or(lifetime / 2);
+        if let Some(service) = shared
+            && let Err(e) = service.save_shared_channel_token(inbox, &key, &value, fresh_for).await
+        {
+            // Other nodes fetch their own, invalidating this one: the next refused call fetches again.
+            tracing::warn!(%inbox, error = %e, "a new access token could not be shared with the other nodes");
+        }
         *held = Some(Token {
             value: value.clone(),
             for_key: key,
@@ -233,15 +265,15 @@ impl WechatApi {
 
     /// Calls with the account's token, and once more with a fresh one if WeChat says it expired early (another
     /// system fetched a newer one).
-    async fn with_token<T, F, Fut>(&self, inbox: &WechatInbox, call: F) -> Result<T, Failure>
+    async fn with_token<T, F, Fut>(&self, service: &Service, inbox: &WechatInbox, call: F) -> Result<T, Failure>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
-        let token = self.token(inbox, None).await?;
+        let token = self.token(service, inbox, None).await?;
         match call(token.clone()).await {
             Err(Failure::Code(code, _)) if token_expired(code) => {
-                let fresh = self.token(inbox, Some(&token)).await?;
+                let fresh = self.token(service, inbox, Some(&token)).await?;
                 call(fresh).await
             }
             other => other,
@@ -249,10 +281,10 @@ impl WechatApi {
     }
 
     /// A customer's image or voice note, by the `MediaId` their message came with.
-    pub async fn media(&self, inbox: &WechatInbox, media_id: &str) -> Result<MediaFile, FetchError> {
+    pub async fn media(&self, service: &Service, inbox: &WechatInbox, media_id: &str) -> Result<MediaFile, FetchError> {
         let url = format!("{}/cgi-bin/media/get", inbox.settings.api_base_url);
         let fetched = self
-            .with_token(inbox, |token| {
+            .with_token(service, inbox, |token| {
                 let request = self
                     .http
                     .get(&url)
@@ -268,12 +300,13 @@ impl WechatApi {
     /// the UnionID that is the same across the company's accounts.
     pub(crate) async fn follower(
         &self,
+        service: &Service,
         inbox: &WechatInbox,
         open_id: &str,
     ) -> Result<(Option<String>, serde_json::Value), Failure> {
         let url = format!("{}/cgi-bin/user/info", inbox.settings.api_base_url);
         let info = self
-            .with_token(inbox, |token| {
+            .with_token(service, inbox, |token| {
                 self.call_json(self.http.get(&url).query(&[
                     ("access_token", token.as_str()),
                     ("openid", open_id),
@@ -315,7 +348,7 @@ impl WechatApi {
             },
         };
         let mut result = self
-            .with_token(&job.inbox, |token| {
+            .with_token(service, &job.inbox, |token| {
                 let media = media.as_ref();
                 async move { self.send_once(job, &token, media).await }
             })

@@ -216,7 +216,7 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
     if new_follower {
         let (service, inbox, open_id) = (service.clone(), inbox.clone(), m.from_user_name.clone());
         tokio::spawn(async move {
-            let fetched = api::WechatApi::shared().follower(&inbox, &open_id).await;
+            let fetched = api::WechatApi::shared().follower(&service, &inbox, &open_id).await;
             let kept = match fetched {
                 Ok((remark, facts)) => service
                     .channel_profile(&inbox.inbox, &open_id, remark.as_deref(), facts)
@@ -235,9 +235,10 @@ pub async fn receive(service: &Service, inbox: &WechatInbox, q: &HookQuery, body
         && let Some(media_id) = m.media_id.filter(|id| !id.is_empty() && id.len() <= 256)
     {
         let inbox = inbox.clone();
+        let fetching = service.clone();
         crate::media::fetch_later(service.clone(), message.id, move || {
-            let (inbox, media_id) = (inbox.clone(), media_id.clone());
-            async move { Ok(vec![api::WechatApi::shared().media(&inbox, &media_id).await?]) }
+            let (service, inbox, media_id) = (fetching.clone(), inbox.clone(), media_id.clone());
+            async move { Ok(vec![api::WechatApi::shared().media(&service, &inbox, &media_id).await?]) }
         });
     }
     Ok(Answer::Success)
