@@ -23,7 +23,7 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
   const replies = new Map();
   const sent = [];
   const waiters = [];
-  const stats = { syncCalls: 0 };
+  const stats = { syncCalls: 0, cursors: [] };
   const media = new Map(); // media_id -> { type, contentType, filename, data }
   // Each customer's session state: 0 new, 1 smart assistant (the API), 2 queued, 3 a servicer in the WeCom app,
   // 4 ended. A customer writing to an ended (or no) session starts a new one.
@@ -71,6 +71,7 @@ export async function startWecom({ corpId = `ww${randomBytes(8).toString('hex')}
     const body = JSON.parse(raw || '{}');
     if (url.pathname === '/cgi-bin/kf/sync_msg') {
       stats.syncCalls += 1;
+      stats.cursors.push(body.cursor ?? '');
       if (!callbackTokens.has(body.token)) return json(res, { errcode: 95007, errmsg: 'invalid msg token' });
       if (body.open_kfid !== openKfid) return json(res, { errcode: 95000, errmsg: 'invalid open_kfid' });
       const from = body.cursor ? Number(body.cursor) : 0;

@@ -292,7 +292,8 @@ pub fn start(service: Service) -> JoinHandle<()> {
                 }
                 Err(e) => tracing::error!(error = %e, "could not list email inboxes"),
             }
-            tokio::time::sleep(Duration::from_secs(3)).await;
+            // Often enough to renew each fetch lease well before it runs out (it lasts the node TTL).
+            tokio::time::sleep(Duration::from_secs(3).min(service.config().node_ttl / 4)).await;
         }
     })
 }
