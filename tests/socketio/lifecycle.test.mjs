@@ -86,6 +86,15 @@ test('invalid settings fail at start with a message naming the setting', () => {
     });
     assert.notEqual(badDb.status, 0);
     assert.match(badDb.stderr, /KEFU_DATABASE_URL/);
+    for (const [name, value, said] of [
+      ['KEFU_TRUSTED_PROXIES', '10.0.0.0/40', /KEFU_TRUSTED_PROXIES: "10.0.0.0\/40": the prefix length must be 0 to 32/],
+      ['KEFU_NODE_TTL_SECS', '1', /KEFU_NODE_TTL_SECS/],
+      ['KEFU_DELIVERY_LEASE_SECS', '1', /KEFU_DELIVERY_LEASE_SECS/],
+    ]) {
+      const bad = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir], { encoding: 'utf8', timeout: 20000, env: { ...process.env, [name]: value } });
+      assert.notEqual(bad.status, 0, name);
+      assert.match(bad.stderr, said);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

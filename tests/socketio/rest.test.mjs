@@ -102,6 +102,32 @@ test('too many failures from one address are throttled across accounts', async (
   }
 });
 
+test('behind a trusted load balancer failures count per client it names; from anyone else the header is ignored', async () => {
+  const own = await startServer({ env: { KEFU_TRUSTED_PROXIES: '127.0.0.0/8' } });
+  const untrusting = await startServer();
+  try {
+    const from = (ip) => ({ 'x-forwarded-for': ip });
+    for (let i = 0; i < 20; i++) {
+      const r = await api(own, 'POST', '/api/v1/auth/login', { body: { email: `nobody${i}@kefu.test`, password: 'guess-guess' }, headers: from('203.0.113.7') });
+      assert.equal(r.status, 401);
+    }
+    const again = await api(own, 'POST', '/api/v1/auth/login', { body: { email: 'x@kefu.test', password: 'guess-guess' }, headers: from('203.0.113.7') });
+    assert.equal(again.status, 429, 'that client is throttled');
+    const other = await api(own, 'POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password }, headers: from('198.51.100.9') });
+    assert.equal(other.status, 200, 'another client behind the same balancer is not');
+
+    // A peer that is not a trusted proxy cannot dodge the limit by naming a new address each time.
+    for (let i = 0; i < 20; i++) {
+      await api(untrusting, 'POST', '/api/v1/auth/login', { body: { email: `nobody${i}@kefu.test`, password: 'guess-guess' }, headers: from(`203.0.113.${i}`) });
+    }
+    const dodged = await api(untrusting, 'POST', '/api/v1/auth/login', { body: { email: 'x@kefu.test', password: 'guess-guess' }, headers: from('198.51.100.77') });
+    assert.equal(dodged.status, 429);
+  } finally {
+    await own.stop();
+    await untrusting.stop();
+  }
+});
+
 test('roles are enforced: agents cannot administer or read others\' conversations', async () => {
   const { widgetToken, agents, admin, team } = await setupTeam(server, { agents: 2, capacity: 1 });
   const agentToken = agents[0].token;

@@ -3,15 +3,15 @@
 //! browser asks.
 
 use crate::AppState;
+use crate::client_ip::ClientIp;
 use crate::routes::{ApiResult, Body, ErrorBody, Path, Query};
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use kefu_core::ticket::Ticket;
 use kefu_service::FormSubmission;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -47,7 +47,7 @@ pub struct FormResult {
     (status = 429, description = "Too many tickets from this address or for this inbox (`rate_limited`)", body = ErrorBody)))]
 async fn submit(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
     Body(b): Body<FormBody>,
 ) -> ApiResult<Response> {
@@ -58,7 +58,7 @@ async fn submit(
         message: b.message,
         honeypot: b.website,
     };
-    let ticket: Ticket = s.service.submit_ticket_form(&token, form, Some(peer.ip())).await?;
+    let ticket: Ticket = s.service.submit_ticket_form(&token, form, Some(client)).await?;
     Ok((StatusCode::CREATED, Json(FormResult { number: ticket.number })).into_response())
 }
 

@@ -2,6 +2,7 @@
 //! Socket.IO, so everything is served on one port.
 
 mod auth;
+mod client_ip;
 mod error;
 mod forms;
 mod hooks;
@@ -9,6 +10,7 @@ mod routes;
 mod tickets;
 mod webhooks;
 
+pub use client_ip::TrustedProxies;
 pub use error::ApiError;
 
 use axum::Router;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub demo_widget_token: Option<String>,
     /// False while this node cannot hear the other nodes of its cluster (Redis lost): `/readyz` answers 503.
     pub realtime_ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Load balancers whose `X-Forwarded-For` names the client (`KEFU_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The whole HTTP surface: REST, health, and Socket.IO at `/socket.io/`.

@@ -2,9 +2,10 @@
 //! its OpenAPI description, and the router is built from those descriptions, so the document cannot drift.
 
 use crate::auth::{CSRF_COOKIE, CurrentUser, SESSION_COOKIE};
+use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState, MAX_BODY_BYTES};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Json, Router};
@@ -14,7 +15,6 @@ use kefu_store::ConversationFilter;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -338,13 +338,10 @@ pub struct Login {
     (status = 429, description = "Too many failed attempts for this account or address (`rate_limited`)", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Body(body): Body<Login>,
 ) -> ApiResult<Response> {
-    let (token, user) = state
-        .service
-        .login(&body.email, &body.password, Some(peer.ip()))
-        .await?;
+    let (token, user) = state.service.login(&body.email, &body.password, Some(client)).await?;
     let ttl = state.service.config().session_ttl.as_secs();
     let csrf = kefu_service::hash_token(&token)[..32].to_string();
     let mut headers = HeaderMap::new();

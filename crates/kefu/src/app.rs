@@ -47,6 +47,8 @@ pub async fn create_admin(db: DatabaseArgs, email: &str, password: &str, name: &
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = args.listen_addr()?;
     let redis_url = args.cluster_redis()?;
+    let trusted_proxies = kefu_http::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("KEFU_TRUSTED_PROXIES: {e}"))?;
     let mut config = args.service_config()?;
     let store = open_store(&args.db).await?;
     config.secrets = args.secret_box()?;
@@ -102,6 +104,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         demo_widget_token,
         realtime_ready: Arc::new(AtomicBool::new(true)),
         deaf: None,
+        trusted_proxies,
     };
     match redis_url.as_deref() {
         // One node: rooms live in this process.
@@ -144,6 +147,7 @@ struct Node {
     demo_widget_token: Option<String>,
     /// False while this node cannot hear the other nodes (`/readyz` says so).
     realtime_ready: Arc<AtomicBool>,
+    trusted_proxies: kefu_http::TrustedProxies,
     /// Fires when this node has been deaf to the cluster for too long: it stops, and exits with an error so that
     /// its supervisor starts it again.
     deaf: Option<tokio::sync::oneshot::Receiver<()>>,
@@ -225,6 +229,7 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
         demo_widget_token,
         realtime_ready,
         deaf,
+        trusted_proxies,
     } = node;
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
     service.start_timers().await?;
@@ -238,6 +243,7 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
             service: service.clone(),
             demo_widget_token,
             realtime_ready,
+            trusted_proxies,
         },
         layer,
     );

@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// after this (a provider may then see it twice).
     #[arg(long, env = "KEFU_DELIVERY_LEASE_SECS", default_value_t = 300)]
     pub delivery_lease_secs: u64,
+    /// Load balancers or proxies in front of Kefu, as addresses or networks (`10.0.0.5,10.1.0.0/16`): requests
+    /// from them are counted against the client they name in X-Forwarded-For (failed logins, the ticket form).
+    #[arg(long, env = "KEFU_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// Seconds a visitor waits in the queue before being offered to leave a message.
     #[arg(long, env = "KEFU_QUEUE_TIMEOUT_SECS", default_value_t = 600)]
     pub queue_timeout_secs: u64,
