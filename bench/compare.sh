@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One benchmark scenario against three servers in a row, with the same generator flags: the Node socket.io 4.8
-# reference (in memory), Kefu on SQLite, and Kefu on PostgreSQL (KEFU_BENCH_DATABASE_URL, a database the run may
-# fill; skipped when unset). Prints each report, then a table with Kefu's figures beside the reference's.
+# reference (in memory), Kefu on SQLite, and Kefu on PostgreSQL (a fresh database made next to
+# KEFU_BENCH_DATABASE_URL for the run; skipped when unset). Prints each report, then a table with Kefu's figures beside the reference's.
 #   bench/compare.sh --visitors 10000 --agents 20 --rate 2000 --duration 20
-#   KEFU_BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/kefu_bench bench/compare.sh --visitors 10000 ...
+#   KEFU_BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/postgres bench/compare.sh --visitors 10000 ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p kefu -p kefu-bench >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Kefu's load benchmark by hand: builds release binaries, starts a fresh server and drives it with the load
-# generator on loopback. The server is Kefu on SQLite in a temp dir (default), Kefu on PostgreSQL when
-# KEFU_BENCH_DATABASE_URL is set, or the Node socket.io 4.8 reference (bench/node-reference) when
+# generator on loopback. The server is Kefu on SQLite in a temp dir (default), Kefu on a fresh PostgreSQL database
+# made next to KEFU_BENCH_DATABASE_URL (and dropped after) when that is set, or the Node socket.io 4.8 reference (bench/node-reference) when
 # KEFU_BENCH_SERVER=node. Prints the generator's JSON report with "server", "cold_start_ms" and "idle_rss_kb" added.
 #   bench/run.sh [generator flags...]     e.g. bench/run.sh --visitors 10000 --agents 20 --rate 1000 --duration 20
 set -euo pipefail
@@ -25,13 +25,24 @@ if [ "$server_kind" = node ]; then
 else
   env_db=()
   label="kefu-sqlite"
-  if [ -n "${KEFU_BENCH_DATABASE_URL:-}" ]; then env_db=(KEFU_DATABASE_URL="$KEFU_BENCH_DATABASE_URL"); label="kefu-postgres"; fi
+  if [ -n "${KEFU_BENCH_DATABASE_URL:-}" ]; then
+    # A fresh database for this run, next to the one named (which must exist: it is only used to connect).
+    fresh="kefu_bench_$(date +%s%N)"
+    psql -q "$KEFU_BENCH_DATABASE_URL" -c "CREATE DATABASE $fresh" >&2
+    env_db=(KEFU_DATABASE_URL="${KEFU_BENCH_DATABASE_URL%/*}/$fresh")
+    label="kefu-postgres"
+  fi
   env KEFU_LOG=warn KEFU_ADMIN_EMAIL=bench@kefu.test KEFU_ADMIN_PASSWORD=bench-password "${env_db[@]}" \
     "$target/kefu" serve --listen "127.0.0.1:$port" --data-dir "$data" > "$data/server.log" 2>&1 &
   ready="Kefu listening"
 fi
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+cleanup() {
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+  rm -rf "$data"
+  if [ -n "${fresh:-}" ]; then psql -q "$KEFU_BENCH_DATABASE_URL" -c "DROP DATABASE IF EXISTS $fresh WITH (FORCE)" >&2; fi
+}
+trap cleanup EXIT
 for _ in $(seq 1000); do
   grep -q "$ready" "$data/server.log" 2>/dev/null && break
   sleep 0.005

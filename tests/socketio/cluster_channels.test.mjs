@@ -39,22 +39,25 @@ test('one node fetches a mailbox; another takes it over when that node stops', {
       },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const b = await cluster.add();
-    const agent = await onlineAgent(b, setup.agents[0]);
+    // Node A, alone, takes the mailbox; B starts once A has fetched from it.
+    const first = await onlineAgent(a, setup.agents[0]);
     await imap.deliver('support@kefu.test', mail('First question'));
-    await agent.next('message:new', (d) => d.message.content.includes('First question'), 20000);
+    await first.next('message:new', (d) => d.message.content.includes('First question'), 20000);
+    const b = await cluster.add();
+    const { socket: agent } = await connectAgent(b, setup.agents[0].token);
     const logins = () => (readFileSync(imap.logFile, 'utf8').match(/Login: user=<support@kefu\.test>/g) ?? []).length;
     // Both nodes look for mailboxes to fetch every 3 seconds: after two of their rounds, still one session.
     await pause(7000);
     assert.equal(logins(), 1, `one node holds the mailbox: ${imap.log()}`);
 
+    first.close();
     const exit = await a.sigterm();
     assert.equal(exit.code, 0);
     await imap.deliver('support@kefu.test', mail('Second question'));
     await agent.next('message:new', (d) => d.message.content.includes('Second question'), 20000);
     // Dovecot's log process writes a moment later.
     for (let i = 0; i < 50 && logins() < 2; i += 1) await pause(100);
-    assert.equal(logins(), 2, 'the other node took the mailbox over');
+    assert.equal(logins(), 2, `the other node took the mailbox over: ${imap.log()}`);
     agent.close();
   } finally {
     await cluster.stop();

@@ -81,11 +81,12 @@ impl Service {
     /// Joins the nodes sharing the database and starts the background work: the heartbeat, and the timers
     /// (queue timeout, ticket SLAs, agents gone past their grace, expired sessions) while this node holds their
     /// lease. When this node is the first alive, present agents get the grace period to reconnect.
-    pub async fn start_timers(&self) -> crate::Result<()> {
+    /// Returns the tasks, for a stopping node to end before it leaves the cluster.
+    pub async fn start_timers(&self) -> crate::Result<Vec<tokio::task::JoinHandle<()>>> {
         self.join_cluster().await?;
-        self.spawn_heartbeat();
+        let heartbeat = self.spawn_heartbeat();
         let service = self.clone();
-        tokio::spawn(async move {
+        let timers = tokio::spawn(async move {
             let mut tick = tokio::time::interval(service.config().timer_tick);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut ticks: u64 = 0;
@@ -103,7 +104,7 @@ impl Service {
                 }
             }
         });
-        Ok(())
+        Ok(vec![heartbeat, timers])
     }
 
     /// Records this node among those sharing the database. When no other is alive (always on SQLite), the
@@ -163,7 +164,7 @@ impl Service {
         self.config().node_ttl.as_millis() as i64
     }
 
-    fn spawn_heartbeat(&self) {
+    fn spawn_heartbeat(&self) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         let every = (self.config().node_ttl / 4).max(Duration::from_millis(100));
         tokio::spawn(async move {
@@ -175,7 +176,7 @@ impl Service {
                     tracing::error!(error = %e, "heartbeat failed");
                 }
             }
-        });
+        })
     }
 
     async fn run_cluster_timers(&self, ticks: u64) {

@@ -232,7 +232,7 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
         trusted_proxies,
     } = node;
     let fanout = kefu_realtime::spawn_fanout(io.clone(), notifications);
-    service.start_timers().await?;
+    let timers = service.start_timers().await?;
     let email = kefu_channels::email::fetch::start(service.clone());
     let outbox = kefu_channels::delivery::start(service.clone(), allow_private);
     let webhook_queue = service.start_webhook_queue();
@@ -292,8 +292,6 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
     if !store.wait_for_writes(Duration::from_secs(10)).await {
         tracing::warn!("some writes were still open after 10 s; closing anyway (they roll back, unacked)");
     }
-    // The closed sockets' handlers have run: the node's sockets stop counting and its leases free now.
-    service.leave_cluster().await;
     email.abort();
     outbox.abort();
     webhooks.abort();
@@ -301,6 +299,12 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
         queue.abort();
     }
     fanout.abort();
+    for task in timers {
+        task.abort();
+    }
+    // The closed sockets' handlers have run and the workers are stopped (none can take a lease again): the
+    // node's sockets stop counting and its leases free now.
+    service.leave_cluster().await;
     store.close().await;
     tracing::info!("stopped");
     if lost_redis.load(Ordering::Relaxed) {
