@@ -38,7 +38,8 @@ else
 fi
 server=$!
 cleanup() {
-  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
   rm -rf "$data"
   if [ -n "${fresh:-}" ]; then psql -q "$KEFU_BENCH_DATABASE_URL" -c "DROP DATABASE IF EXISTS $fresh WITH (FORCE)" >&2; fi
 }

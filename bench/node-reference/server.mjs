@@ -14,8 +14,9 @@ const agents = new Map(); // token -> { id, name, online, load }
 const conversations = new Map(); // id -> { contactId, agentId, seq }
 
 function json(res, status, body) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 const http = createServer(async (req, res) => {

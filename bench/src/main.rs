@@ -205,10 +205,13 @@ async fn worker(args: Args) -> anyhow::Result<()> {
         }));
     }
     drop(ready_tx);
+    // Every visitor says once whether it is ready (its task lives on, holding the channel open).
     let mut senders = Vec::with_capacity(args.visitors);
-    while let Some(s) = ready_rx.recv().await {
-        if let Some(s) = s {
-            senders.push(s);
+    for _ in 0..args.visitors {
+        match ready_rx.recv().await {
+            Some(Some(s)) => senders.push(s),
+            Some(None) => {}
+            None => break,
         }
     }
     say(&json!({ "ready": senders.len(), "errors": errors.load(Ordering::Relaxed) }));
