@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{Db, drain, drop_db, postgres, service_with, sqlite};
+use common::{Db, drain, drop_db, on_both_backends, postgres, service_with, staffed_inbox, visitor_opens};
 use kefu_core::model::*;
-use kefu_service::{NewInbox, Notification, SendMessage, Service, ServiceConfig};
+use kefu_service::{Notification, Service, ServiceConfig};
 use kefu_store::{ConversationFilter, now_ms};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -41,35 +41,7 @@ async fn team(svc: &Service, agents: usize, capacity: u32) -> (Uuid, Vec<User>, 
         .create_user(org, "admin@kefu.test", "Admin", "admin-password", Role::Admin, None)
         .await
         .unwrap();
-    let team = svc.create_team(&admin, "Support").await.unwrap();
-    let mut users = Vec::new();
-    for i in 0..agents {
-        let a = svc
-            .admin_create_user(
-                &admin,
-                &format!("agent{i}@kefu.test"),
-                &format!("Agent {i}"),
-                "agent-password",
-                Role::Agent,
-                Some(capacity),
-            )
-            .await
-            .unwrap();
-        svc.add_team_member(&admin, team.id, a.id).await.unwrap();
-        users.push(svc.user(&admin, a.id).await.unwrap());
-    }
-    let inbox = svc
-        .create_inbox(
-            &admin,
-            NewInbox {
-                kind: InboxKind::Web,
-                name: "Shop".into(),
-                settings: serde_json::json!({}),
-                teams: vec![team.id],
-            },
-        )
-        .await
-        .unwrap();
+    let (_, users, inbox) = staffed_inbox(svc, &admin, "Support", agents, capacity).await;
     (org, users, inbox.widget_token.unwrap())
 }
 
@@ -88,57 +60,21 @@ async fn leases_have_one_holder(db: Db) {
     let (b, _) = node(&db, config(30_000, 20_000)).await;
     let store = a.store();
     let now = now_ms();
-    assert!(store.acquire_lease("timers", a.node_id(), now, 1_000).await.unwrap());
+    let take =
+        |name: &'static str, holder: Uuid, after_ms: i64| store.acquire_lease(name, holder, now + after_ms, 1_000);
+    let (a_id, b_id) = (a.node_id(), b.node_id());
+    assert!(take("timers", a_id, 0).await.unwrap());
+    assert!(!take("timers", b_id, 10).await.unwrap(), "held by A");
+    assert!(take("timers", a_id, 500).await.unwrap(), "A renews");
     assert!(
-        !store
-            .acquire_lease("timers", b.node_id(), now + 10, 1_000)
-            .await
-            .unwrap(),
-        "held by A"
-    );
-    assert!(
-        store
-            .acquire_lease("timers", a.node_id(), now + 500, 1_000)
-            .await
-            .unwrap(),
-        "A renews"
-    );
-    assert!(
-        !store
-            .acquire_lease("timers", b.node_id(), now + 1_200, 1_000)
-            .await
-            .unwrap(),
+        !take("timers", b_id, 1_200).await.unwrap(),
         "the renewal moved the expiry"
     );
-    assert!(
-        store
-            .acquire_lease("timers", b.node_id(), now + 1_501, 1_000)
-            .await
-            .unwrap(),
-        "expired: B takes it"
-    );
-    assert!(
-        !store
-            .acquire_lease("timers", a.node_id(), now + 1_600, 1_000)
-            .await
-            .unwrap(),
-        "A lost it"
-    );
-    assert!(
-        store
-            .acquire_lease("email-fetch:x", a.node_id(), now, 1_000)
-            .await
-            .unwrap(),
-        "leases are per name"
-    );
-    store.release_lease("timers", b.node_id()).await.unwrap();
-    assert!(
-        store
-            .acquire_lease("timers", a.node_id(), now + 1_700, 1_000)
-            .await
-            .unwrap(),
-        "released: free at once"
-    );
+    assert!(take("timers", b_id, 1_501).await.unwrap(), "expired: B takes it");
+    assert!(!take("timers", a_id, 1_600).await.unwrap(), "A lost it");
+    assert!(take("email-fetch:x", a_id, 0).await.unwrap(), "leases are per name");
+    store.release_lease("timers", b_id).await.unwrap();
+    assert!(take("timers", a_id, 1_700).await.unwrap(), "released: free at once");
     a.store().close().await;
     b.store().close().await;
     drop_db(db).await;
@@ -146,10 +82,7 @@ async fn leases_have_one_holder(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_has_one_holder_until_it_expires_then_another_node_takes_it() {
-    leases_have_one_holder(sqlite().await).await;
-    if let Some(db) = postgres().await {
-        leases_have_one_holder(db).await;
-    }
+    on_both_backends(leases_have_one_holder).await;
 }
 
 /// A delivery claimed by a node that then stalls past its lease is claimed again by another; the stalled one's
@@ -157,11 +90,7 @@ async fn a_lease_has_one_holder_until_it_expires_then_another_node_takes_it() {
 async fn late_settles_are_fenced(db: Db) {
     let (svc, _) = node(&db, config(30_000, 20_000)).await;
     let (org, _, widget) = team(&svc, 1, 5).await;
-    let visitor = svc.visitor_connect(&widget, None, &Default::default()).await.unwrap();
-    let message = svc
-        .visitor_send(&visitor.contact, send(None, "c1", "hello"))
-        .await
-        .unwrap();
+    let message = visitor_opens(svc.clone(), widget, "c1".into()).await;
     let conversation = svc
         .store()
         .conversation(message.conversation_id)
@@ -219,10 +148,7 @@ async fn late_settles_are_fenced(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_settled_after_its_lease_was_taken_over_is_ignored() {
-    late_settles_are_fenced(sqlite().await).await;
-    if let Some(db) = postgres().await {
-        late_settles_are_fenced(db).await;
-    }
+    on_both_backends(late_settles_are_fenced).await;
 }
 
 /// The whole cluster stops (or the one SQLite node restarts): present agents get the grace from the restart,
@@ -269,10 +195,7 @@ async fn restart_gives_grace(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarting_every_node_gives_present_agents_the_grace_to_reconnect() {
-    restart_gives_grace(sqlite().await).await;
-    if let Some(db) = postgres().await {
-        restart_gives_grace(db).await;
-    }
+    on_both_backends(restart_gives_grace).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,16 +313,6 @@ async fn two_nodes_setting_up_an_empty_database_at_once_make_one_organisation() 
     drop_db(db).await;
 }
 
-fn send(conversation_id: Option<Uuid>, client_id: &str, content: &str) -> SendMessage {
-    SendMessage {
-        conversation_id,
-        client_id: client_id.into(),
-        content: content.into(),
-        private: false,
-        files: Vec::new(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_sharing_postgres_never_assign_a_conversation_twice_nor_overfill_an_agent() {
     let Some(db) = postgres().await else {
@@ -419,17 +332,11 @@ async fn two_nodes_sharing_postgres_never_assign_a_conversation_twice_nor_overfi
     for i in 0..200 {
         let svc = if i % 2 == 0 { a.clone() } else { b.clone() };
         let widget = widget.clone();
-        opens.push(tokio::spawn(async move {
-            let visitor = svc.visitor_connect(&widget, None, &Default::default()).await.unwrap();
-            svc.visitor_send(&visitor.contact, send(None, &format!("open{i}"), "hello"))
-                .await
-                .unwrap()
-                .conversation_id
-        }));
+        opens.push(tokio::spawn(visitor_opens(svc, widget, format!("open{i}"))));
     }
     let mut opened = HashSet::new();
     for o in opens {
-        opened.insert(o.await.unwrap());
+        opened.insert(o.await.unwrap().conversation_id);
     }
     assert_eq!(opened.len(), 200);
 

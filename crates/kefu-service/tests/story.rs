@@ -3,13 +3,12 @@
 
 mod common;
 
-use common::{drain, drop_db, postgres, sqlite};
+use common::{drain, drop_db, postgres, send, sqlite, staffed_inbox, visitor_opens};
 use kefu_core::model::*;
-use kefu_service::{Bus, Notification, SendMessage, Service, ServiceConfig, ServiceError, TransferTarget};
+use kefu_service::{Bus, Notification, Service, ServiceConfig, ServiceError, TransferTarget};
 use kefu_store::{ConversationFilter, Store};
 use std::collections::HashSet;
 use tokio::sync::mpsc::UnboundedReceiver;
-use uuid::Uuid;
 
 async fn service(url: &str) -> (Service, UnboundedReceiver<Notification>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -18,16 +17,6 @@ async fn service(url: &str) -> (Service, UnboundedReceiver<Notification>) {
     assert_eq!(store.migrate().await.unwrap(), 0, "migrating again does nothing");
     let (bus, rx) = Bus::new();
     (Service::new(store, bus, ServiceConfig::default()), rx)
-}
-
-fn send(conversation_id: Option<Uuid>, client_id: &str, content: &str) -> SendMessage {
-    SendMessage {
-        conversation_id,
-        client_id: client_id.into(),
-        content: content.into(),
-        private: false,
-        files: Vec::new(),
-    }
 }
 
 async fn story(url: &str) {
@@ -60,35 +49,7 @@ async fn story(url: &str) {
         Err(ServiceError::Unauthorized)
     ));
 
-    let team = svc.create_team(&admin, "售前 Pre-sales").await.unwrap();
-    let mut agents = Vec::new();
-    for i in 0..2 {
-        let a = svc
-            .admin_create_user(
-                &admin,
-                &format!("agent{i}@kefu.test"),
-                &format!("Agent {i}"),
-                "agent-password",
-                Role::Agent,
-                Some(5),
-            )
-            .await
-            .unwrap();
-        svc.add_team_member(&admin, team.id, a.id).await.unwrap();
-        agents.push(svc.user(&admin, a.id).await.unwrap());
-    }
-    let inbox = svc
-        .create_inbox(
-            &admin,
-            kefu_service::NewInbox {
-                kind: InboxKind::Web,
-                name: "Shop".into(),
-                settings: serde_json::json!({}),
-                teams: vec![team.id],
-            },
-        )
-        .await
-        .unwrap();
+    let (_, agents, inbox) = staffed_inbox(&svc, &admin, "售前 Pre-sales", 2, 5).await;
     let widget = inbox.widget_token.clone().unwrap();
 
     // Visitors: a token brings the same contact back; an unknown one makes a new contact.
@@ -234,12 +195,7 @@ async fn story(url: &str) {
     for i in 0..25 {
         let svc = svc.clone();
         let widget = widget.clone();
-        opens.push(tokio::spawn(async move {
-            let visitor = svc.visitor_connect(&widget, None, &Default::default()).await.unwrap();
-            svc.visitor_send(&visitor.contact, send(None, &format!("open{i}"), "hello"))
-                .await
-                .unwrap()
-        }));
+        opens.push(tokio::spawn(visitor_opens(svc, widget, format!("open{i}"))));
     }
     for o in opens {
         o.await.unwrap();
