@@ -27,9 +27,17 @@ export async function signIn(browser, url, email, password = DEMO_PASSWORD, { lo
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
   await page.getByTestId('status-switch').waitFor();
-  if (online) {
-    await page.getByTestId('status-online').click();
-    await page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
-  }
+  if (online) await setStatus(page, 'online');
   return { context, page };
+}
+
+/**
+ * Sets the signed-in user's presence from the header switch. The switch shows the choice at once and stays busy
+ * until the server has it: only then do routing and colleagues see it, so a test waits for that.
+ */
+export async function setStatus(page, status) {
+  await page.getByTestId(`status-${status}`).click();
+  await page
+    .locator(`[data-testid="status-switch"]:not([aria-busy]) [data-testid="status-${status}"][aria-checked="true"]`)
+    .waitFor();
 }

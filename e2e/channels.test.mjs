@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
-import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn, setStatus } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 import { startTwilio } from '../tests/socketio/twilio_standin.mjs';
 
@@ -222,7 +222,7 @@ test('an admin creates an SMS inbox; a text arrives live with the SMS badge, and
       await zh.context.close();
     }
   } finally {
-    await agent.page.getByTestId('status-offline').click();
+    await setStatus(agent.page, 'offline');
     await agent.context.close();
   }
 
@@ -321,7 +321,7 @@ test('an admin creates an API inbox, copies and rotates its secret; a posted mes
     assert.equal((await sent.textContent()).trim(), '✓ Sent to your integration');
     await page.screenshot({ path: `${ARTIFACTS}/api-conversation.png` });
   } finally {
-    await agent.page.getByTestId('status-offline').click();
+    await setStatus(agent.page, 'offline');
     await agent.context.close();
   }
 });

@@ -6,7 +6,7 @@
 // sandboxed frame and downloads its source. Screenshots go to e2e/artifacts/.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn, setStatus } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 import { startMailServer, mailServerAvailable } from '../tests/socketio/mailserver.mjs';
 import { startSmtpSink, smtpSinkAvailable } from '../tests/socketio/smtpsink.mjs';
@@ -216,7 +216,7 @@ test('a mail arrives live in the agent\'s workspace; the reply goes out by email
     const { readFileSync } = await import('node:fs');
     assert.equal(readFileSync(await download.path(), 'utf8'), pdf, 'the signed-in agent downloads it (session cookie)');
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     await context.close();
   }
 });
@@ -252,7 +252,7 @@ test('a formatted mail shows its subject; its HTML opens on request in a sandbox
     await view.getByTestId('mail-formatted-toggle').click();
     assert.equal(await view.getByTestId('mail-html').count(), 0);
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     await context.close();
   }
 });
@@ -274,7 +274,7 @@ test('a reply the customer\'s mail server refuses says "Not delivered" with its 
     assert.match(words, /User unknown/);
     await page.screenshot({ path: `${ARTIFACTS}/email-not-delivered.png` });
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     await context.close();
   }
 });

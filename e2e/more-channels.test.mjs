@@ -9,7 +9,7 @@
 // Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn, setStatus } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN, connectVisitor, request } from '../tests/socketio/harness.mjs';
 import { startAliyun } from '../tests/socketio/aliyun_standin.mjs';
 import { startWeibo } from '../tests/socketio/weibo_standin.mjs';
@@ -142,7 +142,7 @@ test('an admin creates an Aliyun SMS inbox and sees both push URLs; a text arriv
     assert.equal((await delivered.textContent()).trim(), '✓✓ Delivered');
     await page.screenshot({ path: `${ARTIFACTS}/aliyun-conversation.png` });
   } finally {
-    await agent.page.getByTestId('status-offline').click();
+    await setStatus(agent.page, 'offline');
     await agent.context.close();
   }
 });
@@ -185,7 +185,7 @@ test('an admin creates a Weibo inbox; a private message arrives with the Weibo b
     assert.match(await page.getByTestId('reply-window').textContent(), /^Replies allowed until [A-Z][a-z]{2} \d{1,2}, \d\d:\d\d$/);
     await page.screenshot({ path: `${ARTIFACTS}/weibo-conversation.png` });
   } finally {
-    await agent.page.getByTestId('status-offline').click();
+    await setStatus(agent.page, 'offline');
     await agent.context.close();
   }
 });

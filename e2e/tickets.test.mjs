@@ -3,7 +3,7 @@
 // team's business hours, live pushes, and the Chinese list. Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn, setStatus } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
 
@@ -208,7 +208,7 @@ test('a chat becomes a ticket from the conversation view, once', async () => {
     await page.getByTestId('close-button').click();
     await page.getByTestId('reopen-button').waitFor();
   } finally {
-    await agent.page.getByTestId('status-offline').click().catch(() => {});
+    await setStatus(agent.page, 'offline').catch(() => {});
     await agent.context.close();
     await context.close();
   }

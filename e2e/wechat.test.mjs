@@ -9,7 +9,7 @@
 // that closed unseen keeps its words in the box. Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn, setStatus } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 import { startWechat } from '../tests/socketio/wechat_standin.mjs';
 import { PNG } from '../tests/socketio/multipart.mjs';
@@ -208,7 +208,7 @@ test('a follower\'s message arrives live with the WeChat badge; the reply reache
     await view.getByText('单号 A-1001').waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/wechat-conversation.png` });
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     await context.close();
   }
 });
@@ -282,7 +282,7 @@ test('files: a follower\'s picture shows inline; the agent\'s PNG reaches WeChat
     await wx.nextSent((m) => m.touser === from && m.text?.content === 'Here is your receipt');
     assert.equal(await refusal.count(), 0);
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     await context.close();
   }
 });
@@ -362,7 +362,7 @@ test('the reply window: used up, the reply box closes with its reason while note
     await page.getByTestId('composer').press('Enter');
     await view.getByTestId('private-note').filter({ hasText: '地址稍后发给您' }).waitFor();
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     await context.close();
   }
 });

@@ -334,8 +334,19 @@ test('a queued visitor sees their place in line and the expected wait', async ()
   }
 });
 
-test('the widget rides out a server restart: a banner while away, then nothing lost or doubled', async () => {
+test('the widget rides out a server restart: a banner while away, then nothing lost or doubled', async (t) => {
   const { context, page, chat } = await visitorPage();
+  // What the widget and the server said, shown if this fails: a lost push is otherwise invisible.
+  const said = [];
+  page.on('console', (m) => said.push(`[widget ${m.type()}] ${m.text()}`));
+  page.on('websocket', (ws) => {
+    said.push(`[websocket] ${ws.url()}`);
+    ws.on('close', () => said.push('[websocket closed]'));
+    ws.on('framereceived', (f) => said.push(`[ws in] ${String(f.payload).slice(0, 200)}`));
+  });
+  t.after(() => {
+    if (!t.passed) console.log(`${said.join('\n')}\n[server]\n${server.output.slice(-4000)}`);
+  });
   await say(chat, 'before the restart');
   const incoming = await agentReceives('before the restart');
   await server.kill9();

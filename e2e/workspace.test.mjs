@@ -3,7 +3,7 @@
 // screens go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, DEMO_PASSWORD, launch, signIn } from './browser.mjs';
+import { ARTIFACTS, DEMO_PASSWORD, launch, signIn, setStatus } from './browser.mjs';
 import { startServer, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
 
@@ -125,8 +125,7 @@ test('an agent answers a visitor from the workspace: pop, reply, canned reply, p
     await first.page.screenshot({ path: `${ARTIFACTS}/workspace-conversation.png` });
 
     // Transfer to the second agent, who gets the pop.
-    await other.page.getByTestId('status-online').click();
-    await other.page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
+    await setStatus(other.page, 'online');
     await first.page.getByTestId('transfer-button').click();
     await first.page.getByTestId('transfer-dialog').waitFor();
     await first.page.screenshot({ path: `${ARTIFACTS}/workspace-transfer.png` });
@@ -153,8 +152,8 @@ test('an agent answers a visitor from the workspace: pop, reply, canned reply, p
     await v.context.close();
   } finally {
     await api(server, 'PATCH', `/api/v1/inboxes/${website.id}`, { token: admin, body: { settings: {} } });
-    await first.page.getByTestId('status-offline').click();
-    await other.page.getByTestId('status-offline').click();
+    await setStatus(first.page, 'offline');
+    await setStatus(other.page, 'offline');
     await first.context.close();
     await other.context.close();
   }
@@ -187,7 +186,7 @@ test('an admin creates an agent, who then signs in to the workspace', async () =
   await newcomer.page.getByText('Zhao Lei 赵磊').first().waitFor();
   await newcomer.page.getByTestId('list-tab-all').waitFor();
   assert.equal(await presence(email), 'online');
-  await newcomer.page.getByTestId('status-offline').click();
+  await setStatus(newcomer.page, 'offline');
   await newcomer.context.close();
   await context.close();
 });
@@ -234,7 +233,7 @@ test('script and HTML from a visitor show as text in the workspace', async () =>
     await first.page.getByTestId('reopen-button').waitFor();
     await v.context.close();
   } finally {
-    await first.page.getByTestId('status-offline').click();
+    await setStatus(first.page, 'offline');
     await first.context.close();
   }
 });
@@ -344,8 +343,7 @@ test('a new assignment chimes and notifies the desktop; a message in another con
   await page.getByTestId('login-email').fill(agent.email);
   await page.getByTestId('login-password').fill(agent.password);
   await page.getByTestId('login-submit').click();
-  await page.getByTestId('status-online').click();
-  await page.locator('[data-testid="status-online"][aria-checked="true"]').waitFor();
+  await setStatus(page, 'online');
   const visitors = [];
   try {
     for (const text of ['first visitor here', 'second visitor here']) {
@@ -369,7 +367,7 @@ test('a new assignment chimes and notifies the desktop; a message in another con
     await page.getByTestId('conversation').getByText('are you there?').waitFor();
     await second.getByTestId('unread-badge').waitFor({ state: 'detached' });
   } finally {
-    await page.getByTestId('status-offline').click();
+    await setStatus(page, 'offline');
     for (const v of visitors) await v.context.close();
     await context.close();
   }
@@ -388,7 +386,7 @@ test('the workspace rides out a server restart and shows every message once, in 
     await server.restart();
     await page.getByTestId('reconnecting').waitFor({ state: 'hidden', timeout: 30000 });
     // The agent went offline with the server; the conversation stays theirs within the grace.
-    await page.getByTestId('status-online').click();
+    await setStatus(page, 'online');
     await say(v.chat, 'after the restart');
     await page.getByTestId('conversation').getByText('after the restart').waitFor();
     await write(page, 'still here');
@@ -398,7 +396,7 @@ test('the workspace rides out a server restart and shows every message once, in 
     assert.deepEqual(shown, [1, 1, 1], JSON.stringify(bodies));
     await v.context.close();
   } finally {
-    await page.getByTestId('status-offline').click().catch(() => {});
+    await setStatus(page, 'offline').catch(() => {});
     await context.close();
   }
 });

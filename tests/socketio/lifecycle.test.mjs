@@ -90,6 +90,7 @@ test('invalid settings fail at start with a message naming the setting', () => {
       ['KEFU_TRUSTED_PROXIES', '10.0.0.0/40', /KEFU_TRUSTED_PROXIES: "10.0.0.0\/40": the prefix length must be 0 to 32/],
       ['KEFU_NODE_TTL_SECS', '1', /KEFU_NODE_TTL_SECS/],
       ['KEFU_DELIVERY_LEASE_SECS', '1', /KEFU_DELIVERY_LEASE_SECS/],
+      ['KEFU_WORKER_THREADS', '0', /KEFU_WORKER_THREADS/],
     ]) {
       const bad = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir], { encoding: 'utf8', timeout: 20000, env: { ...process.env, [name]: value } });
       assert.notEqual(bad.status, 0, name);
@@ -97,6 +98,22 @@ test('invalid settings fail at start with a message naming the setting', () => {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('KEFU_WORKER_THREADS sets how many threads serve connections', async () => {
+  for (const threads of [1, 3]) {
+    const server = await startServer({ env: { KEFU_WORKER_THREADS: String(threads) } });
+    try {
+      assert.match(server.output, new RegExp(`Serving with ${threads} worker threads`));
+      // And it serves: a visitor connects and gets a session.
+      const { widgetToken } = await setupTeam(server);
+      const { socket, session } = await connectVisitor(server, widgetToken);
+      assert.ok(session.visitor_token);
+      socket.close();
+    } finally {
+      await server.stop();
+    }
   }
 });
 

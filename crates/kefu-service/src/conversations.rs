@@ -322,6 +322,11 @@ impl Service {
     pub(crate) async fn contact_send(&self, contact: &Contact, req: SendMessage, new_thread: bool) -> Result<Message> {
         validate::client_id(&req.client_id)?;
         validate::message_content(&req.content)?;
+        if let Some(id) = req.conversation_id
+            && let Some(sent) = self.send_to_open_conversation(contact, id, &req).await?
+        {
+            return Ok(sent);
+        }
         // A resend is recognised by the unique (sender, client_id) index when the insert fails, so the first
         // send costs no extra read; a resend to a closed conversation is caught below before anything opens.
         let named = match req.conversation_id {
@@ -361,76 +366,111 @@ impl Service {
         {
             return Ok(existing);
         }
+        // The visitor's open conversation (found here when none was named) takes the message; if it closed
+        // in the meantime, a new one opens below.
+        if let Some(open) = current.filter(|c| c.status != ConversationStatus::Closed)
+            && let Some(sent) = self.send_to_open_conversation(contact, open.id, &req).await?
+        {
+            return Ok(sent);
+        }
         let now = now_ms();
-        let new_message = |conversation_id| NewMessage {
-            id: new_id(),
-            conversation_id,
-            sender_kind: SenderKind::Visitor,
-            sender_id: Some(contact.id),
-            sender_name: &contact.name,
-            content: &req.content,
-            private: false,
-            client_id: Some(&req.client_id),
-            now,
-        };
         let mut tx = self.store().begin().await?;
-        let (message, mut notifications) = match current.filter(|c| c.status != ConversationStatus::Closed) {
-            Some(conversation) => {
-                let message = match tx.insert_message(new_message(conversation.id)).await {
-                    Ok(m) => m,
-                    Err(e) if e.is_unique_violation() => {
-                        drop(tx);
-                        return self.resent(SenderKind::Visitor, contact.id, &req).await;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
-                let conversation = Conversation {
-                    last_seq: message.seq,
-                    updated_at: Timestamp(now),
-                    ..conversation
-                };
-                (
-                    message.clone(),
-                    vec![Notification::MessageNew { conversation, message }],
-                )
+        tx.lock_organisation(contact.org_id).await?;
+        let conversation_id = new_id();
+        tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
+            .await?;
+        let inserted = tx
+            .insert_message(NewMessage {
+                id: new_id(),
+                conversation_id,
+                sender_kind: SenderKind::Visitor,
+                sender_id: Some(contact.id),
+                sender_name: &contact.name,
+                content: &req.content,
+                private: false,
+                client_id: Some(&req.client_id),
+                now,
+            })
+            .await;
+        let message = match inserted {
+            Ok(m) => m,
+            Err(e) if e.is_unique_violation() => {
+                drop(tx);
+                return self.resent(SenderKind::Visitor, contact.id, &req).await;
             }
-            None => {
-                tx.lock_organisation(contact.org_id).await?;
-                let conversation_id = new_id();
-                tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
-                    .await?;
-                let message = match tx.insert_message(new_message(conversation_id)).await {
-                    Ok(m) => m,
-                    Err(e) if e.is_unique_violation() => {
-                        drop(tx);
-                        return self.resent(SenderKind::Visitor, contact.id, &req).await;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
-                let mut router = tx.load_router(contact.org_id, None).await?;
-                // The new conversation is already in the queue the router loaded: drain it.
-                let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
-                let conversation = self.with_position(tx.conversation(conversation_id).await?, &router);
-                let mut notes = vec![Notification::MessageNew {
-                    conversation: conversation.clone(),
-                    message: message.clone(),
-                }];
-                notes.extend(routed);
-                if conversation.status == ConversationStatus::Queued {
-                    notes.push(Notification::ConversationUpdated {
-                        conversation,
-                        previous_assignee: None,
-                    });
-                }
-                (message, notes)
-            }
+            Err(e) => return Err(e.into()),
         };
+        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
+        let mut router = tx.load_router(contact.org_id, None).await?;
+        // The new conversation is already in the queue the router loaded: drain it.
+        let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
+        let conversation = self.with_position(tx.conversation(conversation_id).await?, &router);
+        let mut notifications = vec![Notification::MessageNew {
+            conversation: conversation.clone(),
+            message: message.clone(),
+        }];
+        notifications.extend(routed);
+        if conversation.status == ConversationStatus::Queued {
+            notifications.push(Notification::ConversationUpdated {
+                conversation,
+                previous_assignee: None,
+            });
+        }
         tx.commit().await?;
         notifications.dedup_by(same_update);
         self.publish(notifications);
         Ok(message)
+    }
+
+    /// The common case, a message to the contact's own open conversation, in one transaction that also reads the
+    /// conversation: on SQLite the writer's connection has it cached, where a reader's cache would have been
+    /// dropped by the last write. `None` when the conversation is someone else's, missing or closed: the general
+    /// path decides what to do then.
+    async fn send_to_open_conversation(
+        &self,
+        contact: &Contact,
+        conversation_id: Uuid,
+        req: &SendMessage,
+    ) -> Result<Option<Message>> {
+        let now = now_ms();
+        let mut tx = self.store().begin().await?;
+        let conversation = match tx.find_conversation(conversation_id).await? {
+            Some(c) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => c,
+            _ => return Ok(None),
+        };
+        let inserted = tx
+            .insert_message(NewMessage {
+                id: new_id(),
+                conversation_id,
+                sender_kind: SenderKind::Visitor,
+                sender_id: Some(contact.id),
+                sender_name: &contact.name,
+                content: &req.content,
+                private: false,
+                client_id: Some(&req.client_id),
+                now,
+            })
+            .await;
+        let message = match inserted {
+            Ok(m) => m,
+            Err(e) if e.is_unique_violation() => {
+                drop(tx);
+                return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
+        tx.commit().await?;
+        let conversation = Conversation {
+            last_seq: message.seq,
+            updated_at: Timestamp(now),
+            ..conversation
+        };
+        self.publish(vec![Notification::MessageNew {
+            conversation,
+            message: message.clone(),
+        }]);
+        Ok(Some(message))
     }
 
     async fn resent(&self, kind: SenderKind, sender: Uuid, req: &SendMessage) -> Result<Message> {

@@ -25,7 +25,7 @@ pub use tx::{NewMessage, NewUser, Tx};
 pub use webhooks::{Webhook, WebhookDelivery};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -93,6 +93,9 @@ impl Store {
             let url = sqlite_url(url);
             let writer = AnyPoolOptions::new()
                 .max_connections(1)
+                // A file on this machine cannot hang up: sqlx's ping before every acquire would only add a
+                // round trip to the connection's thread per transaction.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _| {
                     Box::pin(async move {
@@ -109,6 +112,7 @@ impl Store {
             let reader = AnyPoolOptions::new()
                 // Readers run in parallel under WAL; more of them than cores only adds page caches.
                 .max_connections(4)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _| {
                     Box::pin(async move {
@@ -131,6 +135,18 @@ impl Store {
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
                 .acquire_timeout(Duration::from_secs(30))
+                // A connection back from use within the last second is alive; one that sat idle longer may have
+                // been dropped by a restarted server or a firewall, so only that one is pinged before use. Pinging
+                // every time (sqlx's default) costs a network round trip per transaction under load.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= Duration::from_secs(1) {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect(url)
                 .await?;
             Ok(Store {

@@ -504,6 +504,11 @@ impl Tx {
             .ok_or_else(|| StoreError::Corrupt(format!("conversation {id} vanished")))
     }
 
+    /// A conversation read inside this transaction, if it exists.
+    pub async fn find_conversation(&mut self, id: Uuid) -> Result<Option<Conversation>> {
+        read::conversation(&mut *self.tx, id).await
+    }
+
     pub async fn message_by_client_id(
         &mut self,
         kind: SenderKind,

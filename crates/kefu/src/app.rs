@@ -249,7 +249,11 @@ async fn run<A: Adapter>(node: Node, layer: SocketIoLayer<A>, io: SocketIo<A>) -
     );
     let listener = listen(addr).with_context(|| format!("KEFU_LISTEN: cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    // Tests and scripts read this line to find the port.
+    println!(
+        "Serving with {} worker threads (KEFU_WORKER_THREADS)",
+        tokio::runtime::Handle::current().metrics().num_workers()
+    );
+    // Tests and scripts read this line to find the port, and may stop reading here.
     println!("Kefu listening on http://{bound}");
     println!("Agents' workspace: http://{bound}/app/");
     if demo {

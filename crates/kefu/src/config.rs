@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// after this (a provider may then see it twice).
     #[arg(long, env = "KEFU_DELIVERY_LEASE_SECS", default_value_t = 300)]
     pub delivery_lease_secs: u64,
+    /// Threads that run connections and requests. Default: one fewer than the machine's cores (at least one), so
+    /// the database (SQLite's connection threads, or a PostgreSQL on the same machine) keeps a core: on 2 cores
+    /// one thread used about 12% less CPU per message than two (docs/performance.md). 1-256.
+    #[arg(long, env = "KEFU_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
     /// Load balancers or proxies in front of Kefu, as addresses or networks (`10.0.0.5,10.1.0.0/16`): requests
     /// from them are counted against the client they name in X-Forwarded-For (failed logins, the ticket form).
     #[arg(long, env = "KEFU_TRUSTED_PROXIES", default_value = "")]
@@ -155,6 +160,15 @@ impl ServeArgs {
             .map_err(|e| anyhow::anyhow!("KEFU_SECRET_KEY: {e}"))
     }
 
+    /// How many threads the runtime gets (see `worker_threads`).
+    pub fn runtime_threads(&self) -> anyhow::Result<usize> {
+        match self.worker_threads {
+            Some(n) if (1..=256).contains(&n) => Ok(n),
+            Some(_) => bail!("KEFU_WORKER_THREADS / --worker-threads must be from 1 to 256"),
+            None => Ok(default_worker_threads()),
+        }
+    }
+
     pub fn service_config(&self) -> anyhow::Result<kefu_service::ServiceConfig> {
         if self.queue_timeout_secs == 0 {
             bail!("KEFU_QUEUE_TIMEOUT_SECS / --queue-timeout-secs must be at least 1");
@@ -185,4 +199,9 @@ impl ServeArgs {
             ..Default::default()
         })
     }
+}
+
+/// One fewer than the cores this process may use, and at least one.
+pub fn default_worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }

@@ -27,7 +27,14 @@ export function StatusSwitch() {
   const text = useT();
   const [error, setError] = useState<string | null>(null);
   return (
-    <div class="status-switch" role="radiogroup" aria-label={text.status} data-testid="status-switch" title={error ?? undefined}>
+    <div
+      class="status-switch"
+      role="radiogroup"
+      aria-label={text.status}
+      aria-busy={store.presencePending ? 'true' : undefined}
+      data-testid="status-switch"
+      title={error ?? undefined}
+    >
       {PRESENCES.map((p) => (
         <button
           type="button"
