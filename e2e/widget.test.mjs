@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { ARTIFACTS, launch } from './browser.mjs';
 import { startServer, connectAgent, connectVisitor, request, login, uid, api, ADMIN } from '../tests/socketio/harness.mjs';
 
@@ -330,6 +332,48 @@ test('a queued visitor sees their place in line and the expected wait', async ()
     for (const v of visitors) v.socket.close();
     desk.close();
   } finally {
+    await own.stop();
+  }
+});
+
+test('a widget the server refused while its database was locked connects by itself once it is free', {
+  skip: process.env.KEFU_TEST_DATABASE_URL ? 'SQLite only: it locks the database file' : false,
+}, async () => {
+  // A server of its own: its database is held by another process, as a backup tool or a stuck writer would.
+  const own = await startServer({ args: ['--demo'] });
+  const { socket: desk } = await connectAgent(own, await login(own, 'agent@demo.kefu', 'kefu-demo'));
+  await request(desk, 'status:set', { status: 'online' });
+  const locker = spawn('python3', ['-c', [
+    'import sqlite3, sys',
+    'db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)',
+    "db.execute('BEGIN EXCLUSIVE')",
+    "print('locked', flush=True)",
+    'sys.stdin.read()',
+    "db.execute('ROLLBACK')",
+  ].join('\n'), join(own.dataDir, 'kefu.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let context;
+  try {
+    await new Promise((resolve, reject) => {
+      locker.stdout.on('data', (d) => String(d).includes('locked') && resolve());
+      locker.on('exit', (code) => reject(new Error(`the locker exited with ${code}`)));
+    });
+    context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${own.url}/`);
+    await page.locator('[data-kefu] >> button').click();
+    const chat = page.frameLocator('iframe[title="Kefu chat"]');
+    // A new visitor is a new contact, a write: refused once SQLite's busy timeout runs out.
+    await chat.getByText('Connection lost, reconnecting…').waitFor({ timeout: 60000 });
+    locker.stdin.end();
+    await chat.getByText('Connection lost, reconnecting…').waitFor({ state: 'hidden', timeout: 60000 });
+    await say(chat, 'after the lock');
+    // Acked, so stored: the pending bubble turns into a sent one, and the agent has it.
+    await chat.locator('.msg:not(.pending) .body', { hasText: 'after the lock' }).waitFor();
+    await desk.next('message:new', (d) => d.message.content === 'after the lock', 15000);
+  } finally {
+    locker.stdin.end();
+    await context?.close();
+    desk.close();
     await own.stop();
   }
 });

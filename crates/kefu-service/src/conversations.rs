@@ -379,28 +379,10 @@ impl Service {
         let conversation_id = new_id();
         tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
             .await?;
-        let inserted = tx
-            .insert_message(NewMessage {
-                id: new_id(),
-                conversation_id,
-                sender_kind: SenderKind::Visitor,
-                sender_id: Some(contact.id),
-                sender_name: &contact.name,
-                content: &req.content,
-                private: false,
-                client_id: Some(&req.client_id),
-                now,
-            })
-            .await;
-        let message = match inserted {
-            Ok(m) => m,
-            Err(e) if e.is_unique_violation() => {
-                drop(tx);
-                return self.resent(SenderKind::Visitor, contact.id, &req).await;
-            }
-            Err(e) => return Err(e.into()),
+        let Some(message) = insert_contact_message(&mut tx, contact, conversation_id, &req, now).await? else {
+            drop(tx);
+            return self.resent(SenderKind::Visitor, contact.id, &req).await;
         };
-        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
         let mut router = tx.load_router(contact.org_id, None).await?;
         // The new conversation is already in the queue the router loaded: drain it.
         let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
@@ -438,28 +420,10 @@ impl Service {
             Some(c) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => c,
             _ => return Ok(None),
         };
-        let inserted = tx
-            .insert_message(NewMessage {
-                id: new_id(),
-                conversation_id,
-                sender_kind: SenderKind::Visitor,
-                sender_id: Some(contact.id),
-                sender_name: &contact.name,
-                content: &req.content,
-                private: false,
-                client_id: Some(&req.client_id),
-                now,
-            })
-            .await;
-        let message = match inserted {
-            Ok(m) => m,
-            Err(e) if e.is_unique_violation() => {
-                drop(tx);
-                return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
-            }
-            Err(e) => return Err(e.into()),
+        let Some(message) = insert_contact_message(&mut tx, contact, conversation_id, req, now).await? else {
+            drop(tx);
+            return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
         };
-        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
         tx.commit().await?;
         let conversation = Conversation {
             last_seq: message.seq,
@@ -1200,6 +1164,35 @@ async fn new_contact(
         now,
     )
     .await
+}
+
+/// Stores a contact's message, with its files, in `tx`. `None` when the contact already used this client_id: a
+/// resend, which the caller answers with the stored message once the transaction is dropped.
+async fn insert_contact_message(
+    tx: &mut Tx,
+    contact: &Contact,
+    conversation_id: Uuid,
+    req: &SendMessage,
+    now: i64,
+) -> Result<Option<Message>> {
+    let inserted = tx
+        .insert_message(NewMessage {
+            id: new_id(),
+            conversation_id,
+            sender_kind: SenderKind::Visitor,
+            sender_id: Some(contact.id),
+            sender_name: &contact.name,
+            content: &req.content,
+            private: false,
+            client_id: Some(&req.client_id),
+            now,
+        })
+        .await;
+    match inserted {
+        Ok(message) => Ok(Some(with_files(tx, contact.org_id, message, &req.files, now).await?)),
+        Err(e) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Stores a message's files in its transaction and lists them on it.

@@ -393,8 +393,22 @@ socket.on('conversation:read', (e: { conversation_id: string; reader: string; se
 });
 document.addEventListener('visibilitychange', markRead);
 
+/** Connections in a row the server refused: each retry waits longer, up to 30 s. */
+let refusals = 0;
 socket.on('disconnect', () => banner.classList.add('shown'));
-socket.on('connect', () => banner.classList.remove('shown'));
+socket.on('connect', () => {
+  banner.classList.remove('shown');
+  refusals = 0;
+});
+// A connection the server refused (its database busy while it restarts, say) is not retried by socket.io-client
+// itself, unlike a network failure: without this the chat would stay away until the page is reloaded. An unknown
+// widget token is a misconfigured site, which no retry mends.
+socket.on('connect_error', (err: Error) => {
+  banner.classList.add('shown');
+  if (socket.active || err.message.startsWith('unauthorized')) return;
+  refusals += 1;
+  setTimeout(() => socket.connect(), Math.min(30_000, 1000 * 2 ** Math.min(refusals, 5)));
+});
 
 let lastTypingSent = 0;
 input.addEventListener('input', () => {
