@@ -80,8 +80,8 @@ class Store {
   lang: Lang = pickLang(undefined, localStorage.getItem(LANG_KEY), navigator.language);
   me: User | null = null;
   presence: Presence = 'offline';
-  /** True while a status change is on its way: shown at once, confirmed (or undone) by the server's answer. */
-  presencePending = false;
+  /** Status changes on their way: each shows at once and is confirmed (or undone) by the server's answer. */
+  presenceChanges = 0;
   /** False while the socket is down after having been up (or refused): the "Reconnecting…" banner. */
   online = true;
   lists: Record<ListKey, ListState> = { mine: emptyList(), queue: emptyList(), all: emptyList(), closed: emptyList() };
@@ -613,7 +613,7 @@ class Store {
     }
     const previous = this.presence;
     this.presence = status;
-    this.presencePending = true;
+    this.presenceChanges += 1;
     this.changed();
     try {
       const res = await this.call('status:set', { status });
@@ -622,7 +622,7 @@ class Store {
       this.presence = previous;
       throw e;
     } finally {
-      this.presencePending = false;
+      this.presenceChanges -= 1;
       this.changed();
     }
   }

@@ -31,7 +31,7 @@ export function StatusSwitch() {
       class="status-switch"
       role="radiogroup"
       aria-label={text.status}
-      aria-busy={store.presencePending ? 'true' : undefined}
+      aria-busy={store.presenceChanges > 0 ? 'true' : undefined}
       data-testid="status-switch"
       title={error ?? undefined}
     >
