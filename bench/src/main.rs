@@ -72,6 +72,25 @@ struct Args {
     bind: Option<IpAddr>,
 }
 
+/// The command line of worker `k`, which holds `visitors` visitors from number `first` on, from source address
+/// 127.0.0.(2 + k). Each value is in the word of its flag: a widget token may begin with '-', which as a word of its
+/// own would read as a flag (and the worker would not start).
+fn worker_args(args: &Args, widget: &str, visitors: usize, first: usize, k: usize) -> Vec<String> {
+    let mut words = vec![
+        "--worker".to_string(),
+        format!("--addr={}", args.addr),
+        format!("--widget={widget}"),
+        format!("--visitors={visitors}"),
+        format!("--first={first}"),
+        format!("--connect-concurrency={}", args.connect_concurrency),
+        format!("--bind=127.0.0.{}", 2 + k),
+    ];
+    if args.idle {
+        words.push("--idle".to_string());
+    }
+    words
+}
+
 /// Nanoseconds on the wall clock: shared by every process of the machine.
 fn epoch_ns() -> u64 {
     SystemTime::now()
@@ -399,15 +418,11 @@ async fn coordinate(args: Args) -> anyhow::Result<()> {
     let mut first = 0;
     for k in 0..count {
         let n = args.per_worker.min(args.visitors - first);
-        let mut cmd = Command::new(&exe);
-        cmd.args(["--worker", "--addr", &args.addr, "--widget", &widget])
-            .args(["--visitors", &n.to_string(), "--first", &first.to_string()])
-            .args(["--connect-concurrency", &args.connect_concurrency.to_string()])
-            .args(["--bind", &format!("127.0.0.{}", 2 + k)]);
-        if args.idle {
-            cmd.arg("--idle");
-        }
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+        let mut child = Command::new(&exe)
+            .args(worker_args(&args, &widget, n, first, k))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
         let stdin = child.stdin.take().context("worker stdin")?;
         let stdout = std::io::BufReader::new(child.stdout.take().context("worker stdout")?).lines();
         workers.push(Worker { child, stdin, stdout });
@@ -500,4 +515,21 @@ async fn coordinate(args: Args) -> anyhow::Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_starts_with_a_widget_token_that_begins_with_a_dash() {
+        let args = Args::parse_from(["kefu-bench", "--addr", "127.0.0.1:18200", "--idle"]);
+        let words = worker_args(&args, "-fCgJz5rZ", 9000, 9000, 1);
+        let worker = Args::try_parse_from(std::iter::once("kefu-bench".to_string()).chain(words)).unwrap();
+        assert!(worker.worker && worker.idle);
+        assert_eq!(worker.widget.as_deref(), Some("-fCgJz5rZ"));
+        assert_eq!((worker.visitors, worker.first), (9000, 9000));
+        assert_eq!(worker.addr, "127.0.0.1:18200");
+        assert_eq!(worker.bind, Some("127.0.0.3".parse().unwrap()));
+    }
 }

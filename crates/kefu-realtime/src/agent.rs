@@ -1,6 +1,6 @@
 //! The `/agent` namespace: the agents' workspace.
 
-use crate::{ConnectRefused, Svc, ack, error_body, refused, service_error};
+use crate::{ConnectRefused, MessageBody, Svc, ack, error_body, refused, service_error};
 use kefu_core::model::{Presence, User};
 use kefu_service::{SendMessage, TransferTarget};
 use serde::Deserialize;
@@ -135,8 +135,9 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
                 .await;
             ack(
                 a,
-                sent.map(|message| json!({ "message": message }))
-                    .map_err(|e| service_error(&e)),
+                sent.as_ref()
+                    .map(|message| MessageBody { message })
+                    .map_err(service_error),
             );
         },
     );

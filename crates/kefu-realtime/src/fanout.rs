@@ -2,8 +2,10 @@
 //! that fails (a socket whose outgoing queue is full, say) is counted and logged at most every few seconds:
 //! clients recover anything they missed by `sync` from the last seq they saw.
 
+use crate::MessageBody;
 use kefu_core::model::{Conversation, ConversationStatus, SenderKind};
 use kefu_service::Notification;
+use serde::Serialize;
 use serde_json::json;
 use socketioxide::adapter::Adapter;
 use socketioxide::{BroadcastError, SocketIo};
@@ -42,7 +44,13 @@ fn count_failure(event: &str, error: &dyn std::fmt::Display) {
 
 /// Pushes to the rooms on every node. When the other nodes cannot be reached (Redis is down) the adapter sends
 /// nothing at all, so this node's own sockets are served on their own: theirs is the part of the push it can make.
-async fn emit<A: Adapter>(io: &SocketIo<A>, ns: &str, rooms: Vec<String>, event: &str, data: &serde_json::Value) {
+async fn emit<A: Adapter, T: Serialize + ?Sized>(
+    io: &SocketIo<A>,
+    ns: &str,
+    rooms: Vec<String>,
+    event: &str,
+    data: &T,
+) {
     let Some(ops) = io.of(ns) else { return };
     match ops.to(rooms.clone()).emit(event, data).await {
         Ok(()) => {}
@@ -115,7 +123,7 @@ async fn deliver<A: Adapter>(io: &SocketIo<A>, n: Notification) {
         Notification::SessionEnded { session } => disconnect(io, format!("session:{session}")).await,
         Notification::UserChanged { user_id } => disconnect(io, format!("agent:{user_id}")).await,
         Notification::MessageNew { conversation, message } => {
-            let body = json!({ "message": message });
+            let body = MessageBody { message: &message };
             if !message.private {
                 let rooms = vec![
                     format!("conversation:{}", conversation.id),

@@ -1,6 +1,6 @@
 //! The `/visitor` namespace: a website visitor's chat.
 
-use crate::{ConnectRefused, Svc, ack, refused, service_error};
+use crate::{ConnectRefused, MessageBody, Svc, ack, refused, service_error};
 use kefu_core::model::Contact;
 use kefu_service::{ClaimedIdentity, SendMessage, VisitorIdentity, VisitorProfile, VisitorSession};
 use serde::Deserialize;
@@ -179,8 +179,9 @@ fn register_handlers<A: Adapter>(s: &SocketRef<A>) {
             }
             ack(
                 a,
-                sent.map(|message| json!({ "message": message }))
-                    .map_err(|e| service_error(&e)),
+                sent.as_ref()
+                    .map(|message| MessageBody { message })
+                    .map_err(service_error),
             );
         },
     );

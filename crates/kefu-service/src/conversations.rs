@@ -379,7 +379,11 @@ impl Service {
         let conversation_id = new_id();
         tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
             .await?;
-        let Some(message) = insert_contact_message(&mut tx, contact, conversation_id, &req, now).await? else {
+        let (opened, _) = tx
+            .advance_conversation(conversation_id, now, false)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let Some(message) = insert_contact_message(&mut tx, contact, &opened, &req, now).await? else {
             drop(tx);
             return self.resent(SenderKind::Visitor, contact.id, &req).await;
         };
@@ -416,20 +420,15 @@ impl Service {
     ) -> Result<Option<Message>> {
         let now = now_ms();
         let mut tx = self.store().begin().await?;
-        let conversation = match tx.find_conversation(conversation_id).await? {
-            Some(c) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => c,
+        let conversation = match tx.advance_conversation(conversation_id, now, false).await? {
+            Some((c, _)) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => c,
             _ => return Ok(None),
         };
-        let Some(message) = insert_contact_message(&mut tx, contact, conversation_id, req, now).await? else {
+        let Some(message) = insert_contact_message(&mut tx, contact, &conversation, req, now).await? else {
             drop(tx);
             return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
         };
         tx.commit().await?;
-        let conversation = Conversation {
-            last_seq: message.seq,
-            updated_at: Timestamp(now),
-            ..conversation
-        };
         self.publish(vec![Notification::MessageNew {
             conversation,
             message: message.clone(),
@@ -604,6 +603,19 @@ impl Service {
         let conversation_id = req
             .conversation_id
             .ok_or(DomainError::invalid("conversation_id", "is required"))?;
+        let responding = !req.private;
+        // The common case, a reply or a note in a web chat the user may act on, is checked and stored in one
+        // transaction. Anything else (someone else's conversation, a closed one, a channel to deliver to) is
+        // rolled back and sorted out below, with reads a transaction must not wait on.
+        let mut tx = self.store().begin().await?;
+        if let Some((conversation, inbox)) = tx.advance_conversation(conversation_id, now_ms(), responding).await?
+            && can_act(user, &conversation)
+            && conversation.status != ConversationStatus::Closed
+            && (req.private || inbox == InboxKind::Web)
+        {
+            return self.insert_agent_message(tx, user, &req, conversation, false).await;
+        }
+        drop(tx);
         let allowed = self.actionable_conversation(user, conversation_id).await.and_then(|c| {
             if c.status == ConversationStatus::Closed {
                 Err(DomainError::ConversationClosed.into())
@@ -639,12 +651,30 @@ impl Service {
                 None => Err(e),
             };
         }
-        let now = now_ms();
         let mut tx = self.store().begin().await?;
+        let (conversation, _) = tx
+            .advance_conversation(conversation_id, now_ms(), responding)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        self.insert_agent_message(tx, user, &req, conversation, delivered).await
+    }
+
+    /// Stores an agent's message at the seq `tx` took for it (a reply to be `delivered` through the outbox,
+    /// committed with it), and announces it.
+    async fn insert_agent_message(
+        &self,
+        mut tx: Tx,
+        user: &User,
+        req: &SendMessage,
+        conversation: Conversation,
+        delivered: bool,
+    ) -> Result<Message> {
+        let now = conversation.updated_at.0;
         let message = tx
             .insert_message(NewMessage {
                 id: new_id(),
-                conversation_id,
+                conversation_id: conversation.id,
+                seq: conversation.last_seq,
                 sender_kind: SenderKind::Agent,
                 sender_id: Some(user.id),
                 sender_name: &user.name,
@@ -658,30 +688,15 @@ impl Service {
             Ok(m) => m,
             Err(e) if e.is_unique_violation() => {
                 drop(tx);
-                return self.resent(SenderKind::Agent, user.id, &req).await;
+                return self.resent(SenderKind::Agent, user.id, req).await;
             }
             Err(e) => return Err(e.into()),
         };
-        let first_response = !req.private && conversation.first_response_at.is_none();
-        if first_response {
-            tx.mark_first_response(conversation_id, now).await?;
-        }
-        // A reply in a conversation from another channel goes out through the outbox, committed with it.
         let mut message = with_files(&mut tx, conversation.org_id, message, &req.files, now).await?;
         if delivered {
             crate::outbox::enqueue(&mut tx, &conversation, &mut message, now).await?;
         }
         tx.commit().await?;
-        let conversation = Conversation {
-            last_seq: message.seq,
-            updated_at: Timestamp(now),
-            first_response_at: if first_response {
-                Some(Timestamp(now))
-            } else {
-                conversation.first_response_at
-            },
-            ..conversation
-        };
         self.publish(vec![Notification::MessageNew {
             conversation,
             message: message.clone(),
@@ -1171,14 +1186,15 @@ async fn new_contact(
 async fn insert_contact_message(
     tx: &mut Tx,
     contact: &Contact,
-    conversation_id: Uuid,
+    conversation: &Conversation,
     req: &SendMessage,
     now: i64,
 ) -> Result<Option<Message>> {
     let inserted = tx
         .insert_message(NewMessage {
             id: new_id(),
-            conversation_id,
+            conversation_id: conversation.id,
+            seq: conversation.last_seq,
             sender_kind: SenderKind::Visitor,
             sender_id: Some(contact.id),
             sender_name: &contact.name,

@@ -193,10 +193,15 @@ impl Service {
         let now = now_ms();
         let client_id = crate::new_id().to_string();
         let mut tx = self.store().begin().await?;
+        let (conversation, _) = tx
+            .advance_conversation(conversation_id, now, sender.kind == SenderKind::Agent)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
         let mut message = tx
             .insert_message(kefu_store::NewMessage {
                 id: crate::new_id(),
                 conversation_id,
+                seq: conversation.last_seq,
                 sender_kind: sender.kind,
                 sender_id: sender.id,
                 sender_name: &sender.name,
@@ -206,22 +211,10 @@ impl Service {
                 now,
             })
             .await?;
-        let first_response = sender.kind == SenderKind::Agent && conversation.first_response_at.is_none();
-        if first_response {
-            tx.mark_first_response(conversation_id, now).await?;
-        }
         if delivers {
             enqueue(&mut tx, &conversation, &mut message, now).await?;
         }
         tx.commit().await?;
-        let conversation = Conversation {
-            last_seq: message.seq,
-            updated_at: Timestamp(now),
-            first_response_at: conversation
-                .first_response_at
-                .or(first_response.then_some(Timestamp(now))),
-            ..conversation
-        };
         self.publish(vec![Notification::MessageNew {
             conversation,
             message: message.clone(),

@@ -100,6 +100,34 @@ async fn story(url: &str) {
     );
     let agent0 = svc.user(&admin, agents[0].id).await.unwrap();
 
+    // A private note is not a response; the first public reply is, and the conversation announced with it says
+    // so, with its new seq and the names a workspace shows.
+    let mut note = send(Some(cid), "n0", "checking the order");
+    note.private = true;
+    assert_eq!(svc.agent_send(&agent0, note).await.unwrap().seq, 2);
+    let c = svc.store().conversation(cid).await.unwrap().unwrap();
+    assert_eq!((c.last_seq, c.first_response_at), (2, None));
+    drain(&mut rx);
+    let reply = svc.agent_send(&agent0, send(Some(cid), "r0", "您好")).await.unwrap();
+    assert_eq!(reply.seq, 3);
+    let announced = drain(&mut rx)
+        .into_iter()
+        .find_map(|n| match n {
+            Notification::MessageNew { conversation, message } if message.id == reply.id => Some(conversation),
+            _ => None,
+        })
+        .expect("the reply is announced");
+    assert_eq!(announced.last_seq, 3);
+    assert_eq!(announced.first_response_at, Some(reply.created_at));
+    assert_eq!(announced.updated_at, reply.created_at);
+    assert_eq!(announced.contact_name, v.contact.name);
+    assert_eq!(
+        announced.assignee.as_ref().map(|a| a.name.as_str()),
+        Some(agent0.name.as_str())
+    );
+    let c = svc.store().conversation(cid).await.unwrap().unwrap();
+    assert_eq!((c.last_seq, c.first_response_at), (3, Some(reply.created_at)));
+
     // Concurrent writers keep seq gapless, and concurrent resends of one client_id store one message.
     let mut tasks = Vec::new();
     for i in 0..30 {
@@ -135,7 +163,7 @@ async fn story(url: &str) {
     let all = svc.agent_sync(&agent0, cid, 0).await.unwrap().messages;
     assert_eq!(
         all.iter().map(|m| m.seq).collect::<Vec<_>>(),
-        (1..=32).collect::<Vec<_>>()
+        (1..=34).collect::<Vec<_>>()
     );
     assert_eq!(
         all.iter()
@@ -156,9 +184,9 @@ async fn story(url: &str) {
             .iter()
             .all(|m| !m.private)
     );
-    assert_eq!(svc.agent_sync(&agent0, cid, 32).await.unwrap().messages.len(), 1);
+    assert_eq!(svc.agent_sync(&agent0, cid, 34).await.unwrap().messages.len(), 1);
     let c = svc.store().conversation(cid).await.unwrap().unwrap();
-    assert!(c.first_response_at.is_some());
+    assert_eq!(c.first_response_at, Some(reply.created_at), "recorded once");
 
     // Someone else's conversation is forbidden to an agent; transfer hands it over.
     let agent1 = agents[1].clone();
@@ -166,6 +194,11 @@ async fn story(url: &str) {
         svc.agent_send(&agent1, send(Some(cid), "x", "mine?")).await,
         Err(ServiceError::Forbidden(_))
     ));
+    let after = svc
+        .visitor_send(&v.contact, send(Some(cid), "after-refusal", "还在吗"))
+        .await
+        .unwrap();
+    assert_eq!(after.seq, 36, "a refused reply takes no seq");
     assert!(matches!(
         svc.transfer(&agent0, cid, TransferTarget::Agent(agent1.id)).await,
         Err(ServiceError::Domain(kefu_core::DomainError::AgentUnavailable))
@@ -186,6 +219,15 @@ async fn story(url: &str) {
     let closed = svc.close(&agent0, cid).await.unwrap();
     assert_eq!(closed.status, ConversationStatus::Closed);
     assert!(matches!(svc.close(&agent0, cid).await, Err(ServiceError::Domain(_))));
+    assert!(matches!(
+        svc.agent_send(&agent0, send(Some(cid), "late", "还有问题吗")).await,
+        Err(ServiceError::Domain(kefu_core::DomainError::ConversationClosed))
+    ));
+    assert_eq!(
+        svc.store().conversation(cid).await.unwrap().unwrap().last_seq,
+        closed.last_seq,
+        "a reply refused for a closed conversation takes no seq"
+    );
     let reopened = svc.reopen(&agent0, cid).await.unwrap();
     assert_eq!(reopened.status, ConversationStatus::Assigned);
 

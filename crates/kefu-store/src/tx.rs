@@ -9,6 +9,17 @@ use kefu_core::routing::{self, Router, Waiting};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use uuid::Uuid;
 
+/// `Tx::advance_conversation`'s statement: the columns of `CONVERSATION_SELECT`, with the joined names as
+/// subqueries (an UPDATE's RETURNING cannot join), and the inbox's kind.
+const ADVANCE_CONVERSATION: &str = "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2, \
+     first_response_at = CASE WHEN $3 = 1 AND first_response_at IS NULL THEN $2 ELSE first_response_at END \
+     WHERE id = $1 RETURNING id, org_id, inbox_id, contact_id, \
+     (SELECT k.name FROM contacts k WHERE k.id = conversations.contact_id) AS contact_name, status, assignee_id, \
+     (SELECT u.name FROM users u WHERE u.id = conversations.assignee_id) AS assignee_name, team_id, last_seq, \
+     queued_at, created_at, first_response_at, closed_at, updated_at, rating, rating_comment, rated_at, \
+     visitor_read_seq, agent_read_seq, \
+     (SELECT i.kind FROM inboxes i WHERE i.id = conversations.inbox_id) AS inbox_kind";
+
 pub struct Tx {
     pub(crate) tx: Transaction<'static, Any>,
     pub(crate) backend: Backend,
@@ -28,10 +39,11 @@ pub struct NewUser<'a> {
     pub capacity: u32,
 }
 
-/// What a new message is made of; `seq` is taken by `insert_message`.
+/// What a new message is made of; `seq` is the one `advance_conversation` took for it.
 pub struct NewMessage<'a> {
     pub id: Uuid,
     pub conversation_id: Uuid,
+    pub seq: i64,
     pub sender_kind: SenderKind,
     pub sender_id: Option<Uuid>,
     pub sender_name: &'a str,
@@ -504,11 +516,6 @@ impl Tx {
             .ok_or_else(|| StoreError::Corrupt(format!("conversation {id} vanished")))
     }
 
-    /// A conversation read inside this transaction, if it exists.
-    pub async fn find_conversation(&mut self, id: Uuid) -> Result<Option<Conversation>> {
-        read::conversation(&mut *self.tx, id).await
-    }
-
     pub async fn message_by_client_id(
         &mut self,
         kind: SenderKind,
@@ -518,17 +525,32 @@ impl Tx {
         read::message_by_client_id(&mut *self.tx, kind, sender_id, client_id).await
     }
 
-    /// Appends a message with the conversation's next seq. The conversation row's update takes the lock that
-    /// keeps seq gapless under concurrent writers.
+    /// Takes a conversation's next seq for a message about to be inserted, and returns the conversation as it is
+    /// then, with its inbox's kind: one statement where a read and an update would be two trips to the database.
+    /// The row lock this takes keeps seq gapless under concurrent writers. `responding` (an agent's public reply)
+    /// also sets the first response time if there was none. The caller checks the conversation (whose it is, its
+    /// status) and drops the transaction when the message may not go in.
+    pub async fn advance_conversation(
+        &mut self,
+        id: Uuid,
+        now: i64,
+        responding: bool,
+    ) -> Result<Option<(Conversation, InboxKind)>> {
+        let row = sqlx::query(ADVANCE_CONVERSATION)
+            .bind(id.to_string())
+            .bind(now)
+            .bind(responding as i64)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        match row {
+            Some(row) => Ok(Some((rows::conversation(&row)?, rows::parse(&row, "inbox_kind")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Inserts a message at the seq `advance_conversation` took.
     pub async fn insert_message(&mut self, m: NewMessage<'_>) -> Result<Message> {
-        let seq: i64 = sqlx::query(
-            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq",
-        )
-        .bind(m.conversation_id.to_string())
-        .bind(m.now)
-        .fetch_one(&mut *self.tx)
-        .await?
-        .try_get(0)?;
+        let seq = m.seq;
         sqlx::query(
             "INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, \
              client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -563,15 +585,6 @@ impl Tx {
             attachments: Vec::new(),
             email: None,
         })
-    }
-
-    pub async fn mark_first_response(&mut self, conversation_id: Uuid, now: i64) -> Result<()> {
-        sqlx::query("UPDATE conversations SET first_response_at = $2 WHERE id = $1 AND first_response_at IS NULL")
-            .bind(conversation_id.to_string())
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
     }
 
     pub async fn close_conversation(&mut self, id: Uuid, now: i64) -> Result<()> {
