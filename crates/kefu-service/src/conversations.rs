@@ -379,14 +379,11 @@ impl Service {
         let conversation_id = new_id();
         tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
             .await?;
-        let (opened, _) = tx
-            .advance_conversation(conversation_id, now, false)
-            .await?
-            .ok_or(ServiceError::NotFound("conversation"))?;
-        let Some(message) = insert_contact_message(&mut tx, contact, &opened, &req, now).await? else {
+        let Some((_, message)) = append_contact_message(&mut tx, contact, conversation_id, &req, now).await? else {
             drop(tx);
             return self.resent(SenderKind::Visitor, contact.id, &req).await;
         };
+        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
         let mut router = tx.load_router(contact.org_id, None).await?;
         // The new conversation is already in the queue the router loaded: drain it.
         let routed = self.route(&mut tx, contact.org_id, &mut router, None, now).await?;
@@ -420,14 +417,16 @@ impl Service {
     ) -> Result<Option<Message>> {
         let now = now_ms();
         let mut tx = self.store().begin().await?;
-        let conversation = match tx.advance_conversation(conversation_id, now, false).await? {
-            Some((c, _)) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => c,
-            _ => return Ok(None),
+        let (conversation, message) = match append_contact_message(&mut tx, contact, conversation_id, req, now).await {
+            Ok(Some((c, m))) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => (c, m),
+            Ok(Some(_)) | Err(ServiceError::NotFound(_)) => return Ok(None),
+            Ok(None) => {
+                drop(tx);
+                return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
+            }
+            Err(e) => return Err(e),
         };
-        let Some(message) = insert_contact_message(&mut tx, contact, &conversation, req, now).await? else {
-            drop(tx);
-            return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
-        };
+        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
         tx.commit().await?;
         self.publish(vec![Notification::MessageNew {
             conversation,
@@ -608,14 +607,24 @@ impl Service {
         // transaction. Anything else (someone else's conversation, a closed one, a channel to deliver to) is
         // rolled back and sorted out below, with reads a transaction must not wait on.
         let mut tx = self.store().begin().await?;
-        if let Some((conversation, inbox)) = tx.advance_conversation(conversation_id, now_ms(), responding).await?
-            && can_act(user, &conversation)
-            && conversation.status != ConversationStatus::Closed
-            && (req.private || inbox == InboxKind::Web)
+        match tx
+            .append_message(agent_message(user, &req, conversation_id), responding)
+            .await
         {
-            return self.insert_agent_message(tx, user, &req, conversation, false).await;
+            Ok(Some((conversation, inbox, message)))
+                if can_act(user, &conversation)
+                    && conversation.status != ConversationStatus::Closed
+                    && (req.private || inbox == InboxKind::Web) =>
+            {
+                return self.finish_agent_message(tx, &req, conversation, message, false).await;
+            }
+            Err(e) if e.is_unique_violation() => {
+                drop(tx);
+                return self.resent(SenderKind::Agent, user.id, &req).await;
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => drop(tx),
         }
-        drop(tx);
         let allowed = self.actionable_conversation(user, conversation_id).await.and_then(|c| {
             if c.status == ConversationStatus::Closed {
                 Err(DomainError::ConversationClosed.into())
@@ -652,46 +661,34 @@ impl Service {
             };
         }
         let mut tx = self.store().begin().await?;
-        let (conversation, _) = tx
-            .advance_conversation(conversation_id, now_ms(), responding)
-            .await?
-            .ok_or(ServiceError::NotFound("conversation"))?;
-        self.insert_agent_message(tx, user, &req, conversation, delivered).await
-    }
-
-    /// Stores an agent's message at the seq `tx` took for it (a reply to be `delivered` through the outbox,
-    /// committed with it), and announces it.
-    async fn insert_agent_message(
-        &self,
-        mut tx: Tx,
-        user: &User,
-        req: &SendMessage,
-        conversation: Conversation,
-        delivered: bool,
-    ) -> Result<Message> {
-        let now = conversation.updated_at.0;
-        let message = tx
-            .insert_message(NewMessage {
-                id: new_id(),
-                conversation_id: conversation.id,
-                seq: conversation.last_seq,
-                sender_kind: SenderKind::Agent,
-                sender_id: Some(user.id),
-                sender_name: &user.name,
-                content: &req.content,
-                private: req.private,
-                client_id: Some(&req.client_id),
-                now,
-            })
-            .await;
-        let message = match message {
-            Ok(m) => m,
+        match tx
+            .append_message(agent_message(user, &req, conversation_id), responding)
+            .await
+        {
+            Ok(Some((conversation, _, message))) => {
+                self.finish_agent_message(tx, &req, conversation, message, delivered)
+                    .await
+            }
+            Ok(None) => Err(ServiceError::NotFound("conversation")),
             Err(e) if e.is_unique_violation() => {
                 drop(tx);
-                return self.resent(SenderKind::Agent, user.id, req).await;
+                self.resent(SenderKind::Agent, user.id, &req).await
             }
-            Err(e) => return Err(e.into()),
-        };
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Completes an agent's message appended in `tx`: its files, the outbox when it is to be `delivered` (committed
+    /// with it), the commit, and the announcement.
+    async fn finish_agent_message(
+        &self,
+        mut tx: Tx,
+        req: &SendMessage,
+        conversation: Conversation,
+        message: Message,
+        delivered: bool,
+    ) -> Result<Message> {
+        let now = message.created_at.0;
         let mut message = with_files(&mut tx, conversation.org_id, message, &req.files, now).await?;
         if delivered {
             crate::outbox::enqueue(&mut tx, &conversation, &mut message, now).await?;
@@ -1181,31 +1178,45 @@ async fn new_contact(
     .await
 }
 
-/// Stores a contact's message, with its files, in `tx`. `None` when the contact already used this client_id: a
-/// resend, which the caller answers with the stored message once the transaction is dropped.
-async fn insert_contact_message(
+/// Appends a contact's message in `tx` (its files are the caller's, once it has checked the conversation it got
+/// back). `None` when the contact already used this client_id: a resend, which the caller answers with the stored
+/// message once the transaction is dropped.
+/// An agent's message, sent now.
+fn agent_message<'a>(user: &'a User, req: &'a SendMessage, conversation_id: Uuid) -> NewMessage<'a> {
+    NewMessage {
+        id: new_id(),
+        conversation_id,
+        sender_kind: SenderKind::Agent,
+        sender_id: Some(user.id),
+        sender_name: &user.name,
+        content: &req.content,
+        private: req.private,
+        client_id: Some(&req.client_id),
+        now: now_ms(),
+    }
+}
+
+async fn append_contact_message(
     tx: &mut Tx,
     contact: &Contact,
-    conversation: &Conversation,
+    conversation_id: Uuid,
     req: &SendMessage,
     now: i64,
-) -> Result<Option<Message>> {
-    let inserted = tx
-        .insert_message(NewMessage {
-            id: new_id(),
-            conversation_id: conversation.id,
-            seq: conversation.last_seq,
-            sender_kind: SenderKind::Visitor,
-            sender_id: Some(contact.id),
-            sender_name: &contact.name,
-            content: &req.content,
-            private: false,
-            client_id: Some(&req.client_id),
-            now,
-        })
-        .await;
-    match inserted {
-        Ok(message) => Ok(Some(with_files(tx, contact.org_id, message, &req.files, now).await?)),
+) -> Result<Option<(Conversation, Message)>> {
+    let message = NewMessage {
+        id: new_id(),
+        conversation_id,
+        sender_kind: SenderKind::Visitor,
+        sender_id: Some(contact.id),
+        sender_name: &contact.name,
+        content: &req.content,
+        private: false,
+        client_id: Some(&req.client_id),
+        now,
+    };
+    match tx.append_message(message, false).await {
+        Ok(Some((conversation, _, message))) => Ok(Some((conversation, message))),
+        Ok(None) => Err(ServiceError::NotFound("conversation")),
         Err(e) if e.is_unique_violation() => Ok(None),
         Err(e) => Err(e.into()),
     }

@@ -193,24 +193,21 @@ impl Service {
         let now = now_ms();
         let client_id = crate::new_id().to_string();
         let mut tx = self.store().begin().await?;
-        let (conversation, _) = tx
-            .advance_conversation(conversation_id, now, sender.kind == SenderKind::Agent)
+        let message = kefu_store::NewMessage {
+            id: crate::new_id(),
+            conversation_id,
+            sender_kind: sender.kind,
+            sender_id: sender.id,
+            sender_name: &sender.name,
+            content,
+            private: false,
+            client_id: Some(&client_id),
+            now,
+        };
+        let (conversation, _, mut message) = tx
+            .append_message(message, sender.kind == SenderKind::Agent)
             .await?
             .ok_or(ServiceError::NotFound("conversation"))?;
-        let mut message = tx
-            .insert_message(kefu_store::NewMessage {
-                id: crate::new_id(),
-                conversation_id,
-                seq: conversation.last_seq,
-                sender_kind: sender.kind,
-                sender_id: sender.id,
-                sender_name: &sender.name,
-                content,
-                private: false,
-                client_id: Some(&client_id),
-                now,
-            })
-            .await?;
         if delivers {
             enqueue(&mut tx, &conversation, &mut message, now).await?;
         }

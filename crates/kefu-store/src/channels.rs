@@ -84,14 +84,14 @@ impl crate::Tx {
             .bind(inbox_id.to_string())
             .bind(cursor)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         if done.rows_affected() == 0 {
             sqlx::query("INSERT INTO channel_cursors (inbox_id, cursor, updated_at) VALUES ($1, $2, $3)")
                 .bind(inbox_id.to_string())
                 .bind(cursor)
                 .bind(now)
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         Ok(())

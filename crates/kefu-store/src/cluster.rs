@@ -4,6 +4,7 @@
 //!
 //! On SQLite there is only ever one node; the same tables serve it, so one code path is tested everywhere.
 
+use crate::writer::Writer;
 use crate::{Backend, Result, Store, Tx, rows};
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
@@ -39,7 +40,7 @@ impl Store {
             sqlx::query("SELECT COUNT(*) AS n FROM nodes WHERE id <> $1 AND seen_at >= $2")
                 .bind(node.to_string())
                 .bind(alive_since)
-                .fetch_one(&mut *tx.tx)
+                .fetch_one(tx.tx.conn().await?)
                 .await?
                 .try_get("n")?
         } else {
@@ -48,9 +49,9 @@ impl Store {
         if others == 0 {
             sqlx::query("UPDATE agent_sockets SET sockets = 0, changed_at = $1 WHERE sockets > 0")
                 .bind(now)
-                .execute(&mut *tx.tx)
+                .execute(tx.tx.conn().await?)
                 .await?;
-            sqlx::query("DELETE FROM nodes").execute(&mut *tx.tx).await?;
+            sqlx::query("DELETE FROM nodes").execute(tx.tx.conn().await?).await?;
             sqlx::query(
                 "INSERT INTO agent_sockets (node_id, user_id, sockets, changed_at) \
                  SELECT $1, id, 0, $2 FROM users WHERE presence <> 'offline' \
@@ -58,13 +59,13 @@ impl Store {
             )
             .bind(RESTART)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         }
         sqlx::query("INSERT INTO nodes (id, started_at, seen_at) VALUES ($1, $2, $2)")
             .bind(node.to_string())
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         tx.commit().await?;
         Ok(others > 0)
@@ -73,10 +74,13 @@ impl Store {
     /// A node's heartbeat. False when its row is gone: other nodes took it for dead (it stalled past the TTL)
     /// and zeroed its sockets, which `rejoin_node` puts back.
     pub async fn beat(&self, node: Uuid, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE nodes SET seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(node.to_string())
-            .execute(&self.writer)
+        let done = self
+            .writer
+            .execute(
+                sqlx::query("UPDATE nodes SET seen_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(node.to_string()),
+            )
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -90,7 +94,7 @@ impl Store {
         )
         .bind(node.to_string())
         .bind(now)
-        .execute(&mut *tx.tx)
+        .execute(tx.tx.conn().await?)
         .await?;
         for (user, count) in sockets {
             sqlx::query(
@@ -102,7 +106,7 @@ impl Store {
             .bind(user.to_string())
             .bind(*count as i64)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         }
         tx.commit().await
@@ -114,15 +118,15 @@ impl Store {
         sqlx::query("UPDATE agent_sockets SET sockets = 0, changed_at = $1 WHERE node_id = $2 AND sockets > 0")
             .bind(now)
             .bind(node.to_string())
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         sqlx::query("DELETE FROM nodes WHERE id = $1")
             .bind(node.to_string())
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         sqlx::query("DELETE FROM leases WHERE holder = $1")
             .bind(node.to_string())
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         tx.commit().await
     }
@@ -137,12 +141,12 @@ impl Store {
         )
         .bind(now)
         .bind(alive_since)
-        .execute(&mut *tx.tx)
+        .execute(tx.tx.conn().await?)
         .await?
         .rows_affected();
         sqlx::query("DELETE FROM nodes WHERE seen_at < $1")
             .bind(alive_since)
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
         tx.commit().await?;
         Ok(zeroed)
@@ -150,30 +154,34 @@ impl Store {
 
     /// An agent's socket opened on this node.
     pub async fn agent_socket_opened(&self, node: Uuid, user: Uuid, now: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO agent_sockets (node_id, user_id, sockets, changed_at) VALUES ($1, $2, 1, $3) \
+        self.writer
+            .execute(
+                sqlx::query(
+                    "INSERT INTO agent_sockets (node_id, user_id, sockets, changed_at) VALUES ($1, $2, 1, $3) \
              ON CONFLICT (node_id, user_id) DO UPDATE SET sockets = agent_sockets.sockets + 1, \
              changed_at = excluded.changed_at",
-        )
-        .bind(node.to_string())
-        .bind(user.to_string())
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+                )
+                .bind(node.to_string())
+                .bind(user.to_string())
+                .bind(now),
+            )
+            .await?;
         Ok(())
     }
 
     /// An agent's socket closed on this node.
     pub async fn agent_socket_closed(&self, node: Uuid, user: Uuid, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE agent_sockets SET sockets = CASE WHEN sockets > 0 THEN sockets - 1 ELSE 0 END, \
+        self.writer
+            .execute(
+                sqlx::query(
+                    "UPDATE agent_sockets SET sockets = CASE WHEN sockets > 0 THEN sockets - 1 ELSE 0 END, \
              changed_at = $1 WHERE node_id = $2 AND user_id = $3",
-        )
-        .bind(now)
-        .bind(node.to_string())
-        .bind(user.to_string())
-        .execute(&self.writer)
-        .await?;
+                )
+                .bind(now)
+                .bind(node.to_string())
+                .bind(user.to_string()),
+            )
+            .await?;
         Ok(())
     }
 
@@ -196,38 +204,44 @@ impl Store {
 
     /// Forgets closed sockets of agents who are offline: nothing waits on them any more.
     pub async fn prune_agent_sockets(&self) -> Result<u64> {
-        Ok(sqlx::query(
-            "DELETE FROM agent_sockets WHERE sockets = 0 \
+        Ok(self
+            .writer
+            .execute(sqlx::query(
+                "DELETE FROM agent_sockets WHERE sockets = 0 \
              AND user_id IN (SELECT id FROM users WHERE presence = 'offline')",
-        )
-        .execute(&self.writer)
-        .await?
-        .rows_affected())
+            ))
+            .await?
+            .rows_affected())
     }
 
     /// Takes or renews a lease: true while `holder` has it, until `now + ttl_ms` unless renewed. A lease whose
     /// holder let it expire goes to the next node that asks.
     pub async fn acquire_lease(&self, name: &str, holder: Uuid, now: i64, ttl_ms: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+        let done = self
+            .writer
+            .execute(
+                sqlx::query(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
              WHERE leases.holder = excluded.holder OR leases.expires_at < $4",
-        )
-        .bind(name)
-        .bind(holder.to_string())
-        .bind(now + ttl_ms)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+                )
+                .bind(name)
+                .bind(holder.to_string())
+                .bind(now + ttl_ms)
+                .bind(now),
+            )
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Gives a lease up before it expires (a stopping fetcher), so another node takes it at once.
     pub async fn release_lease(&self, name: &str, holder: Uuid) -> Result<()> {
-        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(name)
-            .bind(holder.to_string())
-            .execute(&self.writer)
+        self.writer
+            .execute(
+                sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+                    .bind(name)
+                    .bind(holder.to_string()),
+            )
             .await?;
         Ok(())
     }
@@ -236,9 +250,9 @@ impl Store {
 impl Store {
     /// Waits for, then holds, the lock named `key` across every node.
     pub async fn channel_lock(&self, key: &str) -> Result<ChannelLock> {
-        if self.backend == Backend::Postgres {
+        if let Writer::Pooled(pool) = &self.writer {
             // Not `begin`: shutdown waits for writes, and a lock held while calling a provider is not one.
-            let mut tx = self.writer.begin().await?;
+            let mut tx = pool.begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                 .bind(key)
                 .execute(&mut *tx)
@@ -278,18 +292,20 @@ impl Store {
         fresh_until: i64,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO channel_tokens (inbox_id, key_hash, token, fresh_until, updated_at) \
+        self.writer
+            .execute(
+                sqlx::query(
+                    "INSERT INTO channel_tokens (inbox_id, key_hash, token, fresh_until, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (inbox_id) DO UPDATE SET key_hash = excluded.key_hash, \
              token = excluded.token, fresh_until = excluded.fresh_until, updated_at = excluded.updated_at",
-        )
-        .bind(inbox_id.to_string())
-        .bind(key_hash)
-        .bind(sealed)
-        .bind(fresh_until)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+                )
+                .bind(inbox_id.to_string())
+                .bind(key_hash)
+                .bind(sealed)
+                .bind(fresh_until)
+                .bind(now),
+            )
+            .await?;
         Ok(())
     }
 }
@@ -307,7 +323,7 @@ impl Tx {
             "SELECT presence FROM users WHERE id = $1{lock}"
         )))
         .bind(user.to_string())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.tx.conn().await?)
         .await?
         .map(|r| r.try_get("presence"))
         .transpose()?;
@@ -319,7 +335,7 @@ impl Tx {
         )
         .bind(user.to_string())
         .bind(gone_before)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.tx.conn().await?)
         .await?
         .try_get("n")?;
         Ok(live == 0)
@@ -328,7 +344,7 @@ impl Tx {
     /// Whether any organisation exists (seen inside the setup lock).
     pub async fn has_organisation(&mut self) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM organisations")
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.tx.conn().await?)
             .await?
             .try_get("n")?;
         Ok(n > 0)
@@ -340,7 +356,7 @@ impl Tx {
         if self.backend == Backend::Postgres {
             // 7270 is the migrations' lock.
             sqlx::query("SELECT pg_advisory_xact_lock(7271)")
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         Ok(())

@@ -131,7 +131,7 @@ impl Tx {
         sqlx::query("UPDATE inboxes SET secrets = $2 WHERE id = $1")
             .bind(inbox_id.to_string())
             .bind(sealed)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -140,7 +140,7 @@ impl Tx {
         sqlx::query("UPDATE inboxes SET channel_state = $2 WHERE id = $1")
             .bind(inbox_id.to_string())
             .bind(state.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -150,14 +150,14 @@ impl Tx {
             .bind(inbox_id.to_string())
             .bind(uid_validity)
             .bind(last_uid)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         if done.rows_affected() == 0 {
             sqlx::query("INSERT INTO email_cursors (inbox_id, uid_validity, last_uid) VALUES ($1, $2, $3)")
                 .bind(inbox_id.to_string())
                 .bind(uid_validity)
                 .bind(last_uid)
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         Ok(())
@@ -177,7 +177,7 @@ impl Tx {
         .bind(r.raw)
         .bind(r.html)
         .bind(r.now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -187,7 +187,7 @@ impl Tx {
         sqlx::query("UPDATE messages SET email = $2 WHERE id = $1")
             .bind(message_id.to_string())
             .bind(serde_json::to_string(email).expect("email info serializes"))
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }

@@ -15,6 +15,7 @@ mod rows;
 mod tickets;
 mod tx;
 mod webhooks;
+mod writer;
 
 pub use cluster::ChannelLock;
 pub use email::{EmailRecord, MailOriginal, NewEmailRecord};
@@ -25,11 +26,12 @@ pub use tx::{NewMessage, NewUser, Tx};
 pub use webhooks::{Webhook, WebhookDelivery};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::watch;
+use writer::Writer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -77,9 +79,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
-    /// SQLite allows one writer at a time: a one-connection pool makes writers queue in-process instead of
-    /// failing with SQLITE_BUSY. On PostgreSQL both pools are the same.
-    writer: AnyPool,
+    /// SQLite's one write connection, or (PostgreSQL) the same pool as `reader`.
+    writer: Writer,
     reader: AnyPool,
     /// Write transactions begun and not yet finished, so that shutdown can let them end.
     open_writes: Arc<watch::Sender<usize>>,
@@ -91,24 +92,14 @@ impl Store {
         install_default_drivers();
         if url.starts_with("sqlite:") {
             let url = sqlite_url(url);
-            let writer = AnyPoolOptions::new()
-                .max_connections(1)
-                // A file on this machine cannot hang up: sqlx's ping before every acquire would only add a
-                // round trip to the connection's thread per transaction.
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(30))
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                })
-                .connect(&url)
+            let mut writer = AnyConnection::connect(&url).await?;
+            writer
+                .execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 10000;",
+                )
                 .await?;
+            let writer = Writer::single(writer);
             let reader = AnyPoolOptions::new()
                 // Readers run in parallel under WAL; more of them than cores only adds page caches.
                 .max_connections(4)
@@ -151,7 +142,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 backend: Backend::Postgres,
-                writer: pool.clone(),
+                writer: Writer::Pooled(pool.clone()),
                 reader: pool,
                 open_writes: Arc::new(watch::Sender::new(0)),
             })

@@ -46,43 +46,43 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 impl Store {
     /// Applies the migrations this database lacks; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {
             // Nodes starting at once: CREATE TABLE IF NOT EXISTS is not safe against itself on PostgreSQL.
             sqlx::query("SELECT pg_advisory_xact_lock(7270)")
-                .execute(&mut *tx)
+                .execute(tx.tx.conn().await?)
                 .await?;
         }
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS kefu_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
              applied_at BIGINT NOT NULL)",
         )
-        .execute(&mut *tx)
+        .execute(tx.tx.conn().await?)
         .await?;
         tx.commit().await?;
         let mut applied = 0;
         for (version, name, sql) in MIGRATIONS {
-            let mut tx = self.writer.begin().await?;
+            let mut tx = self.begin().await?;
             if self.backend == Backend::Postgres {
                 // Several nodes may start at once: one migrates, the others wait here and then find it done.
                 sqlx::query("SELECT pg_advisory_xact_lock(7270)")
-                    .execute(&mut *tx)
+                    .execute(tx.tx.conn().await?)
                     .await?;
             }
             let done = sqlx::query("SELECT COUNT(*) FROM kefu_migrations WHERE version = $1")
                 .bind(*version)
-                .fetch_one(&mut *tx)
+                .fetch_one(tx.tx.conn().await?)
                 .await?
                 .try_get::<i64, _>(0)?;
             if done > 0 {
                 continue;
             }
-            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::raw_sql(*sql).execute(tx.tx.conn().await?).await?;
             sqlx::query("INSERT INTO kefu_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(*version)
                 .bind(*name)
                 .bind(now_ms())
-                .execute(&mut *tx)
+                .execute(tx.tx.conn().await?)
                 .await?;
             tx.commit().await?;
             applied += 1;

@@ -86,7 +86,7 @@ impl Store {
             .bind(item.id.to_string())
             .bind(lease_until)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
             tx.commit().await?;
             if done.rows_affected() == 1 {
@@ -118,11 +118,11 @@ impl Tx {
         .bind(conversation_id.to_string())
         .bind(message_id.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         sqlx::query("UPDATE messages SET delivery_status = 'pending' WHERE id = $1")
             .bind(message_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -147,7 +147,7 @@ impl Tx {
         .bind(next_attempt_at)
         .bind(now)
         .bind(item.lease_until)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
@@ -161,7 +161,7 @@ impl Tx {
             .bind(message_id.to_string())
             .bind(status.as_str())
             .bind(error)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -177,7 +177,7 @@ impl Tx {
         sqlx::query("UPDATE messages SET provider_message_id = $2 WHERE id = $1")
             .bind(message_id.to_string())
             .bind(provider_id)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         let early = sqlx::query(
             "DELETE FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2 \
@@ -185,7 +185,7 @@ impl Tx {
         )
         .bind(inbox_id.to_string())
         .bind(provider_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.tx.conn().await?)
         .await?;
         match early {
             Some(row) => {
@@ -208,7 +208,7 @@ impl Tx {
         )
         .bind(provider_id)
         .bind(inbox_id.to_string())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.tx.conn().await?)
         .await?
         .is_some())
     }
@@ -218,7 +218,7 @@ impl Tx {
             sqlx::query("SELECT 1 FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2")
                 .bind(inbox_id.to_string())
                 .bind(provider_id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.tx.conn().await?)
                 .await?
                 .is_some(),
         )
@@ -236,7 +236,7 @@ impl Tx {
         sqlx::query("DELETE FROM early_delivery_reports WHERE inbox_id = $1 AND provider_message_id = $2")
             .bind(inbox_id.to_string())
             .bind(provider_id)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         sqlx::query(
             "INSERT INTO early_delivery_reports (inbox_id, provider_message_id, status, error, created_at) \
@@ -247,7 +247,7 @@ impl Tx {
         .bind(status.as_str())
         .bind(error)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -300,7 +300,7 @@ impl Tx {
         let listed = sqlx::query("UPDATE messages SET attachments = $2 WHERE id = $1 AND attachments IS NULL")
             .bind(message.id.to_string())
             .bind(serde_json::to_string(&list).expect("attachments serialize"))
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         if listed.rows_affected() == 0 {
             return Ok(false);
@@ -319,7 +319,7 @@ impl Tx {
             .bind(meta.size as i64)
             .bind(data)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         }
         Ok(true)
@@ -330,7 +330,7 @@ impl Tx {
         sqlx::query("UPDATE messages SET content = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(content)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }

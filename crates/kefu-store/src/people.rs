@@ -46,13 +46,13 @@ impl Tx {
             .bind(org_id.to_string())
             .bind(other.to_string())
             .bind(into.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         // The person's own contact names itself too, so the group reads the same from any of them.
         sqlx::query("UPDATE contacts SET person_id = $2 WHERE org_id = $1 AND id = $2")
             .bind(org_id.to_string())
             .bind(into.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -67,13 +67,13 @@ impl Tx {
                 .bind(org_id.to_string())
                 .bind(contact.id.to_string())
                 .bind(heir.id.to_string())
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         sqlx::query("UPDATE contacts SET person_id = NULL WHERE org_id = $1 AND id = $2")
             .bind(org_id.to_string())
             .bind(contact.id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }

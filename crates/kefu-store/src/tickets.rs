@@ -303,7 +303,7 @@ impl Tx {
     pub async fn next_ticket_number(&mut self, org_id: Uuid) -> Result<i64> {
         let row = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM tickets WHERE org_id = $1")
             .bind(org_id.to_string())
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.tx.conn().await?)
             .await?;
         Ok(row.try_get("n")?)
     }
@@ -327,7 +327,7 @@ impl Tx {
         .bind(t.conversation_id.map(|id| id.to_string()))
         .bind(t.clock.created_at)
         .bind(t.updated_at)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         self.save_ticket(t).await
     }
@@ -358,17 +358,17 @@ impl Tx {
         .bind(t.next_check())
         .bind(join_targets(&t.announced))
         .bind(t.updated_at)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
             .bind(t.id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         for tag in &t.tags {
             sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
                 .bind(t.id.to_string())
                 .bind(tag)
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         Ok(())
@@ -385,10 +385,10 @@ impl Tx {
         match sqlx::query(AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(org_id.to_string())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.tx.conn().await?)
             .await?
         {
-            Some(row) => Ok(Some(with_tags(&mut *self.tx, record(&row)?).await?)),
+            Some(row) => Ok(Some(with_tags(self.tx.conn().await?, record(&row)?).await?)),
             None => Ok(None),
         }
     }
@@ -410,7 +410,7 @@ impl Tx {
         .bind(e.content.as_deref())
         .bind(e.private as i64)
         .bind(e.created_at.0)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -419,7 +419,7 @@ impl Tx {
     pub async fn set_sla_policies(&mut self, org_id: Uuid, policies: &[SlaPolicy]) -> Result<()> {
         sqlx::query("DELETE FROM sla_policies WHERE org_id = $1")
             .bind(org_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         for p in policies {
             sqlx::query(
@@ -431,7 +431,7 @@ impl Tx {
             .bind(p.first_response_mins.map(i64::from))
             .bind(p.next_response_mins.map(i64::from))
             .bind(p.resolution_mins.map(i64::from))
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         }
         Ok(())
@@ -442,7 +442,7 @@ impl Tx {
             .bind(team_id.to_string())
             .bind(org_id.to_string())
             .bind(hours)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }

@@ -3,25 +3,68 @@
 
 use crate::read;
 use crate::rows::{self, CONTACT_COLUMNS, CONVERSATION_SELECT};
+use crate::writer::TxConn;
 use crate::{Backend, Result, StoreError};
 use kefu_core::model::*;
 use kefu_core::routing::{self, Router, Waiting};
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{AssertSqlSafe, Executor, Row};
 use uuid::Uuid;
 
-/// `Tx::advance_conversation`'s statement: the columns of `CONVERSATION_SELECT`, with the joined names as
-/// subqueries (an UPDATE's RETURNING cannot join), and the inbox's kind.
-const ADVANCE_CONVERSATION: &str = "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2, \
-     first_response_at = CASE WHEN $3 = 1 AND first_response_at IS NULL THEN $2 ELSE first_response_at END \
-     WHERE id = $1 RETURNING id, org_id, inbox_id, contact_id, \
-     (SELECT k.name FROM contacts k WHERE k.id = conversations.contact_id) AS contact_name, status, assignee_id, \
-     (SELECT u.name FROM users u WHERE u.id = conversations.assignee_id) AS assignee_name, team_id, last_seq, \
-     queued_at, created_at, first_response_at, closed_at, updated_at, rating, rating_comment, rated_at, \
-     visitor_read_seq, agent_read_seq, \
-     (SELECT i.kind FROM inboxes i WHERE i.id = conversations.inbox_id) AS inbox_kind";
+/// Appending a message (`Tx::append_message`) in one statement or script. Parameters: `$1` the conversation,
+/// `$2` the time, `$3` 1 for an agent's public reply (which sets the first response time if there was none), then
+/// the message's `$4` id, `$5` sender kind, `$6` sender id, `$7` sender name, `$8` content, `$9` private, `$10`
+/// client id. What comes back is the conversation as it now is, with the columns `CONVERSATION_SELECT` reads (the
+/// joined names as subqueries) and its inbox's kind.
+mod append {
+    use std::sync::LazyLock;
+
+    const NEXT_SEQ: &str = "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2, \
+         first_response_at = CASE WHEN $3 = 1 AND first_response_at IS NULL THEN $2 ELSE first_response_at END \
+         WHERE id = $1";
+
+    fn conversation_of(table: &str) -> String {
+        format!(
+            "id, org_id, inbox_id, contact_id, \
+             (SELECT k.name FROM contacts k WHERE k.id = {table}.contact_id) AS contact_name, status, assignee_id, \
+             (SELECT u.name FROM users u WHERE u.id = {table}.assignee_id) AS assignee_name, team_id, last_seq, \
+             queued_at, created_at, first_response_at, closed_at, updated_at, rating, rating_comment, rated_at, \
+             visitor_read_seq, agent_read_seq, (SELECT i.kind FROM inboxes i WHERE i.id = {table}.inbox_id) AS inbox_kind"
+        )
+    }
+
+    /// The message, at the seq the conversation's row in `from` now has.
+    fn message_from(from: &str) -> String {
+        format!(
+            "INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, \
+             client_id, created_at) SELECT $4, id, last_seq, $5, $6, $7, $8, $9, $10, $2 FROM {from}"
+        )
+    }
+
+    /// SQLite, inside a transaction: two statements sent as one script. (SQLite's RETURNING cannot name an alias.)
+    pub(super) static SQLITE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{NEXT_SEQ} RETURNING {}; {}",
+            conversation_of("conversations"),
+            message_from("conversations WHERE id = $1")
+        )
+    });
+
+    /// SQLite, as the transaction's first statements.
+    pub(super) static SQLITE_BEGIN: LazyLock<String> = LazyLock::new(|| format!("BEGIN; {}", *SQLITE));
+
+    /// PostgreSQL: one statement, whose insert reads the row the update returned (a sibling in WITH sees the
+    /// table as it was before the update).
+    pub(super) static POSTGRES: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH c AS ({NEXT_SEQ} RETURNING *), m AS ({}) SELECT {} FROM c",
+            message_from("c"),
+            conversation_of("c")
+        )
+    });
+}
 
 pub struct Tx {
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: TxConn,
     pub(crate) backend: Backend,
     _open: crate::WriteGuard,
     /// Contacts this transaction made, (organisation, contact): announced once it commits.
@@ -39,11 +82,10 @@ pub struct NewUser<'a> {
     pub capacity: u32,
 }
 
-/// What a new message is made of; `seq` is the one `advance_conversation` took for it.
+/// What a new message is made of; `seq` is taken by `append_message`.
 pub struct NewMessage<'a> {
     pub id: Uuid,
     pub conversation_id: Uuid,
-    pub seq: i64,
     pub sender_kind: SenderKind,
     pub sender_id: Option<Uuid>,
     pub sender_name: &'a str,
@@ -61,7 +103,7 @@ fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
 }
 
 impl Tx {
-    pub(crate) fn new(tx: Transaction<'static, Any>, backend: Backend, open: crate::WriteGuard) -> Self {
+    pub(crate) fn new(tx: TxConn, backend: Backend, open: crate::WriteGuard) -> Self {
         Tx {
             tx,
             backend,
@@ -86,7 +128,7 @@ impl Tx {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
                 .bind(org_id.to_string())
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.tx.conn().await?)
                 .await?;
         }
         Ok(())
@@ -97,7 +139,7 @@ impl Tx {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM inboxes WHERE id = $1 FOR UPDATE")
                 .bind(inbox_id.to_string())
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.tx.conn().await?)
                 .await?;
         }
         Ok(())
@@ -108,7 +150,7 @@ impl Tx {
             .bind(id.to_string())
             .bind(name)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -126,7 +168,7 @@ impl Tx {
         .bind(u.role.as_str())
         .bind(u.capacity as i64)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await
         .map_err(|e| unique(e, "email"))?;
         Ok(())
@@ -138,7 +180,7 @@ impl Tx {
             .bind(id.to_string())
             .bind(locale)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -149,7 +191,7 @@ impl Tx {
             .bind(id.to_string())
             .bind(secret)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -180,7 +222,7 @@ impl Tx {
         .bind(active.map(|a| a as i64))
         .bind(password_hash)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -190,7 +232,7 @@ impl Tx {
             .bind(user_id.to_string())
             .bind(presence.as_str())
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -201,7 +243,7 @@ impl Tx {
             .bind(user_id.to_string())
             .bind(now)
             .bind(expires_at)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -209,7 +251,7 @@ impl Tx {
     pub async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -218,7 +260,7 @@ impl Tx {
     pub async fn delete_sessions_of(&mut self, user_id: Uuid) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -226,7 +268,7 @@ impl Tx {
     pub async fn delete_expired_sessions(&mut self, now: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -237,7 +279,7 @@ impl Tx {
             .bind(org_id.to_string())
             .bind(name)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await
             .map_err(|e| unique(e, "team name"))?;
         Ok(())
@@ -248,7 +290,7 @@ impl Tx {
             .bind(id.to_string())
             .bind(org_id.to_string())
             .bind(name)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await
             .map_err(|e| unique(e, "team name"))?;
         Ok(done.rows_affected() > 0)
@@ -259,25 +301,25 @@ impl Tx {
         sqlx::query("UPDATE conversations SET team_id = NULL WHERE team_id = $1 AND org_id = $2")
             .bind(id.to_string())
             .bind(org_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         sqlx::query("UPDATE tickets SET team_id = NULL WHERE team_id = $1 AND org_id = $2")
             .bind(id.to_string())
             .bind(org_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1")
             .bind(id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         sqlx::query("DELETE FROM inbox_teams WHERE team_id = $1")
             .bind(id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         let done = sqlx::query("DELETE FROM teams WHERE id = $1 AND org_id = $2")
             .bind(id.to_string())
             .bind(org_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -286,13 +328,13 @@ impl Tx {
         let exists = sqlx::query("SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id.to_string())
             .bind(user_id.to_string())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.tx.conn().await?)
             .await?;
         if exists.is_none() {
             sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
                 .bind(team_id.to_string())
                 .bind(user_id.to_string())
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         Ok(())
@@ -302,17 +344,17 @@ impl Tx {
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id.to_string())
             .bind(user_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }
 
     pub async fn team(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Team>> {
-        read::team(&mut self.tx, org_id, id).await
+        read::team(self.tx.conn().await?, org_id, id).await
     }
 
     pub async fn user_teams(&mut self, user_id: Uuid) -> Result<Vec<Uuid>> {
-        read::user_teams(&mut *self.tx, user_id).await
+        read::user_teams(self.tx.conn().await?, user_id).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -337,7 +379,7 @@ impl Tx {
         .bind(widget_token)
         .bind(settings.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -359,7 +401,7 @@ impl Tx {
         .bind(name)
         .bind(settings.map(|s| s.to_string()))
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -367,13 +409,13 @@ impl Tx {
     pub async fn set_inbox_teams(&mut self, inbox_id: Uuid, teams: &[Uuid]) -> Result<()> {
         sqlx::query("DELETE FROM inbox_teams WHERE inbox_id = $1")
             .bind(inbox_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         for team in teams {
             sqlx::query("INSERT INTO inbox_teams (inbox_id, team_id) VALUES ($1, $2)")
                 .bind(inbox_id.to_string())
                 .bind(team.to_string())
-                .execute(&mut *self.tx)
+                .execute(self.tx.conn().await?)
                 .await?;
         }
         Ok(())
@@ -400,7 +442,7 @@ impl Tx {
         .bind(name)
         .bind(attributes.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         if let Some(hash) = visitor_token_hash {
             self.add_visitor_token(id, hash, now).await?;
@@ -415,7 +457,7 @@ impl Tx {
             .bind(token_hash)
             .bind(contact_id.to_string())
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -426,7 +468,7 @@ impl Tx {
             .bind(contact_id.to_string())
             .bind(external_id)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -436,7 +478,7 @@ impl Tx {
         rows::contact(
             &sqlx::query(AssertSqlSafe(sql))
                 .bind(id.to_string())
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.tx.conn().await?)
                 .await?,
         )
     }
@@ -465,7 +507,7 @@ impl Tx {
         .bind(phone.flatten())
         .bind(attributes.map(|a| a.to_string()))
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         self.contact(id).await
     }
@@ -488,7 +530,7 @@ impl Tx {
         .bind(inbox_id.to_string())
         .bind(contact_id.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -503,7 +545,7 @@ impl Tx {
         let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1{lock}");
         sqlx::query(AssertSqlSafe(sql))
             .bind(id.to_string())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.tx.conn().await?)
             .await?
             .as_ref()
             .map(rows::conversation)
@@ -511,7 +553,7 @@ impl Tx {
     }
 
     pub async fn conversation(&mut self, id: Uuid) -> Result<Conversation> {
-        read::conversation(&mut *self.tx, id)
+        read::conversation(self.tx.conn().await?, id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("conversation {id} vanished")))
     }
@@ -522,56 +564,58 @@ impl Tx {
         sender_id: Uuid,
         client_id: &str,
     ) -> Result<Option<Message>> {
-        read::message_by_client_id(&mut *self.tx, kind, sender_id, client_id).await
+        read::message_by_client_id(self.tx.conn().await?, kind, sender_id, client_id).await
     }
 
-    /// Takes a conversation's next seq for a message about to be inserted, and returns the conversation as it is
-    /// then, with its inbox's kind: one statement where a read and an update would be two trips to the database.
-    /// The row lock this takes keeps seq gapless under concurrent writers. `responding` (an agent's public reply)
-    /// also sets the first response time if there was none. The caller checks the conversation (whose it is, its
-    /// status) and drops the transaction when the message may not go in.
-    pub async fn advance_conversation(
+    /// Appends a message to its conversation: takes the conversation's next seq (the row lock this takes keeps seq
+    /// gapless under concurrent writers), inserts the message there, and returns the conversation as it now is,
+    /// with its inbox's kind, and the message. `responding` (an agent's public reply) also sets the first response
+    /// time if there was none. `None` when there is no such conversation; a `client_id` the sender used already is
+    /// a unique violation. The caller checks the conversation (whose it is, its status) and drops the transaction
+    /// when the message may not go in.
+    ///
+    /// One trip to the database: on SQLite a script (with BEGIN when it is the transaction's first, so one
+    /// hand-off to SQLite's thread where three would be), on PostgreSQL one statement.
+    pub async fn append_message(
         &mut self,
-        id: Uuid,
-        now: i64,
+        m: NewMessage<'_>,
         responding: bool,
-    ) -> Result<Option<(Conversation, InboxKind)>> {
-        let row = sqlx::query(ADVANCE_CONVERSATION)
-            .bind(id.to_string())
-            .bind(now)
-            .bind(responding as i64)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        match row {
-            Some(row) => Ok(Some((rows::conversation(&row)?, rows::parse(&row, "inbox_kind")?))),
-            None => Ok(None),
-        }
-    }
-
-    /// Inserts a message at the seq `advance_conversation` took.
-    pub async fn insert_message(&mut self, m: NewMessage<'_>) -> Result<Message> {
-        let seq = m.seq;
-        sqlx::query(
-            "INSERT INTO messages (id, conversation_id, seq, sender_kind, sender_id, sender_name, content, private, \
-             client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(m.id.to_string())
-        .bind(m.conversation_id.to_string())
-        .bind(seq)
-        .bind(m.sender_kind.as_str())
-        .bind(m.sender_id.map(|s| s.to_string()))
-        .bind(m.sender_name)
-        .bind(m.content)
-        .bind(m.private as i64)
-        .bind(m.client_id)
-        .bind(m.now)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| unique(e, "client_id"))?;
-        Ok(Message {
+    ) -> Result<Option<(Conversation, InboxKind, Message)>> {
+        let query = |sql: &'static str| {
+            sqlx::query(sql)
+                .bind(m.conversation_id.to_string())
+                .bind(m.now)
+                .bind(responding as i64)
+                .bind(m.id.to_string())
+                .bind(m.sender_kind.as_str())
+                .bind(m.sender_id.map(|s| s.to_string()))
+                .bind(m.sender_name)
+                .bind(m.content)
+                .bind(m.private as i64)
+                .bind(m.client_id)
+        };
+        // A script's every statement must run: `fetch_optional` would stop at the first row.
+        let rows = if let Some(conn) = self.tx.unbegun() {
+            match query(append::SQLITE_BEGIN.as_str()).fetch_all(&mut *conn).await {
+                Err(e) if crate::writer::left_open(&e) => {
+                    (&mut *conn).execute("ROLLBACK").await?;
+                    query(append::SQLITE_BEGIN.as_str()).fetch_all(&mut *conn).await
+                }
+                rows => rows,
+            }
+        } else if self.backend == Backend::Sqlite {
+            query(append::SQLITE.as_str()).fetch_all(self.tx.conn().await?).await
+        } else {
+            query(append::POSTGRES.as_str()).fetch_all(self.tx.conn().await?).await
+        };
+        let Some(row) = rows.map_err(|e| unique(e, "client_id"))?.into_iter().next() else {
+            return Ok(None);
+        };
+        let conversation = rows::conversation(&row)?;
+        let message = Message {
             id: m.id,
             conversation_id: m.conversation_id,
-            seq,
+            seq: conversation.last_seq,
             sender: Sender {
                 kind: m.sender_kind,
                 id: m.sender_id,
@@ -584,7 +628,8 @@ impl Tx {
             delivery: None,
             attachments: Vec::new(),
             email: None,
-        })
+        };
+        Ok(Some((conversation, rows::parse(&row, "inbox_kind")?, message)))
     }
 
     pub async fn close_conversation(&mut self, id: Uuid, now: i64) -> Result<()> {
@@ -594,7 +639,7 @@ impl Tx {
         )
         .bind(id.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -615,7 +660,7 @@ impl Tx {
         .bind(team_id.map(|t| t.to_string()))
         .bind(queued_at)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -628,7 +673,7 @@ impl Tx {
         )
         .bind(id.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -652,7 +697,7 @@ impl Tx {
         .bind(shortcut)
         .bind(content)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await
         .map_err(|e| unique(e, "shortcut"))?;
         Ok(())
@@ -673,7 +718,7 @@ impl Tx {
         .bind(shortcut)
         .bind(content)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await
         .map_err(|e| unique(e, "shortcut"))?;
         Ok(())
@@ -682,7 +727,7 @@ impl Tx {
     pub async fn delete_canned_reply(&mut self, id: Uuid) -> Result<()> {
         sqlx::query("DELETE FROM canned_replies WHERE id = $1")
             .bind(id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -697,7 +742,7 @@ impl Tx {
         let done = sqlx::query(sql)
             .bind(id.to_string())
             .bind(seq)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -709,7 +754,7 @@ impl Tx {
             .bind(score as i64)
             .bind(comment)
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(())
     }
@@ -720,7 +765,7 @@ impl Tx {
              AND queue_timeout_notified = 0",
         )
         .bind(id.to_string())
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -736,13 +781,13 @@ impl Tx {
              FROM users u WHERE u.org_id = $1 AND u.active = 1",
         )
         .bind(&org)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.tx.conn().await?)
         .await?;
         let memberships = sqlx::query(
             "SELECT tm.user_id, tm.team_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.org_id = $1",
         )
         .bind(&org)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.tx.conn().await?)
         .await?;
         for row in &agents {
             let id = rows::uuid(row, "id")?;
@@ -765,7 +810,7 @@ impl Tx {
              WHERE i.org_id = $1",
         )
         .bind(&org)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.tx.conn().await?)
         .await?;
         let mut by_inbox: std::collections::HashMap<Uuid, Vec<Uuid>> = Default::default();
         for row in &inbox_teams {
@@ -782,7 +827,7 @@ impl Tx {
              JOIN contacts ct ON ct.id = c.contact_id WHERE c.org_id = $1 AND c.status = 'queued'",
         )
         .bind(&org)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.tx.conn().await?)
         .await?;
         for row in &queued {
             router.add_waiting(waiting(row)?);
@@ -794,7 +839,7 @@ impl Tx {
                  WHERE c.assignee_id = $1 AND c.status = 'assigned'",
             )
             .bind(agent.to_string())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.tx.conn().await?)
             .await?;
             for row in &assigned {
                 let mut w = waiting(row)?;
@@ -815,19 +860,19 @@ impl Tx {
         .bind(conversation_id.to_string())
         .bind(agent_id.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         sqlx::query("UPDATE users SET last_assigned = $2 WHERE id = $1")
             .bind(agent_id.to_string())
             .bind(last_assigned)
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         sqlx::query(
             "UPDATE contacts SET last_agent_id = $2 WHERE id = (SELECT contact_id FROM conversations WHERE id = $1)",
         )
         .bind(conversation_id.to_string())
         .bind(agent_id.to_string())
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -837,7 +882,7 @@ impl Tx {
         let sql = format!("{CONVERSATION_SELECT} WHERE c.org_id = $1 AND c.status = 'queued'");
         sqlx::query(AssertSqlSafe(sql))
             .bind(org_id.to_string())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.tx.conn().await?)
             .await?
             .iter()
             .map(rows::conversation)

@@ -118,7 +118,7 @@ impl Store {
             .bind(d.id.to_string())
             .bind(lease_until)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(tx.tx.conn().await?)
             .await?;
             tx.commit().await?;
             if done.rows_affected() == 1 {
@@ -143,7 +143,7 @@ impl Tx {
         .bind(w.active as i64)
         .bind(w.created_at.0)
         .bind(w.updated_at.0)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -158,7 +158,7 @@ impl Tx {
         .bind(w.active as i64)
         .bind(&w.secret)
         .bind(w.updated_at.0)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -166,12 +166,12 @@ impl Tx {
     pub async fn delete_webhook(&mut self, org_id: Uuid, id: Uuid) -> Result<bool> {
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
             .bind(id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND org_id = $2")
             .bind(id.to_string())
             .bind(org_id.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.tx.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -194,7 +194,7 @@ impl Tx {
         .bind(event)
         .bind(payload)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(())
     }
@@ -208,7 +208,7 @@ impl Tx {
         .bind(id.to_string())
         .bind(webhook_id.to_string())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -238,7 +238,7 @@ impl Tx {
         .bind(next_attempt_at)
         .bind(now)
         .bind(lease_until)
-        .execute(&mut *self.tx)
+        .execute(self.tx.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
