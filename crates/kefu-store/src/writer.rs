@@ -37,7 +37,8 @@ impl Writer {
     pub(crate) async fn begin(&self) -> Result<TxConn> {
         match self {
             Writer::Pooled(pool) => Ok(TxConn::Pooled(pool.begin().await?)),
-            // BEGIN waits for the transaction's first statement, which it goes with (one hand-off, not two).
+            // BEGIN is sent when the transaction's first statement is: with it, when that is `Tx::append_message`'s
+            // script, so a message costs one hand-off before its COMMIT.
             Writer::Single(conn) => Ok(TxConn::Single(SingleTx {
                 guard: Some(lock(conn).await?),
                 begun: false,
