@@ -6,7 +6,7 @@ use crate::{Notification, Result, Service, ServiceError, new_id};
 use kefu_core::model::*;
 use kefu_core::routing::{self, Decision, Router, Waiting};
 use kefu_core::{DomainError, validate};
-use kefu_store::{ConversationFilter, NewMessage, Tx, now_ms};
+use kefu_store::{Appender, ConversationFilter, NewMessage, Tx, now_ms};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -379,7 +379,8 @@ impl Service {
         let conversation_id = new_id();
         tx.insert_conversation(conversation_id, contact.org_id, contact.inbox_id, contact.id, now)
             .await?;
-        let Some((_, message)) = append_contact_message(&mut tx, contact, conversation_id, &req, now).await? else {
+        let appended = append_contact_message(&mut tx, contact_message(contact, conversation_id, &req, now)).await?;
+        let Some((_, message)) = appended else {
             drop(tx);
             return self.resent(SenderKind::Visitor, contact.id, &req).await;
         };
@@ -405,10 +406,10 @@ impl Service {
         Ok(message)
     }
 
-    /// The common case, a message to the contact's own open conversation, in one transaction that also reads the
-    /// conversation: on SQLite the writer's connection has it cached, where a reader's cache would have been
-    /// dropped by the last write. `None` when the conversation is someone else's, missing or closed: the general
-    /// path decides what to do then.
+    /// The common case, a message to the contact's own open conversation. Without files it is a transaction of
+    /// its own, one trip to the database, whose statements take it only if the conversation is theirs and open;
+    /// with files, they are stored in the same transaction. `None` when the conversation is someone else's,
+    /// missing or closed: the general path decides what to do then.
     async fn send_to_open_conversation(
         &self,
         contact: &Contact,
@@ -416,18 +417,31 @@ impl Service {
         req: &SendMessage,
     ) -> Result<Option<Message>> {
         let now = now_ms();
-        let mut tx = self.store().begin().await?;
-        let (conversation, message) = match append_contact_message(&mut tx, contact, conversation_id, req, now).await {
-            Ok(Some((c, m))) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => (c, m),
-            Ok(Some(_)) | Err(ServiceError::NotFound(_)) => return Ok(None),
-            Ok(None) => {
-                drop(tx);
+        let new = contact_message(contact, conversation_id, req, now);
+        let appended = if req.files.is_empty() {
+            self.store()
+                .append_alone(new, false, Appender::Contact(contact.id))
+                .await
+        } else {
+            let mut tx = self.store().begin().await?;
+            match tx.append_message(new, false).await {
+                Ok(Some((c, kind, m))) if c.contact_id == contact.id && c.status != ConversationStatus::Closed => {
+                    let m = with_files(&mut tx, contact.org_id, m, &req.files, now).await?;
+                    tx.commit().await?;
+                    Ok(Some((c, kind, m)))
+                }
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let (conversation, _, message) = match appended {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Ok(None),
+            Err(e) if e.is_unique_violation() => {
                 return self.resent(SenderKind::Visitor, contact.id, req).await.map(Some);
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
-        let message = with_files(&mut tx, contact.org_id, message, &req.files, now).await?;
-        tx.commit().await?;
         self.publish(vec![Notification::MessageNew {
             conversation,
             message: message.clone(),
@@ -603,27 +617,31 @@ impl Service {
             .conversation_id
             .ok_or(DomainError::invalid("conversation_id", "is required"))?;
         let responding = !req.private;
-        // The common case, a reply or a note in a web chat the user may act on, is checked and stored in one
-        // transaction. Anything else (someone else's conversation, a closed one, a channel to deliver to) is
-        // rolled back and sorted out below, with reads a transaction must not wait on.
-        let mut tx = self.store().begin().await?;
-        match tx
-            .append_message(agent_message(user, &req, conversation_id), responding)
-            .await
-        {
-            Ok(Some((conversation, inbox, message)))
-                if can_act(user, &conversation)
-                    && conversation.status != ConversationStatus::Closed
-                    && (req.private || inbox == InboxKind::Web) =>
+        // The common case, a reply or a note in a web chat the user may act on, is checked and stored as one
+        // statement. Anything else (someone else's conversation, a closed one, a channel to deliver to, files to
+        // store) is sorted out below, with reads a transaction must not wait on.
+        if req.files.is_empty() {
+            let appender = Appender::Agent {
+                org_id: user.org_id,
+                id: user.id,
+                oversees: user.role.oversees(),
+            };
+            match self
+                .store()
+                .append_alone(agent_message(user, &req, conversation_id), responding, appender)
+                .await
             {
-                return self.finish_agent_message(tx, &req, conversation, message, false).await;
+                Ok(Some((conversation, _, message))) => {
+                    self.publish(vec![Notification::MessageNew {
+                        conversation,
+                        message: message.clone(),
+                    }]);
+                    return Ok(message);
+                }
+                Ok(None) => {}
+                Err(e) if e.is_unique_violation() => return self.resent(SenderKind::Agent, user.id, &req).await,
+                Err(e) => return Err(e.into()),
             }
-            Err(e) if e.is_unique_violation() => {
-                drop(tx);
-                return self.resent(SenderKind::Agent, user.id, &req).await;
-            }
-            Err(e) => return Err(e.into()),
-            Ok(_) => drop(tx),
         }
         let allowed = self.actionable_conversation(user, conversation_id).await.and_then(|c| {
             if c.status == ConversationStatus::Closed {
@@ -1196,14 +1214,9 @@ fn agent_message<'a>(user: &'a User, req: &'a SendMessage, conversation_id: Uuid
     }
 }
 
-async fn append_contact_message(
-    tx: &mut Tx,
-    contact: &Contact,
-    conversation_id: Uuid,
-    req: &SendMessage,
-    now: i64,
-) -> Result<Option<(Conversation, Message)>> {
-    let message = NewMessage {
+/// What a contact's message is stored as.
+fn contact_message<'a>(contact: &'a Contact, conversation_id: Uuid, req: &'a SendMessage, now: i64) -> NewMessage<'a> {
+    NewMessage {
         id: new_id(),
         conversation_id,
         sender_kind: SenderKind::Visitor,
@@ -1213,7 +1226,11 @@ async fn append_contact_message(
         private: false,
         client_id: Some(&req.client_id),
         now,
-    };
+    }
+}
+
+/// Appends a contact's message in `tx`; `None` when its client id was used already (a resend).
+async fn append_contact_message(tx: &mut Tx, message: NewMessage<'_>) -> Result<Option<(Conversation, Message)>> {
     match tx.append_message(message, false).await {
         Ok(Some((conversation, _, message))) => Ok(Some((conversation, message))),
         Ok(None) => Err(ServiceError::NotFound("conversation")),

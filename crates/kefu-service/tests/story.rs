@@ -199,6 +199,13 @@ async fn story(url: &str) {
         .await
         .unwrap();
     assert_eq!(after.seq, 36, "a refused reply takes no seq");
+    // A visitor cannot write into someone else's conversation, and the attempt takes no seq.
+    assert!(matches!(
+        svc.visitor_send(&stranger.contact, send(Some(cid), "intruder", "hello?"))
+            .await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert_eq!(svc.store().conversation(cid).await.unwrap().unwrap().last_seq, 36);
     assert!(matches!(
         svc.transfer(&agent0, cid, TransferTarget::Agent(agent1.id)).await,
         Err(ServiceError::Domain(kefu_core::DomainError::AgentUnavailable))
@@ -267,6 +274,20 @@ async fn story(url: &str) {
         ..Default::default()
     };
     assert_eq!(svc.store().conversations(org, &queued).await.unwrap().len(), 16);
+
+    // A visitor writing to their closed conversation opens a new one; the closed one takes no seq.
+    let closed = svc.close(&admin, cid).await.unwrap();
+    let later = svc
+        .visitor_send(&v.contact, send(Some(cid), "after-close", "又来了"))
+        .await
+        .unwrap();
+    assert_ne!(later.conversation_id, cid);
+    assert_eq!(later.seq, 1);
+    assert_eq!(
+        svc.store().conversation(cid).await.unwrap().unwrap().last_seq,
+        closed.last_seq,
+        "a visitor's message to a closed conversation takes no seq there"
+    );
 
     svc.store().close().await;
 }

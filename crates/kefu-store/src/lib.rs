@@ -22,7 +22,7 @@ pub use email::{EmailRecord, MailOriginal, NewEmailRecord};
 pub use outbox::{EmailThread, OutboxItem, StoredAttachment};
 pub use read::{ConversationFilter, Credentials};
 pub use tickets::TicketFilter;
-pub use tx::{NewMessage, NewUser, Tx};
+pub use tx::{Appender, NewMessage, NewUser, Tx};
 pub use webhooks::{Webhook, WebhookDelivery};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

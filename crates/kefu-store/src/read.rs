@@ -33,7 +33,7 @@ pub struct ConversationFilter {
 }
 
 pub(crate) async fn conversation<'c, E: Executor<'c, Database = Any>>(e: E, id: Uuid) -> Result<Option<Conversation>> {
-    let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+    let sql = format!("{} WHERE c.id = $1", *CONVERSATION_SELECT);
     sqlx::query(AssertSqlSafe(sql))
         .bind(id.to_string())
         .fetch_optional(e)
@@ -352,7 +352,7 @@ impl Store {
     }
 
     pub async fn conversations(&self, org_id: Uuid, filter: &ConversationFilter) -> Result<Vec<Conversation>> {
-        let mut sql = format!("{CONVERSATION_SELECT} WHERE c.org_id = $1");
+        let mut sql = format!("{} WHERE c.org_id = $1", *CONVERSATION_SELECT);
         let mut args: Vec<String> = vec![org_id.to_string()];
         let mut add = |sql: &mut String, column: &str, op: &str, value: String| {
             args.push(value);
@@ -478,8 +478,9 @@ impl Store {
     /// Conversations queued since before `waiting_before` whose visitors have not been told of the timeout.
     pub async fn queue_timeouts(&self, waiting_before: i64) -> Result<Vec<Conversation>> {
         let sql = format!(
-            "{CONVERSATION_SELECT} WHERE c.status = 'queued' AND c.queue_timeout_notified = 0 \
-             AND c.waiting_since < $1 ORDER BY c.id LIMIT 500"
+            "{} WHERE c.status = 'queued' AND c.queue_timeout_notified = 0 \
+             AND c.waiting_since < $1 ORDER BY c.id LIMIT 500",
+            *CONVERSATION_SELECT
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(waiting_before)

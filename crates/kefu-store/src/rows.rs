@@ -4,6 +4,7 @@ use crate::{Result, StoreError};
 use kefu_core::model::*;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub(crate) fn uuid(row: &AnyRow, col: &str) -> Result<Uuid> {
@@ -115,12 +116,23 @@ pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
     })
 }
 
-/// Conversations are always read with their assignee's name.
-pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.org_id, c.inbox_id, c.contact_id, k.name AS contact_name, c.status, \
-     c.assignee_id, u.name AS assignee_name, c.team_id, c.last_seq, c.queued_at, c.created_at, \
-     c.first_response_at, c.closed_at, c.updated_at, c.rating, c.rating_comment, c.rated_at, \
-     c.visitor_read_seq, c.agent_read_seq \
-     FROM conversations c JOIN contacts k ON k.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id";
+/// A conversation's columns as `conversation` reads them, from the conversations row named `table` (an alias in a
+/// query, the table's own name in SQLite's RETURNING, which cannot name an alias). The contact's and assignee's
+/// names are subqueries rather than joins, so that a RETURNING list can read them too.
+pub(crate) fn conversation_columns(table: &str) -> String {
+    format!(
+        "{table}.id, {table}.org_id, {table}.inbox_id, {table}.contact_id, \
+         (SELECT k.name FROM contacts k WHERE k.id = {table}.contact_id) AS contact_name, {table}.status, \
+         {table}.assignee_id, (SELECT u.name FROM users u WHERE u.id = {table}.assignee_id) AS assignee_name, \
+         {table}.team_id, {table}.last_seq, {table}.queued_at, {table}.created_at, {table}.first_response_at, \
+         {table}.closed_at, {table}.updated_at, {table}.rating, {table}.rating_comment, {table}.rated_at, \
+         {table}.visitor_read_seq, {table}.agent_read_seq"
+    )
+}
+
+/// Conversations are always read with their contact's and assignee's names; `c` is the conversation.
+pub(crate) static CONVERSATION_SELECT: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM conversations c", conversation_columns("c")));
 
 pub(crate) fn conversation(row: &AnyRow) -> Result<Conversation> {
     let assignee = match opt_uuid(row, "assignee_id")? {

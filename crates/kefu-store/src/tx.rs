@@ -3,32 +3,42 @@
 
 use crate::read;
 use crate::rows::{self, CONTACT_COLUMNS, CONVERSATION_SELECT};
-use crate::writer::TxConn;
+use crate::writer::{TxConn, Writer};
 use crate::{Backend, Result, StoreError};
 use kefu_core::model::*;
 use kefu_core::routing::{self, Router, Waiting};
 use sqlx::{AssertSqlSafe, Executor, Row};
 use uuid::Uuid;
 
-/// Appending a message (`Tx::append_message`) in one statement or script. Parameters: `$1` the conversation,
-/// `$2` the time, `$3` 1 for an agent's public reply (which sets the first response time if there was none), then
-/// the message's `$4` id, `$5` sender kind, `$6` sender id, `$7` sender name, `$8` content, `$9` private, `$10`
-/// client id. What comes back is the conversation as it now is, with the columns `CONVERSATION_SELECT` reads (the
-/// joined names as subqueries) and its inbox's kind.
+/// Appending a message (`Tx::append_message`, `Store::append_contact_message`) in one statement or script.
+/// Parameters: `$1` the conversation, `$2` the time, `$3` 1 for an agent's public reply (which sets the first response
+/// time if there was none), then the message's `$4` id, `$5` sender kind, `$6` sender id, `$7` sender name, `$8`
+/// content, `$9` private, `$10` client id; for a contact's message `$11` the contact. What comes back is the
+/// conversation as it now is, with the columns `CONVERSATION_SELECT` reads, and its inbox's kind.
 mod append {
+    use crate::rows::conversation_columns;
     use std::sync::LazyLock;
 
-    const NEXT_SEQ: &str = "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2, \
-         first_response_at = CASE WHEN $3 = 1 AND first_response_at IS NULL THEN $2 ELSE first_response_at END \
-         WHERE id = $1";
-
-    fn conversation_of(table: &str) -> String {
+    /// Takes the next seq of conversation `$1`, if it passes `only`.
+    fn next_seq(only: &str) -> String {
         format!(
-            "id, org_id, inbox_id, contact_id, \
-             (SELECT k.name FROM contacts k WHERE k.id = {table}.contact_id) AS contact_name, status, assignee_id, \
-             (SELECT u.name FROM users u WHERE u.id = {table}.assignee_id) AS assignee_name, team_id, last_seq, \
-             queued_at, created_at, first_response_at, closed_at, updated_at, rating, rating_comment, rated_at, \
-             visitor_read_seq, agent_read_seq, (SELECT i.kind FROM inboxes i WHERE i.id = {table}.inbox_id) AS inbox_kind"
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2, \
+             first_response_at = CASE WHEN $3 = 1 AND first_response_at IS NULL THEN $2 ELSE first_response_at END \
+             WHERE id = $1{only}"
+        )
+    }
+
+    /// `Appender::Contact`: `$11` the contact, writing to their own conversation while it is open.
+    const CONTACTS_OPEN: &str = " AND contact_id = $11 AND status <> 'closed'";
+    /// `Appender::Agent`: `$11` the organisation, `$12` 1 when the agent oversees it, `$13` the agent; a public
+    /// reply only in a web chat.
+    const AGENTS_WEB_CHAT: &str = " AND org_id = $11 AND status <> 'closed' AND ($12 = 1 OR assignee_id = $13) \
+         AND ($9 = 1 OR (SELECT i.kind FROM inboxes i WHERE i.id = conversations.inbox_id) = 'web')";
+
+    fn returned(table: &str) -> String {
+        format!(
+            "{}, (SELECT i.kind FROM inboxes i WHERE i.id = {table}.inbox_id) AS inbox_kind",
+            conversation_columns(table)
         )
     }
 
@@ -40,27 +50,158 @@ mod append {
         )
     }
 
-    /// SQLite, inside a transaction: two statements sent as one script. (SQLite's RETURNING cannot name an alias.)
-    pub(super) static SQLITE: LazyLock<String> = LazyLock::new(|| {
+    /// Two statements sent as one script; the insert finds the conversation only if the update did.
+    fn sqlite(only: &str) -> String {
         format!(
-            "{NEXT_SEQ} RETURNING {}; {}",
-            conversation_of("conversations"),
-            message_from("conversations WHERE id = $1")
+            "{} RETURNING {}; {}",
+            next_seq(only),
+            returned("conversations"),
+            message_from(&format!("conversations WHERE id = $1{only}"))
         )
-    });
+    }
 
+    /// One statement, whose insert reads the row the update returned (a sibling in WITH sees the table as it was
+    /// before the update).
+    fn postgres(only: &str) -> String {
+        format!(
+            "WITH c AS ({} RETURNING *), m AS ({}) SELECT {} FROM c",
+            next_seq(only),
+            message_from("c"),
+            returned("c")
+        )
+    }
+
+    /// SQLite, inside a transaction.
+    pub(super) static SQLITE: LazyLock<String> = LazyLock::new(|| sqlite(""));
     /// SQLite, as the transaction's first statements.
     pub(super) static SQLITE_BEGIN: LazyLock<String> = LazyLock::new(|| format!("BEGIN; {}", *SQLITE));
+    pub(super) static POSTGRES: LazyLock<String> = LazyLock::new(|| postgres(""));
+    /// A message as a whole transaction (`Store::append_alone`), for each `Appender`: on SQLite a script from BEGIN
+    /// to COMMIT; on PostgreSQL one statement outside any transaction, which is atomic by itself.
+    pub(super) static SQLITE_CONTACT: LazyLock<String> = LazyLock::new(|| whole_sqlite(CONTACTS_OPEN));
+    pub(super) static POSTGRES_CONTACT: LazyLock<String> = LazyLock::new(|| postgres(CONTACTS_OPEN));
+    pub(super) static SQLITE_AGENT: LazyLock<String> = LazyLock::new(|| whole_sqlite(AGENTS_WEB_CHAT));
+    pub(super) static POSTGRES_AGENT: LazyLock<String> = LazyLock::new(|| postgres(AGENTS_WEB_CHAT));
 
-    /// PostgreSQL: one statement, whose insert reads the row the update returned (a sibling in WITH sees the
-    /// table as it was before the update).
-    pub(super) static POSTGRES: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "WITH c AS ({NEXT_SEQ} RETURNING *), m AS ({}) SELECT {} FROM c",
-            message_from("c"),
-            conversation_of("c")
-        )
-    });
+    fn whole_sqlite(only: &str) -> String {
+        format!("BEGIN; {}; COMMIT", sqlite(only))
+    }
+}
+
+/// Who appends a message as a transaction of its own (`Store::append_alone`): what its statement checks before it
+/// takes a seq.
+#[derive(Debug, Clone, Copy)]
+pub enum Appender {
+    /// A contact, writing to their own conversation while it is open.
+    Contact(Uuid),
+    /// An agent, writing to an open conversation of their organisation that they may act on (their own, or any
+    /// when they `oversee` it): a private note, or a reply in a web chat, where there is nothing to deliver.
+    Agent { org_id: Uuid, id: Uuid, oversees: bool },
+}
+
+/// An append statement of `mod append` with the message's arguments.
+fn append_query(
+    sql: &'static str,
+    m: &NewMessage<'_>,
+    responding: bool,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sql)
+        .bind(m.conversation_id.to_string())
+        .bind(m.now)
+        .bind(responding as i64)
+        .bind(m.id.to_string())
+        .bind(m.sender_kind.as_str())
+        .bind(m.sender_id.map(|s| s.to_string()))
+        .bind(m.sender_name)
+        .bind(m.content)
+        .bind(m.private as i64)
+        .bind(m.client_id)
+}
+
+/// Runs a SQLite script that begins its own transaction, ending first one that was left open. Every statement of
+/// it runs: `fetch_optional` would stop at the first row.
+async fn fetch_script<F>(conn: &mut sqlx::AnyConnection, query: F) -> sqlx::Result<Vec<sqlx::any::AnyRow>>
+where
+    F: Fn() -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>,
+{
+    match query().fetch_all(&mut *conn).await {
+        Err(e) if crate::writer::left_open(&e) => {
+            (&mut *conn).execute("ROLLBACK").await?;
+            query().fetch_all(&mut *conn).await
+        }
+        rows => rows,
+    }
+}
+
+/// The conversation an append returned, with its inbox's kind, and the message as stored; `None` when no
+/// conversation took it.
+fn appended(
+    m: &NewMessage<'_>,
+    rows: sqlx::Result<Vec<sqlx::any::AnyRow>>,
+) -> Result<Option<(Conversation, InboxKind, Message)>> {
+    let Some(row) = rows.map_err(|e| unique(e, "client_id"))?.into_iter().next() else {
+        return Ok(None);
+    };
+    let conversation = rows::conversation(&row)?;
+    let message = Message {
+        id: m.id,
+        conversation_id: m.conversation_id,
+        seq: conversation.last_seq,
+        sender: Sender {
+            kind: m.sender_kind,
+            id: m.sender_id,
+            name: m.sender_name.to_string(),
+        },
+        content: m.content.to_string(),
+        private: m.private,
+        client_id: m.client_id.map(str::to_string),
+        created_at: Timestamp(m.now),
+        delivery: None,
+        attachments: Vec::new(),
+        email: None,
+    };
+    Ok(Some((conversation, rows::parse(&row, "inbox_kind")?, message)))
+}
+
+impl crate::Store {
+    /// A message as a transaction of its own, committed before this returns: as `Tx::append_message`, in one trip to
+    /// the database (on SQLite one script from BEGIN to COMMIT, on PostgreSQL one statement). `None`, with nothing
+    /// written, when the conversation does not exist or does not pass the appender's checks; a `client_id` the
+    /// sender used already is a unique violation.
+    pub async fn append_alone(
+        &self,
+        m: NewMessage<'_>,
+        responding: bool,
+        appender: Appender,
+    ) -> Result<Option<(Conversation, InboxKind, Message)>> {
+        let _open = crate::WriteGuard::new(&self.open_writes);
+        let (sqlite, postgres) = match appender {
+            Appender::Contact(_) => (&append::SQLITE_CONTACT, &append::POSTGRES_CONTACT),
+            Appender::Agent { .. } => (&append::SQLITE_AGENT, &append::POSTGRES_AGENT),
+        };
+        let query = |sql: &'static str| {
+            let q = append_query(sql, &m, responding);
+            match appender {
+                Appender::Contact(contact) => q.bind(contact.to_string()),
+                Appender::Agent { org_id, id, oversees } => {
+                    q.bind(org_id.to_string()).bind(oversees as i64).bind(id.to_string())
+                }
+            }
+        };
+        let rows = match &self.writer {
+            Writer::Pooled(pool) => query(postgres.as_str()).fetch_all(pool).await,
+            Writer::Single(_) => {
+                let mut tx = self.writer.begin().await?;
+                let conn = tx.unbegun().expect("a transaction just begun sends its own BEGIN");
+                let rows = fetch_script(conn, || query(sqlite.as_str())).await;
+                if rows.is_ok() {
+                    tx.ended();
+                }
+                rows
+            }
+        };
+        appended(&m, rows)
+    }
 }
 
 pub struct Tx {
@@ -542,7 +683,7 @@ impl Tx {
         } else {
             ""
         };
-        let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1{lock}");
+        let sql = format!("{} WHERE c.id = $1{lock}", *CONVERSATION_SELECT);
         sqlx::query(AssertSqlSafe(sql))
             .bind(id.to_string())
             .fetch_optional(self.tx.conn().await?)
@@ -581,55 +722,15 @@ impl Tx {
         m: NewMessage<'_>,
         responding: bool,
     ) -> Result<Option<(Conversation, InboxKind, Message)>> {
-        let query = |sql: &'static str| {
-            sqlx::query(sql)
-                .bind(m.conversation_id.to_string())
-                .bind(m.now)
-                .bind(responding as i64)
-                .bind(m.id.to_string())
-                .bind(m.sender_kind.as_str())
-                .bind(m.sender_id.map(|s| s.to_string()))
-                .bind(m.sender_name)
-                .bind(m.content)
-                .bind(m.private as i64)
-                .bind(m.client_id)
-        };
-        // A script's every statement must run: `fetch_optional` would stop at the first row.
+        let query = |sql: &'static str| append_query(sql, &m, responding);
         let rows = if let Some(conn) = self.tx.unbegun() {
-            match query(append::SQLITE_BEGIN.as_str()).fetch_all(&mut *conn).await {
-                Err(e) if crate::writer::left_open(&e) => {
-                    (&mut *conn).execute("ROLLBACK").await?;
-                    query(append::SQLITE_BEGIN.as_str()).fetch_all(&mut *conn).await
-                }
-                rows => rows,
-            }
+            fetch_script(conn, || query(append::SQLITE_BEGIN.as_str())).await
         } else if self.backend == Backend::Sqlite {
             query(append::SQLITE.as_str()).fetch_all(self.tx.conn().await?).await
         } else {
             query(append::POSTGRES.as_str()).fetch_all(self.tx.conn().await?).await
         };
-        let Some(row) = rows.map_err(|e| unique(e, "client_id"))?.into_iter().next() else {
-            return Ok(None);
-        };
-        let conversation = rows::conversation(&row)?;
-        let message = Message {
-            id: m.id,
-            conversation_id: m.conversation_id,
-            seq: conversation.last_seq,
-            sender: Sender {
-                kind: m.sender_kind,
-                id: m.sender_id,
-                name: m.sender_name.to_string(),
-            },
-            content: m.content.to_string(),
-            private: m.private,
-            client_id: m.client_id.map(str::to_string),
-            created_at: Timestamp(m.now),
-            delivery: None,
-            attachments: Vec::new(),
-            email: None,
-        };
-        Ok(Some((conversation, rows::parse(&row, "inbox_kind")?, message)))
+        appended(&m, rows)
     }
 
     pub async fn close_conversation(&mut self, id: Uuid, now: i64) -> Result<()> {
@@ -879,7 +980,7 @@ impl Tx {
 
     /// Queued conversations of an organisation with their positions, for telling visitors where they stand.
     pub async fn queued_conversations(&mut self, org_id: Uuid) -> Result<Vec<Conversation>> {
-        let sql = format!("{CONVERSATION_SELECT} WHERE c.org_id = $1 AND c.status = 'queued'");
+        let sql = format!("{} WHERE c.org_id = $1 AND c.status = 'queued'", *CONVERSATION_SELECT);
         sqlx::query(AssertSqlSafe(sql))
             .bind(org_id.to_string())
             .fetch_all(self.tx.conn().await?)

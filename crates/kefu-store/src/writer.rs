@@ -134,6 +134,13 @@ impl TxConn {
         }
     }
 
+    /// After a script that ended its transaction itself (with COMMIT): nothing is left to roll back.
+    pub(crate) fn ended(mut self) {
+        if let TxConn::Single(s) = &mut self {
+            s.begun = false;
+        }
+    }
+
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
             TxConn::Pooled(tx) => tx.commit().await?,
