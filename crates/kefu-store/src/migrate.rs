@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "channel_tokens",
         include_str!("../migrations/0016_channel_tokens.sql"),
     ),
+    (
+        17,
+        "provider_id_index",
+        include_str!("../migrations/0017_provider_id_index.sql"),
+    ),
 ];
 
 impl Store {
