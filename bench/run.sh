@@ -27,9 +27,12 @@ else
   label="kefu-sqlite"
   if [ -n "${KEFU_BENCH_DATABASE_URL:-}" ]; then
     # A fresh database for this run, next to the one named (which must exist: it is only used to connect).
+    # Its options (after '?', such as sslmode=disable) go with the fresh database's URL.
     fresh="kefu_bench_$(date +%s%N)"
     psql -q "$KEFU_BENCH_DATABASE_URL" -c "CREATE DATABASE $fresh" >&2
-    env_db=(KEFU_DATABASE_URL="${KEFU_BENCH_DATABASE_URL%/*}/$fresh")
+    base="${KEFU_BENCH_DATABASE_URL%%\?*}"
+    options="${KEFU_BENCH_DATABASE_URL#"$base"}"
+    env_db=(KEFU_DATABASE_URL="${base%/*}/$fresh$options")
     label="kefu-postgres"
   fi
   env KEFU_LOG=warn KEFU_ADMIN_EMAIL=bench@kefu.test KEFU_ADMIN_PASSWORD=bench-password "${env_db[@]}" \
