@@ -10,11 +10,11 @@ use kefu_core::routing::{self, Router, Waiting};
 use sqlx::{AssertSqlSafe, Executor, Row};
 use uuid::Uuid;
 
-/// Appending a message (`Tx::append_message`, `Store::append_contact_message`) in one statement or script.
-/// Parameters: `$1` the conversation, `$2` the time, `$3` 1 for an agent's public reply (which sets the first response
-/// time if there was none), then the message's `$4` id, `$5` sender kind, `$6` sender id, `$7` sender name, `$8`
-/// content, `$9` private, `$10` client id; for a contact's message `$11` the contact. What comes back is the
-/// conversation as it now is, with the columns `CONVERSATION_SELECT` reads, and its inbox's kind.
+/// Appending a message (`Tx::append_message`, `Store::append_alone`) in one statement or script. Parameters: `$1`
+/// the conversation, `$2` the time, `$3` 1 for an agent's public reply (which sets the first response time if there
+/// was none), then the message's `$4` id, `$5` sender kind, `$6` sender id, `$7` sender name, `$8` content, `$9`
+/// private, `$10` client id; from `$11` on, what an `Appender`'s checks need. What comes back is the conversation as
+/// it now is, with the columns `CONVERSATION_SELECT` reads, and its inbox's kind.
 mod append {
     use crate::rows::conversation_columns;
     use std::sync::LazyLock;
